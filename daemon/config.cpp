@@ -1,0 +1,354 @@
+#include "daemon/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "daemon/duration.hpp"
+#include "daemon/slug.hpp"
+
+namespace calloutd {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Collects errors with the file and line of the node they concern.
+class Checker {
+ public:
+  Checker(std::string source, std::string base_dir)
+      : m_source(std::move(source)), m_base_dir(std::move(base_dir)) {}
+
+  void error(const YAML::Node& node, const std::string& message) {
+    int line = node.IsDefined() ? node.Mark().line + 1 : 0;
+    error_at(line, message);
+  }
+  void error_at(int line, const std::string& message) {
+    m_errors.push_back(m_source + ":" + std::to_string(line) + ": " + message);
+  }
+  std::vector<std::string>& errors() { return m_errors; }
+
+  // A mapping whose keys are all in `allowed`; unknown keys are errors.
+  bool mapping(const YAML::Node& node, const std::string& path,
+               const std::set<std::string>& allowed) {
+    if (!node.IsMap()) {
+      error(node, path + ": expected a mapping");
+      return false;
+    }
+    for (const auto& kv : node) {
+      auto key = kv.first.as<std::string>();
+      if (!allowed.contains(key)) {
+        error(kv.first, path + (path.empty() ? "" : ".") + key + ": unknown key \"" + key + "\"");
+      }
+    }
+    return true;
+  }
+
+  bool scalar(const YAML::Node& node, const std::string& path, std::string& out) {
+    if (!node.IsScalar()) {
+      error(node, path + ": expected a string");
+      return false;
+    }
+    out = node.as<std::string>();
+    return true;
+  }
+
+  template <typename Int>
+  void number(const YAML::Node& node, const std::string& path, Int& out, Int min) {
+    std::string text;
+    if (!scalar(node, path, text)) {
+      return;
+    }
+    try {
+      std::size_t used = 0;
+      long long v = std::stoll(text, &used);
+      if (used != text.size() || v < static_cast<long long>(min)) {
+        throw std::invalid_argument(text);
+      }
+      out = static_cast<Int>(v);
+    } catch (const std::exception&) {
+      error(node, path + ": \"" + text + "\" is not an integer >= " + std::to_string(min));
+    }
+  }
+
+  void duration(const YAML::Node& node, const std::string& path, std::chrono::seconds& out) {
+    std::string text;
+    if (!scalar(node, path, text)) {
+      return;
+    }
+    auto d = parse_duration(text);
+    if (!d) {
+      error(node, path + ": " + d.error());
+    } else {
+      out = *d;
+    }
+  }
+
+  // Reads a secret from a file named in the config (trailing newline dropped).
+  void secret_file(const YAML::Node& node, const std::string& path, std::string& out) {
+    std::string name;
+    if (!scalar(node, path, name)) {
+      return;
+    }
+    fs::path p = fs::path(name).is_absolute() ? fs::path(name) : fs::path(m_base_dir) / name;
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+      error(node, path + ": cannot read \"" + p.string() + "\"");
+      return;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out = ss.str();
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) {
+      out.pop_back();
+    }
+    if (out.empty()) {
+      error(node, path + ": \"" + p.string() + "\" is empty");
+    }
+  }
+
+  std::string resolve_path(const std::string& value) const {
+    if (value.empty() || fs::path(value).is_absolute()) {
+      return value;
+    }
+    return (fs::path(m_base_dir) / value).lexically_normal().string();
+  }
+
+ private:
+  std::string m_source;
+  std::string m_base_dir;
+  std::vector<std::string> m_errors;
+};
+
+void read_web(Checker& c, const YAML::Node& node, Config& cfg) {
+  if (!c.mapping(node, "web", {"listen_address", "max_body_bytes", "max_pending_events"})) {
+    return;
+  }
+  if (node["listen_address"]) {
+    c.scalar(node["listen_address"], "web.listen_address", cfg.listen_address);
+  }
+  if (node["max_body_bytes"]) {
+    c.number(node["max_body_bytes"], "web.max_body_bytes", cfg.max_body_bytes, std::size_t{1024});
+  }
+  if (node["max_pending_events"]) {
+    c.number(node["max_pending_events"], "web.max_pending_events", cfg.max_pending_events,
+             std::size_t{1});
+  }
+}
+
+void read_repository(Checker& c, const YAML::Node& node, Config& cfg) {
+  if (!c.mapping(node, "repository",
+                 {"path", "branch", "author_name", "author_email", "journal_dir"})) {
+    return;
+  }
+  // The repository and journal paths are relative to the working directory,
+  // as the --repo.path flag is; files the config reads are relative to it.
+  if (node["path"]) {
+    c.scalar(node["path"], "repository.path", cfg.repo_path);
+  }
+  if (node["branch"]) {
+    c.scalar(node["branch"], "repository.branch", cfg.branch);
+    if (!RE2::FullMatch(cfg.branch, R"([A-Za-z0-9._/-]+)") ||
+        cfg.branch.find("..") != std::string::npos) {
+      c.error(node["branch"],
+              "repository.branch: \"" + cfg.branch + "\" is not a valid branch name");
+    }
+  }
+  if (node["author_name"]) {
+    c.scalar(node["author_name"], "repository.author_name", cfg.author_name);
+  }
+  if (node["author_email"]) {
+    c.scalar(node["author_email"], "repository.author_email", cfg.author_email);
+  }
+  if (node["journal_dir"]) {
+    c.scalar(node["journal_dir"], "repository.journal_dir", cfg.journal_dir);
+  }
+}
+
+void read_auth(Checker& c, const YAML::Node& node, const std::string& path, ReceiverAuth& auth) {
+  if (!c.mapping(node, path, {"bearer_token_file", "basic_auth"})) {
+    return;
+  }
+  if (node["bearer_token_file"]) {
+    c.secret_file(node["bearer_token_file"], path + ".bearer_token_file", auth.bearer_token);
+  }
+  if (auto basic = node["basic_auth"]) {
+    std::string p = path + ".basic_auth";
+    if (c.mapping(basic, p, {"username", "password_file"})) {
+      BasicAuth b;
+      if (!basic["username"] || !basic["password_file"]) {
+        c.error(basic, p + ": needs both username and password_file");
+        return;
+      }
+      c.scalar(basic["username"], p + ".username", b.username);
+      c.secret_file(basic["password_file"], p + ".password_file", b.password);
+      auth.basic.push_back(b);
+    }
+  }
+}
+
+void read_receivers(Checker& c, const YAML::Node& node, Config& cfg) {
+  if (!c.mapping(node, "receivers", {"alertmanager"})) {
+    return;
+  }
+  if (node["alertmanager"]) {
+    read_auth(c, node["alertmanager"], "receivers.alertmanager", cfg.alertmanager_auth);
+  }
+}
+
+void read_route(Checker& c, const YAML::Node& node, const std::string& path, Route& route) {
+  route.name = path;
+  if (!c.mapping(node, path, {"matchers", "severity", "technology", "dashboard_url_template"})) {
+    return;
+  }
+  if (auto matchers = node["matchers"]) {
+    if (!matchers.IsSequence()) {
+      c.error(matchers, path + ".matchers: expected a list of matchers");
+    } else {
+      for (std::size_t i = 0; i < matchers.size(); ++i) {
+        std::string text;
+        std::string mp = path + ".matchers[" + std::to_string(i) + "]";
+        if (!c.scalar(matchers[i], mp, text)) {
+          continue;
+        }
+        auto parsed = parse_matchers(text);
+        if (!parsed) {
+          c.error(matchers[i], mp + ": " + parsed.error());
+        } else {
+          route.matchers.insert(route.matchers.end(), parsed->begin(), parsed->end());
+        }
+      }
+    }
+  }
+  std::string severity;
+  if (!node["severity"]) {
+    c.error(node, path + ": missing severity (MPI, HPI or ignore)");
+  } else if (c.scalar(node["severity"], path + ".severity", severity)) {
+    if (severity == "MPI" || severity == "mpi") {
+      route.severity = Severity::mpi;
+    } else if (severity == "HPI" || severity == "hpi") {
+      route.severity = Severity::hpi;
+    } else if (severity == "ignore") {
+      route.severity = Severity::ignore;
+    } else {
+      c.error(node["severity"],
+              path + ".severity: \"" + severity + "\" is not one of MPI, HPI, ignore");
+    }
+  }
+  if (node["technology"]) {
+    std::string tech;
+    if (c.scalar(node["technology"], path + ".technology", tech)) {
+      route.technology = technology_slug(tech);
+      if (route.technology != tech) {
+        c.error(node["technology"], path + ".technology: \"" + tech + "\" is not a slug (use \"" +
+                                        route.technology + "\")");
+      }
+    }
+  }
+  if (node["dashboard_url_template"]) {
+    c.scalar(node["dashboard_url_template"], path + ".dashboard_url_template",
+             route.dashboard_url_template);
+  }
+}
+
+void read_routes(Checker& c, const YAML::Node& node, Config& cfg) {
+  if (!node.IsSequence()) {
+    c.error(node, "routes: expected a list of routes");
+    return;
+  }
+  cfg.routes.clear();
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    Route route;
+    read_route(c, node[i], "routes[" + std::to_string(i) + "]", route);
+    cfg.routes.push_back(std::move(route));
+  }
+}
+
+}  // namespace
+
+std::string severity_name(Severity s) {
+  switch (s) {
+    case Severity::mpi:
+      return "MPI";
+    case Severity::hpi:
+      return "HPI";
+    case Severity::ignore:
+      return "ignore";
+  }
+  return "HPI";
+}
+
+std::vector<Route> Config::default_routes() {
+  Route mpi{*parse_matchers(R"(severity=~"critical|page")"), Severity::mpi, "", "", "default MPI"};
+  Route hpi{*parse_matchers(R"(severity=~"error|high|major")"), Severity::hpi, "", "",
+            "default HPI"};
+  return {mpi, hpi};
+}
+
+std::string Config::effective_journal_dir() const {
+  return journal_dir.empty() ? (fs::path(repo_path) / ".git" / "calloutd").string() : journal_dir;
+}
+
+LoadedConfig parse_config(const std::string& text, const std::string& source,
+                          const std::string& base_dir) {
+  LoadedConfig out;
+  out.config.source = source;
+  Checker c(source, base_dir);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    c.error_at(e.mark.line + 1, "invalid YAML: " + e.msg);
+    out.errors = std::move(c.errors());
+    return out;
+  }
+  if (root.IsNull()) {
+    return out;  // an empty file means every default
+  }
+  const std::set<std::string> k_sections{"web",    "repository", "receivers",
+                                         "routes", "incidents",  "templates_dir"};
+  if (c.mapping(root, "", k_sections)) {
+    if (root["web"])
+      read_web(c, root["web"], out.config);
+    if (root["repository"])
+      read_repository(c, root["repository"], out.config);
+    if (root["receivers"])
+      read_receivers(c, root["receivers"], out.config);
+    if (root["routes"])
+      read_routes(c, root["routes"], out.config);
+    if (auto inc = root["incidents"]) {
+      if (c.mapping(inc, "incidents", {"reopen_window"}) && inc["reopen_window"]) {
+        c.duration(inc["reopen_window"], "incidents.reopen_window", out.config.reopen_window);
+      }
+    }
+    if (root["templates_dir"] &&
+        c.scalar(root["templates_dir"], "templates_dir", out.config.templates_dir)) {
+      out.config.templates_dir = c.resolve_path(out.config.templates_dir);
+      if (!fs::is_directory(out.config.templates_dir)) {
+        c.error(root["templates_dir"],
+                "templates_dir: \"" + out.config.templates_dir + "\" is not a directory");
+      }
+    }
+  }
+  out.errors = std::move(c.errors());
+  return out;
+}
+
+LoadedConfig load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadedConfig out;
+    out.errors.push_back(path + ":0: cannot read the config file");
+    return out;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto base = fs::absolute(path).parent_path().string();
+  return parse_config(ss.str(), path, base);
+}
+
+}  // namespace calloutd

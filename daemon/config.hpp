@@ -1,0 +1,70 @@
+// The daemon's configuration: defaults, the YAML file, then flags on top.
+// Every problem in the file is collected as `FILE:LINE: message`.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "daemon/matcher.hpp"
+
+namespace calloutd {
+
+enum class Severity { mpi, hpi, ignore };
+std::string severity_name(Severity s);  // "MPI", "HPI", "ignore"
+
+// A route: the first whose matchers all match an alert's labels decides.
+struct Route {
+  std::vector<Matcher> matchers;
+  Severity severity = Severity::hpi;
+  std::string technology;              // slug; empty: from the alert labels
+  std::string dashboard_url_template;  // mustache placeholders from labels: {{cluster}}
+  std::string name;                    // for logs: "routes[2]" or "default"
+};
+
+struct BasicAuth {
+  std::string username;
+  std::string password;
+};
+
+// Credentials a receiver demands. Empty: no authentication.
+struct ReceiverAuth {
+  std::string bearer_token;
+  std::vector<BasicAuth> basic;
+  bool enabled() const { return !bearer_token.empty() || !basic.empty(); }
+};
+
+struct Config {
+  std::string source = "<embedded default>";
+  std::string listen_address = "127.0.0.1:9095";
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_pending_events = 10000;
+  std::string repo_path = "./callouts";
+  std::string branch = "main";
+  std::string author_name = "calloutd";
+  std::string author_email = "calloutd@localhost";
+  std::string journal_dir;    // empty: <repo_path>/.git/calloutd
+  std::string templates_dir;  // empty: the templates compiled into the binary
+  std::chrono::seconds reopen_window{3600};
+  ReceiverAuth alertmanager_auth;
+  std::vector<Route> routes = default_routes();
+
+  // critical|page -> MPI, error|high|major -> HPI; everything else is ignored.
+  static std::vector<Route> default_routes();
+  std::string effective_journal_dir() const;
+};
+
+struct LoadedConfig {
+  Config config;
+  std::vector<std::string> errors;  // each `FILE:LINE: message`; empty when valid
+};
+
+// Reads `path`. Files it names (tokens, passwords) are read relative to it.
+LoadedConfig load_config(const std::string& path);
+
+// Same, from text; `source` names it in messages and `base_dir` anchors relative paths.
+LoadedConfig parse_config(const std::string& text, const std::string& source,
+                          const std::string& base_dir);
+
+}  // namespace calloutd

@@ -1,0 +1,73 @@
+// The engine: the only place with incident state. It turns an Alertmanager
+// notification into semantic edits of the callout (open it, add timeline
+// entries, set Status) applied to the repository's latest commit, and commits
+// them together with the group's state. Not thread-safe: run it on one strand.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/config.hpp"
+#include "daemon/group_state.hpp"
+#include "daemon/render.hpp"
+#include "daemon/repository.hpp"
+#include "receivers/event.hpp"
+
+namespace calloutd {
+
+enum class Outcome {
+  opened,     // a new callout was committed
+  reopened,   // a resolved callout became active again
+  updated,    // timeline entries (and maybe Status) were committed
+  unchanged,  // a duplicate or stale notification: nothing to write
+  ignored,    // no route matched and no incident is open for the group
+  failed      // the repository refused the commit (see ApplyResult::error)
+};
+std::string outcome_name(Outcome o);
+
+struct ApplyResult {
+  Outcome outcome = Outcome::unchanged;
+  std::string incident_id;
+  std::string folder;
+  std::string commit;
+  std::string error;
+};
+
+// An open incident, as listed by GET /api/v1/incidents and counted by metrics.
+struct IncidentSummary {
+  std::string incident_id;
+  std::string folder;
+  std::string technology;
+  std::string severity;
+  TimePoint opened_at{};
+};
+
+class Engine {
+ public:
+  Engine(const Config& config, Repository& repository, const Templates& templates);
+
+  // Reads every group state committed in the repository (call once at start).
+  void load();
+
+  // Applies one notification. Idempotent: applying the same event twice, or an
+  // older one after a newer one, changes nothing the second time.
+  ApplyResult apply(const Event& event);
+
+  std::vector<IncidentSummary> open_incidents() const;
+
+ private:
+  struct Plan;
+  std::optional<GroupState> state_for(const std::string& group_id, const std::string& head);
+  ApplyResult try_apply(const Event& event, const std::string& head, bool* retry);
+
+  const Config& m_config;
+  Repository& m_repository;
+  const Templates& m_templates;
+  std::map<std::string, GroupState> m_states;  // by group id, as last committed
+};
+
+}  // namespace calloutd

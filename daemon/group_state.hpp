@@ -1,0 +1,49 @@
+// What the daemon remembers about an alert group between notifications. It is
+// committed in the callouts repository (`.calloutd/groups/<group_id>.json`) in
+// the same commit as the markdown it explains, so the repository alone holds
+// the daemon's state after a restart.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "daemon/config.hpp"
+#include "daemon/timefmt.hpp"
+#include "receivers/event.hpp"
+
+namespace calloutd {
+
+struct AlertRecord {
+  TimePoint starts_at{};
+  TimePoint ends_at{};
+  bool resolved = false;
+};
+
+struct GroupState {
+  std::string group_id;
+  std::string incident_id;
+  std::string folder;  // <technology>/<callout-issue>-<date>[-n]
+  std::string technology;
+  std::string issue;
+  Severity severity = Severity::hpi;
+  bool resolved = false;
+  TimePoint opened_at{};
+  TimePoint resolved_at{};
+  std::int64_t truncated_alerts = 0;
+  std::map<std::string, AlertRecord> alerts;  // by fingerprint: the latest occurrence
+};
+
+// Identity of an alert group: the receiver and the group labels, never the
+// groupKey text (HA peers may format it differently). 16 hex digits.
+std::string group_id(const AlertGroup& group);
+
+std::string state_path(const std::string& group_id);  // .calloutd/groups/<id>.json
+inline constexpr const char* k_state_dir = ".calloutd/groups";
+
+std::string serialize_state(const GroupState& state);
+// nullopt when `text` is not a state file this version understands.
+std::optional<GroupState> parse_state(const std::string& text);
+
+}  // namespace calloutd

@@ -1,0 +1,219 @@
+#include "daemon/http_server.hpp"
+
+#include <httplib.h>
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/hash.hpp"
+#include "daemon/log.hpp"
+#include "receivers/alertmanager.hpp"
+
+namespace calloutd {
+namespace {
+
+using nlohmann::json;
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+  res.status = status;
+  res.set_content(json{{"error", message}}.dump(), "application/json");
+}
+
+std::string default_message(int status) {
+  switch (status) {
+    case 404:
+      return "no such endpoint";
+    case 405:
+      return "method not allowed";
+    case 413:
+      return "request body too large";
+    case 400:
+      return "malformed request";
+    default:
+      return "HTTP error " + std::to_string(status);
+  }
+}
+
+std::string base64(const std::string& data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()),
+                          static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+}  // namespace
+
+Result<std::pair<std::string, int>> split_host_port(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return Error{"listen address \"" + address + "\" has no port (use HOST:PORT)"};
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = -1;
+  try {
+    std::size_t used = 0;
+    port = std::stoi(address.substr(colon + 1), &used);
+    if (used != address.size() - colon - 1) {
+      port = -1;
+    }
+  } catch (const std::exception&) {
+  }
+  if (port < 0 || port > 65535) {
+    return Error{"listen address \"" + address + "\" has a bad port"};
+  }
+  return std::pair{host.empty() ? std::string("0.0.0.0") : host, port};
+}
+
+HttpServer::HttpServer(const Config& config, Pipeline& pipeline, Metrics& metrics)
+    : m_config(config),
+      m_pipeline(pipeline),
+      m_metrics(metrics),
+      m_server(std::make_unique<httplib::Server>()) {
+  auto& s = *m_server;
+  // Alertmanager keeps connections alive: without TCP_NODELAY each answer waits for Nagle.
+  s.set_tcp_nodelay(true);
+  s.set_payload_max_length(m_config.max_body_bytes);
+  s.set_read_timeout(10, 0);
+  s.set_write_timeout(10, 0);
+  s.set_keep_alive_timeout(30);
+
+  s.Post("/api/v1/alertmanager", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_alertmanager(req, res);
+  });
+  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(m_metrics.serialize(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  s.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("calloutd is Healthy.\n", "text/plain");
+  });
+  s.Get("/-/ready", [this](const httplib::Request&, httplib::Response& res) {
+    if (m_ready) {
+      res.set_content("calloutd is Ready.\n", "text/plain");
+    } else {
+      res.status = 503;
+      res.set_content("calloutd is not ready (replaying the journal).\n", "text/plain");
+    }
+  });
+  s.Get("/api/v1/incidents", [this](const httplib::Request&, httplib::Response& res) {
+    json list = json::array();
+    for (const auto& i : m_pipeline.open_incidents()) {
+      list.push_back({{"id", i.incident_id},
+                      {"folder", i.folder},
+                      {"technology", i.technology},
+                      {"severity", i.severity},
+                      {"status", "active"},
+                      {"opened_at", format_rfc3339_millis(i.opened_at)}});
+    }
+    res.set_content(json{{"incidents", list}}.dump(), "application/json");
+  });
+  // Errors httplib produces itself (413, 404, 400...) get a JSON body too.
+  s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 413 && req.path == "/api/v1/alertmanager") {
+      m_metrics.count_request("alertmanager", "too_large");
+    }
+    if (res.body.empty()) {
+      send_error(res, res.status, default_message(res.status));
+    }
+  });
+  s.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what += std::string(": ") + e.what();
+        } catch (...) {
+        }
+        log::error("request failed", {{"error", what}});
+        send_error(res, 500, what);
+      });
+}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+Result<int> HttpServer::bind(const std::string& address) {
+  auto hp = split_host_port(address);
+  if (!hp) {
+    return Error{hp.error()};
+  }
+  auto [host, port] = *hp;
+  int bound = port == 0 ? m_server->bind_to_any_port(host)
+                        : (m_server->bind_to_port(host, port) ? port : -1);
+  if (bound <= 0) {
+    return Error{"cannot listen on \"" + address + "\" (in use, or no such address)"};
+  }
+  return bound;
+}
+
+void HttpServer::run() {
+  m_server->listen_after_bind();
+}
+
+void HttpServer::stop() {
+  if (m_server && m_server->is_running()) {
+    m_server->stop();
+  }
+}
+
+bool HttpServer::authorized(const ReceiverAuth& auth, const httplib::Request& req) const {
+  if (!auth.enabled()) {
+    return true;
+  }
+  const std::string header = req.get_header_value("Authorization");
+  if (!auth.bearer_token.empty() && header.rfind("Bearer ", 0) == 0 &&
+      constant_time_equals(header.substr(7), auth.bearer_token)) {
+    return true;
+  }
+  if (header.rfind("Basic ", 0) == 0) {
+    for (const auto& b : auth.basic) {
+      std::string expected = base64(b.username + ":" + b.password);
+      if (constant_time_equals(header.substr(6), expected)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void HttpServer::handle_alertmanager(const httplib::Request& req, httplib::Response& res) {
+  const std::string receiver = "alertmanager";
+  if (!authorized(m_config.alertmanager_auth, req)) {
+    m_metrics.count_request(receiver, "unauthorized");
+    res.set_header("WWW-Authenticate", "Bearer realm=\"calloutd\"");
+    send_error(res, 401, "missing or wrong credentials for the alertmanager receiver");
+    return;
+  }
+  auto group = receivers::parse_alertmanager(req.body);
+  if (!group) {
+    m_metrics.count_request(receiver, "bad_request");
+    log::warn("rejected an alertmanager webhook",
+              {{"error", group.error()}, {"remote", req.remote_addr}});
+    send_error(res, 400, "not an Alertmanager webhook: " + group.error());
+    return;
+  }
+  auto outcome = m_pipeline.submit(receiver, req.body, std::move(*group));
+  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+    if (*refusal == Pipeline::Refusal::overloaded) {
+      m_metrics.count_request(receiver, "overloaded");
+      res.set_header("Retry-After", "5");
+      send_error(res, 503, "overloaded: too many events waiting to be committed; retry later");
+    } else {
+      m_metrics.count_request(receiver, "error");
+      send_error(res, 503, "cannot journal the event (disk full or read-only?); retry later");
+    }
+    return;
+  }
+  m_metrics.count_request(receiver, "accepted");
+  res.set_content(
+      json{{"status", "accepted"}, {"sequence", std::get<std::uint64_t>(outcome)}}.dump(),
+      "application/json");
+}
+
+}  // namespace calloutd

@@ -1,0 +1,49 @@
+// The HTTP front: receivers' endpoints, /metrics, health and the incidents
+// list, on cpp-httplib. Errors are JSON `{"error": "..."}`.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "daemon/config.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/pipeline.hpp"
+#include "daemon/result.hpp"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace calloutd {
+
+class HttpServer {
+ public:
+  HttpServer(const Config& config, Pipeline& pipeline, Metrics& metrics);
+  ~HttpServer();
+
+  // Binds `address` (`HOST:PORT`; port 0 picks a free one). Returns the port.
+  Result<int> bind(const std::string& address);
+  // Serves until stop(); blocks the calling thread.
+  void run();
+  // Stops accepting and waits for requests in flight. Thread-safe.
+  void stop();
+  void set_ready(bool ready) { m_ready = ready; }
+
+ private:
+  void handle_alertmanager(const httplib::Request& req, httplib::Response& res);
+  bool authorized(const ReceiverAuth& auth, const httplib::Request& req) const;
+
+  const Config& m_config;
+  Pipeline& m_pipeline;
+  Metrics& m_metrics;
+  std::unique_ptr<httplib::Server> m_server;
+  std::atomic<bool> m_ready{false};
+};
+
+// Splits `HOST:PORT` (`[::1]:9095` too). Error names the bad address.
+Result<std::pair<std::string, int>> split_host_port(const std::string& address);
+
+}  // namespace calloutd

@@ -1,0 +1,64 @@
+// The append-only journal that makes a 2xx mean "durable": every accepted
+// webhook is appended and fsynced before the answer; after a crash, records
+// past the applied mark are replayed. Applying is idempotent (the engine
+// compares with the state committed in the repository), so the applied mark
+// may lag behind without harm: it only bounds the replay.
+//
+// Files in `dir`: `journal.jsonl` (one JSON record per line) and `applied`
+// (the last applied sequence number).
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/result.hpp"
+#include "daemon/timefmt.hpp"
+
+namespace calloutd {
+
+struct JournalRecord {
+  std::uint64_t sequence = 0;
+  TimePoint received_at{};
+  std::string source;  // receiver name: "alertmanager"
+  std::string body;    // the raw webhook body, parsed again on replay
+};
+
+class Journal {
+ public:
+  // Opens (creating `dir` if needed) and reads the journal; a torn last record
+  // (a crash mid-write, never acknowledged) is cut off. Throws std::runtime_error
+  // when the directory or files cannot be used.
+  explicit Journal(std::string dir, std::uint64_t compact_bytes = 64 * 1024 * 1024);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Records written but not yet applied when the journal was opened, in order.
+  std::vector<JournalRecord> take_unapplied();
+
+  // Appends and fsyncs; returns the record's sequence number. Thread-safe.
+  Result<std::uint64_t> append(std::string_view source, TimePoint received_at,
+                               std::string_view body);
+
+  // Notes that every record up to `sequence` is applied; empties the journal
+  // once everything is applied and it has grown past the compaction size.
+  void mark_applied(std::uint64_t sequence);
+
+  std::uint64_t last_sequence() const;
+
+ private:
+  void write_applied(std::uint64_t sequence, bool sync);
+
+  std::string m_dir;
+  std::uint64_t m_compact_bytes;
+  int m_fd = -1;
+  mutable std::mutex m_mutex;
+  std::uint64_t m_last_sequence = 0;
+  std::uint64_t m_size = 0;
+  std::vector<JournalRecord> m_unapplied;
+};
+
+}  // namespace calloutd

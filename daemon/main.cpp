@@ -1,0 +1,147 @@
+// calloutd: Alertmanager webhooks in, callouts and postmortems committed to git out.
+#include <git2.h>
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "daemon/cli.hpp"
+#include "daemon/config.hpp"
+#include "daemon/engine.hpp"
+#include "daemon/http_server.hpp"
+#include "daemon/journal.hpp"
+#include "daemon/log.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/pipeline.hpp"
+#include "daemon/render.hpp"
+#include "daemon/repository.hpp"
+
+namespace {
+
+using namespace calloutd;
+
+int check_config(const std::string& path) {
+  auto loaded = load_config(path);
+  for (const auto& e : loaded.errors) {
+    std::cerr << e << "\n";
+  }
+  if (loaded.errors.empty()) {
+    std::cout << path << ": OK (" << loaded.config.routes.size() << " routes)\n";
+    return 0;
+  }
+  return 1;
+}
+
+// Blocks SIGTERM/SIGINT in every thread; a dedicated thread waits for them.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int run(const Flags& flags) {
+  // 1. Configuration: embedded defaults, the file, then flags.
+  Config config;
+  if (flags.config_file) {
+    auto loaded = load_config(*flags.config_file);
+    if (!loaded.errors.empty()) {
+      for (const auto& e : loaded.errors) {
+        std::cerr << e << "\n";
+      }
+      return 1;
+    }
+    config = std::move(loaded.config);
+  }
+  if (flags.listen_address)
+    config.listen_address = *flags.listen_address;
+  if (flags.repo_path)
+    config.repo_path = *flags.repo_path;
+  log::info("starting calloutd", {{"config", config.source},
+                                  {"listen", config.listen_address},
+                                  {"repository", config.repo_path},
+                                  {"branch", config.branch}});
+
+  // 2. The parts: templates, repository, journal, metrics, engine, pipeline, HTTP.
+  Templates templates = Templates::embedded();
+  if (!config.templates_dir.empty()) {
+    auto loaded = Templates::load(config.templates_dir);
+    if (!loaded) {
+      log::error("bad templates", {{"error", loaded.error()}});
+      return 1;
+    }
+    templates = std::move(*loaded);
+  }
+  git_libgit2_init();
+  // Commits are database commits: make libgit2 fsync objects and refs.
+  git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+  GitRepository repository(
+      {config.repo_path, config.branch, config.author_name, config.author_email});
+  Journal journal(config.effective_journal_dir());
+  Metrics metrics;
+  Engine engine(config, repository, templates);
+  engine.load();
+  Pipeline pipeline(journal, engine, metrics, config.max_pending_events);
+  HttpServer http(config, pipeline, metrics);
+  auto port = http.bind(config.listen_address);
+  if (!port) {
+    log::error("cannot serve HTTP", {{"error", port.error()}});
+    return 1;
+  }
+
+  // 3. Catch up with the journal (alerts accepted before a crash), then serve.
+  pipeline.replay();
+  pipeline.start();
+  http.set_ready(true);
+  std::thread server([&] { http.run(); });
+  log::info("listening", {{"address", config.listen_address}, {"port", std::to_string(*port)}});
+  sd_notify(0, "READY=1");
+
+  // 4. Wait for SIGTERM/SIGINT, then drain: stop accepting, apply what was accepted.
+  sigset_t signals = block_stop_signals();
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  sd_notify(0, "STOPPING=1");
+  http.set_ready(false);
+  http.stop();
+  server.join();
+  pipeline.stop();
+  log::info("stopped cleanly", {{"pending", std::to_string(pipeline.pending())}});
+  git_libgit2_shutdown();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the stop signals before any thread starts, so only sigwait sees them.
+  block_stop_signals();
+  auto flags = parse_flags(std::vector<std::string>(argv + 1, argv + argc));
+  if (!flags) {
+    std::cerr << "calloutd: " << flags.error() << "\n";
+    return 2;
+  }
+  if (flags->help) {
+    std::cout << usage();
+    return 0;
+  }
+  if (flags->version) {
+    std::cout << "calloutd " << CALLOUTD_VERSION << "\n";
+    return 0;
+  }
+  log::set_level(*log::parse_level(flags->log_level));
+  if (flags->check_config) {
+    return check_config(*flags->config_file);
+  }
+  try {
+    return run(*flags);
+  } catch (const std::exception& e) {
+    log::error("fatal", {{"error", e.what()}});
+    return 1;
+  }
+}

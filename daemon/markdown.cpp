@@ -1,0 +1,380 @@
+#include "daemon/markdown.hpp"
+
+#include <cmark-gfm-core-extensions.h>
+#include <cmark-gfm-extension_api.h>
+#include <cmark-gfm.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <mutex>
+
+namespace calloutd::markdown {
+namespace {
+
+// One top-level block of the document, with its 1-based source lines.
+struct Block {
+  cmark_node_type type = CMARK_NODE_NONE;
+  int level = 0;  // headings only
+  int start_line = 0;
+  int end_line = 0;
+  std::string text;             // heading or paragraph text
+  std::vector<int> item_lines;  // lists only: the first line of each item
+  std::vector<int> item_end_lines;
+};
+
+std::string node_text(cmark_node* node) {
+  std::string out;
+  cmark_iter* iter = cmark_iter_new(node);
+  cmark_event_type ev;
+  while ((ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {
+    cmark_node* n = cmark_iter_get_node(iter);
+    if (ev != CMARK_EVENT_ENTER) {
+      continue;
+    }
+    auto type = cmark_node_get_type(n);
+    if (type == CMARK_NODE_TEXT || type == CMARK_NODE_CODE) {
+      const char* lit = cmark_node_get_literal(n);
+      out += lit != nullptr ? lit : "";
+    } else if (type == CMARK_NODE_SOFTBREAK || type == CMARK_NODE_LINEBREAK) {
+      out += ' ';
+    }
+  }
+  cmark_iter_free(iter);
+  return out;
+}
+
+std::vector<Block> parse_blocks(std::string_view doc) {
+  static std::once_flag k_registered;
+  std::call_once(k_registered, [] { cmark_gfm_core_extensions_ensure_registered(); });
+  std::unique_ptr<cmark_parser, decltype(&cmark_parser_free)> parser(
+      cmark_parser_new(CMARK_OPT_SOURCEPOS), &cmark_parser_free);
+  if (auto* table = cmark_find_syntax_extension("table")) {
+    cmark_parser_attach_syntax_extension(parser.get(), table);
+  }
+  cmark_parser_feed(parser.get(), doc.data(), doc.size());
+  std::unique_ptr<cmark_node, decltype(&cmark_node_free)> root(cmark_parser_finish(parser.get()),
+                                                               &cmark_node_free);
+  std::vector<Block> blocks;
+  for (cmark_node* n = cmark_node_first_child(root.get()); n != nullptr; n = cmark_node_next(n)) {
+    Block b;
+    b.type = cmark_node_get_type(n);
+    b.start_line = cmark_node_get_start_line(n);
+    b.end_line = cmark_node_get_end_line(n);
+    if (b.type == CMARK_NODE_HEADING) {
+      b.level = cmark_node_get_heading_level(n);
+      b.text = node_text(n);
+    } else if (b.type == CMARK_NODE_PARAGRAPH) {
+      b.text = node_text(n);
+    } else if (b.type == CMARK_NODE_LIST) {
+      for (cmark_node* item = cmark_node_first_child(n); item != nullptr;
+           item = cmark_node_next(item)) {
+        b.item_lines.push_back(cmark_node_get_start_line(item));
+        b.item_end_lines.push_back(cmark_node_get_end_line(item));
+      }
+    }
+    blocks.push_back(std::move(b));
+  }
+  return blocks;
+}
+
+std::string normalize_key(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  while (!out.empty() && (out.back() == ':' || out.back() == ' ')) {
+    out.pop_back();
+  }
+  while (!out.empty() && out.front() == ' ') {
+    out.erase(out.begin());
+  }
+  return out;
+}
+
+// The document as lines, remembering its line ending and final newline.
+struct Lines {
+  std::vector<std::string> lines;
+  std::string eol = "\n";
+  bool final_newline = true;
+
+  explicit Lines(std::string_view doc) {
+    std::size_t start = 0;
+    while (start < doc.size()) {
+      auto nl = doc.find('\n', start);
+      if (nl == std::string_view::npos) {
+        lines.emplace_back(doc.substr(start));
+        final_newline = false;
+        break;
+      }
+      lines.emplace_back(doc.substr(start, nl - start));
+      start = nl + 1;
+    }
+    if (!lines.empty() && !lines[0].empty() && lines[0].back() == '\r') {
+      eol = "\r\n";
+      for (auto& l : lines) {
+        if (!l.empty() && l.back() == '\r') {
+          l.pop_back();
+        }
+      }
+    }
+  }
+
+  std::string join() const {
+    std::string out;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      out += lines[i];
+      if (i + 1 < lines.size() || final_newline) {
+        out += eol;
+      }
+    }
+    return out;
+  }
+
+  // Inserts before 1-based line `line` (size()+1 appends).
+  void insert(int line, std::vector<std::string> add) {
+    auto at = lines.begin() + std::clamp(line - 1, 0, static_cast<int>(lines.size()));
+    lines.insert(at, add.begin(), add.end());
+  }
+};
+
+// The blocks of the section under heading `key`: [first, last) into `blocks`,
+// and the index of the heading itself; nullopt when the key is missing.
+struct Section {
+  std::size_t heading = 0;
+  std::size_t first = 0;
+  std::size_t last = 0;
+};
+
+std::optional<Section> find_section(const std::vector<Block>& blocks, std::string_view key) {
+  auto wanted = normalize_key(key);
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    if (blocks[i].type != CMARK_NODE_HEADING || normalize_key(blocks[i].text) != wanted) {
+      continue;
+    }
+    std::size_t j = i + 1;
+    while (j < blocks.size() &&
+           !(blocks[j].type == CMARK_NODE_HEADING && blocks[j].level <= blocks[i].level)) {
+      ++j;
+    }
+    return Section{i, i + 1, j};
+  }
+  return std::nullopt;
+}
+
+std::string append_key(std::string_view doc, std::string_view key,
+                       const std::vector<std::string>& body) {
+  Lines l(doc);
+  while (!l.lines.empty() && l.lines.back().empty()) {
+    l.lines.pop_back();
+  }
+  l.lines.push_back("");
+  l.lines.push_back("## " + std::string(key));
+  l.lines.push_back("");
+  l.lines.insert(l.lines.end(), body.begin(), body.end());
+  l.final_newline = true;
+  return l.join();
+}
+
+std::string strip_list_marker(std::string_view line) {
+  static const RE2 k_marker(R"(\s*(?:[-*+]|\d+[.)])\s+(.*))");
+  std::string rest;
+  if (RE2::FullMatch(line, k_marker, &rest)) {
+    return rest;
+  }
+  return std::string(line);
+}
+
+// The bullet an existing list uses (`-`, `*` or `+`), so an added entry joins it.
+std::string list_marker(std::string_view line) {
+  static const RE2 k_marker(R"(\s*([-*+])\s.*)");
+  std::string marker;
+  if (RE2::FullMatch(line, k_marker, &marker)) {
+    return marker;
+  }
+  return "-";
+}
+
+}  // namespace
+
+std::string escape_inline(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      space = !out.empty();
+      continue;
+    }
+    if (c == ' ') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) {
+      out += ' ';
+      space = false;
+    }
+    switch (c) {
+      case '\\':
+      case '`':
+      case '*':
+      case '_':
+      case '[':
+      case ']':
+      case '<':
+      case '>':
+      case '|':
+      case '~':
+      case '#':
+      case '&':
+      case '!':
+        out += '\\';
+        out += static_cast<char>(c);
+        break;
+      default:
+        out += static_cast<char>(c);
+    }
+  }
+  // At the start of a line these would open a list, a thematic break or a
+  // setext heading underline.
+  if (!out.empty() && (out[0] == '-' || out[0] == '+' || out[0] == '=')) {
+    out.insert(out.begin(), '\\');
+  }
+  static const RE2 k_ordered(R"((\d{1,9})([.)]).*)");
+  std::string digits, punct;
+  if (RE2::FullMatch(out, k_ordered, &digits, &punct)) {
+    out.insert(digits.size(), "\\");
+  }
+  return out.empty() ? "n/a" : out;
+}
+
+std::string safe_url(std::string_view url) {
+  std::string lower;
+  for (char c : url.substr(0, 8)) {
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (lower.rfind("http://", 0) != 0 && lower.rfind("https://", 0) != 0) {
+    return "";
+  }
+  static constexpr char k_hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : url) {
+    if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == '`' || c == '(' ||
+        c == ')' || c == '|' || c == '\\') {
+      out += '%';
+      out += k_hex[c >> 4];
+      out += k_hex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::string link(std::string_view text, std::string_view url, std::string_view fallback) {
+  auto safe = safe_url(url);
+  if (safe.empty()) {
+    return std::string(fallback);
+  }
+  return "[" + escape_inline(text) + "](" + safe + ")";
+}
+
+std::string set_key(std::string_view doc, std::string_view key, std::string_view value) {
+  auto blocks = parse_blocks(doc);
+  auto section = find_section(blocks, key);
+  if (!section) {
+    return append_key(doc, key, {std::string(value)});
+  }
+  Lines l(doc);
+  for (std::size_t i = section->first; i < section->last; ++i) {
+    if (blocks[i].type == CMARK_NODE_PARAGRAPH) {
+      auto& b = blocks[i];
+      l.lines.erase(l.lines.begin() + (b.start_line - 1), l.lines.begin() + b.end_line);
+      l.insert(b.start_line, {std::string(value)});
+      return l.join();
+    }
+  }
+  int after = blocks[section->heading].end_line;
+  l.insert(after + 1, {"", std::string(value), ""});
+  return l.join();
+}
+
+std::string add_list_entry(std::string_view doc, std::string_view key, TimePoint when,
+                           std::string_view entry, Order order) {
+  auto blocks = parse_blocks(doc);
+  auto section = find_section(blocks, key);
+  if (!section) {
+    return append_key(doc, key, {"- " + std::string(entry)});
+  }
+  Lines l(doc);
+  for (std::size_t i = section->first; i < section->last; ++i) {
+    const auto& b = blocks[i];
+    if (b.type == CMARK_NODE_PARAGRAPH && normalize_key(b.text) == "n/a") {
+      l.lines.erase(l.lines.begin() + (b.start_line - 1), l.lines.begin() + b.end_line);
+      l.insert(b.start_line, {"- " + std::string(entry)});
+      return l.join();
+    }
+    if (b.type != CMARK_NODE_LIST) {
+      continue;
+    }
+    std::string marker = list_marker(l.lines[b.item_lines.front() - 1]);
+    std::string line = marker + " " + std::string(entry);
+    // Newest first: before the first entry not newer than this one. Oldest
+    // first: after the last entry not newer than this one.
+    int insert_at =
+        order == Order::newest_first ? b.item_end_lines.back() + 1 : b.item_lines.front();
+    for (std::size_t k = 0; k < b.item_lines.size(); ++k) {
+      auto t = parse_timeline_time(strip_list_marker(l.lines[b.item_lines[k] - 1]));
+      if (!t) {
+        continue;
+      }
+      if (order == Order::newest_first && *t <= when) {
+        insert_at = b.item_lines[k];
+        break;
+      }
+      if (order == Order::oldest_first && *t <= when) {
+        insert_at = b.item_end_lines[k] + 1;
+      }
+    }
+    l.insert(insert_at, {line});
+    return l.join();
+  }
+  int after = blocks[section->heading].end_line;
+  bool next_is_blank = after < static_cast<int>(l.lines.size()) && l.lines[after].empty();
+  std::vector<std::string> add{"", "- " + std::string(entry)};
+  if (!next_is_blank) {
+    add.push_back("");
+  }
+  l.insert(after + 1, add);
+  return l.join();
+}
+
+std::optional<std::string> key_text(std::string_view doc, std::string_view key) {
+  auto blocks = parse_blocks(doc);
+  auto section = find_section(blocks, key);
+  if (!section) {
+    return std::nullopt;
+  }
+  for (std::size_t i = section->first; i < section->last; ++i) {
+    if (blocks[i].type == CMARK_NODE_PARAGRAPH) {
+      auto text = blocks[i].text;
+      while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+        text.pop_back();
+      }
+      return text;
+    }
+  }
+  return std::string{};
+}
+
+std::vector<std::string> headings(std::string_view doc) {
+  std::vector<std::string> out;
+  for (const auto& b : parse_blocks(doc)) {
+    if (b.type == CMARK_NODE_HEADING) {
+      out.push_back(b.text);
+    }
+  }
+  return out;
+}
+
+}  // namespace calloutd::markdown

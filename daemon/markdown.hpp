@@ -1,0 +1,47 @@
+// Reading and editing the markdown that engineers also edit. cmark-gfm (with
+// GitHub's table extension) locates the sections exactly as GitHub renders
+// them; edits then change only the lines concerned, so every other byte an
+// engineer wrote stays as it was.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/timefmt.hpp"
+
+namespace calloutd::markdown {
+
+// Text made safe for a paragraph, a list item or a table cell: one line, no
+// control characters, markdown and HTML syntax escaped (so a label value cannot
+// start a heading, close a table cell or inject HTML).
+std::string escape_inline(std::string_view text);
+
+// An http(s) URL made safe as a link destination, or "" when `url` is not one.
+std::string safe_url(std::string_view url);
+
+// `[text](url)`, or `fallback` when the URL is not a usable http(s) URL.
+std::string link(std::string_view text, std::string_view url, std::string_view fallback = "n/a");
+
+enum class Order { newest_first, oldest_first };
+
+// Replaces the first paragraph under the heading `key` with `value` (already
+// escaped). A key an engineer deleted is put back at the end of the file, so
+// the value is never lost.
+std::string set_key(std::string_view doc, std::string_view key, std::string_view value);
+
+// Adds `- <entry>` to the first list under the heading `key`, placed by the time
+// the entry starts with (`entry` is a complete timeline line, already escaped).
+// Entries whose time cannot be read are stepped over; an `n/a` placeholder is
+// replaced. A missing key is recreated at the end of the file.
+std::string add_list_entry(std::string_view doc, std::string_view key, TimePoint when,
+                           std::string_view entry, Order order);
+
+// The text of the first paragraph under `key`, trimmed; nullopt when absent.
+std::optional<std::string> key_text(std::string_view doc, std::string_view key);
+
+// The headings of `doc` in order, as GitHub renders them (used to check templates).
+std::vector<std::string> headings(std::string_view doc);
+
+}  // namespace calloutd::markdown

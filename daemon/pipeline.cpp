@@ -1,0 +1,128 @@
+#include "daemon/pipeline.hpp"
+
+#include <boost/asio/post.hpp>
+#include <map>
+
+#include "daemon/log.hpp"
+#include "receivers/alertmanager.hpp"
+
+namespace calloutd {
+
+Pipeline::Pipeline(Journal& journal, Engine& engine, Metrics& metrics, std::size_t max_pending)
+    : m_journal(journal), m_engine(engine), m_metrics(metrics), m_max_pending(max_pending) {
+  m_work.emplace(m_io.get_executor());
+  publish();
+}
+
+Pipeline::~Pipeline() {
+  stop();
+}
+
+void Pipeline::replay() {
+  auto records = m_journal.take_unapplied();
+  if (!records.empty()) {
+    log::info("replaying journaled events", {{"count", std::to_string(records.size())}});
+  }
+  for (auto& r : records) {
+    if (r.source != "alertmanager") {
+      log::error("journal record from an unknown receiver skipped",
+                 {{"seq", std::to_string(r.sequence)}, {"source", r.source}});
+      continue;
+    }
+    auto group = receivers::parse_alertmanager(r.body);
+    if (!group) {
+      log::error("journal record no longer parses; skipped",
+                 {{"seq", std::to_string(r.sequence)}, {"error", group.error()}});
+      continue;
+    }
+    apply(Event{r.sequence, r.received_at, std::move(*group)}, std::nullopt);
+  }
+  publish();
+}
+
+void Pipeline::start() {
+  if (!m_thread.joinable()) {
+    m_thread = std::thread([this] { m_io.run(); });
+  }
+}
+
+void Pipeline::stop() {
+  m_work.reset();  // run() returns once the queue is empty
+  if (m_thread.joinable()) {
+    m_thread.join();
+  }
+}
+
+std::variant<std::uint64_t, Pipeline::Refusal> Pipeline::submit(std::string_view source,
+                                                                std::string_view body,
+                                                                AlertGroup group) {
+  auto arrived = std::chrono::steady_clock::now();
+  if (m_pending.load() >= m_max_pending) {
+    return Refusal::overloaded;
+  }
+  Event event;
+  event.received_at = std::chrono::system_clock::now();
+  event.group = std::move(group);
+  std::lock_guard lock(m_submit_mutex);
+  auto seq = m_journal.append(source, event.received_at, body);
+  if (!seq) {
+    log::error("cannot journal an event; refusing it", {{"error", seq.error()}});
+    return Refusal::journal_failed;
+  }
+  event.sequence = *seq;
+  m_metrics.set_journal_pending(static_cast<double>(++m_pending));
+  boost::asio::post(m_io, [this, event = std::move(event), arrived] {
+    apply(event, arrived);
+    m_metrics.set_journal_pending(static_cast<double>(--m_pending));
+  });
+  return *seq;
+}
+
+void Pipeline::apply(const Event& event,
+                     std::optional<std::chrono::steady_clock::time_point> arrived) {
+  auto result = m_engine.apply(event);
+  m_metrics.count_event(outcome_name(result.outcome));
+  if (!result.commit.empty()) {
+    m_metrics.count_commit();
+    if (arrived) {
+      m_metrics.observe_webhook_to_commit(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - *arrived).count());
+    }
+    log::info("committed", {{"folder", result.folder},
+                            {"outcome", outcome_name(result.outcome)},
+                            {"incident", result.incident_id},
+                            {"commit", result.commit.substr(0, 12)}});
+    publish();
+  } else if (result.outcome == Outcome::failed) {
+    // Keep the applied mark before this event from now on, so that a restart
+    // (once the repository is writable again) retries it and what follows.
+    m_stuck = true;
+    log::error("cannot apply an event; it stays in the journal for the next start",
+               {{"seq", std::to_string(event.sequence)}, {"error", result.error}});
+    return;
+  } else {
+    log::debug("event applied without a commit", {{"seq", std::to_string(event.sequence)},
+                                                  {"outcome", outcome_name(result.outcome)}});
+  }
+  if (!m_stuck) {
+    m_journal.mark_applied(event.sequence);
+  }
+}
+
+void Pipeline::publish() {
+  auto open = m_engine.open_incidents();
+  std::map<std::pair<std::string, std::string>, int> counts;
+  for (const auto& i : open) {
+    ++counts[{i.severity, i.technology}];
+  }
+  m_metrics.set_open_incidents(counts);
+  std::lock_guard lock(m_snapshot_mutex);
+  m_snapshot = std::move(open);
+}
+
+std::vector<IncidentSummary> Pipeline::open_incidents() const {
+  std::lock_guard lock(m_snapshot_mutex);
+  return m_snapshot;
+}
+
+}  // namespace calloutd

@@ -1,0 +1,68 @@
+// Ties the journal to the engine. HTTP threads journal an event (fsync) and
+// queue it; one Asio thread, the engine's strand, applies events in journal
+// order. submit() is thread-safe; the engine is only touched on the strand.
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74 misses it under C++20 with GCC 12
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "daemon/engine.hpp"
+#include "daemon/journal.hpp"
+#include "daemon/metrics.hpp"
+
+namespace calloutd {
+
+class Pipeline {
+ public:
+  Pipeline(Journal& journal, Engine& engine, Metrics& metrics, std::size_t max_pending);
+  ~Pipeline();
+
+  // Applies what the journal holds but the repository does not yet, in order,
+  // on the calling thread. Call before serving.
+  void replay();
+
+  // Starts the engine thread. Tests may instead drive io() with poll()/run_one().
+  void start();
+
+  // Drains the queue (every accepted event is applied), then stops the thread.
+  void stop();
+
+  enum class Refusal { overloaded, journal_failed };
+  // Journals `body` from `source` and queues `group` for the engine; the
+  // returned sequence number means the event is durable.
+  std::variant<std::uint64_t, Refusal> submit(std::string_view source, std::string_view body,
+                                              AlertGroup group);
+
+  std::vector<IncidentSummary> open_incidents() const;
+  std::size_t pending() const { return m_pending.load(); }
+  boost::asio::io_context& io() { return m_io; }
+
+ private:
+  void apply(const Event& event, std::optional<std::chrono::steady_clock::time_point> arrived);
+  void publish();
+
+  Journal& m_journal;
+  Engine& m_engine;
+  Metrics& m_metrics;
+  std::size_t m_max_pending;
+  boost::asio::io_context m_io;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> m_work;
+  std::thread m_thread;
+  std::mutex m_submit_mutex;  // journal order == queue order
+  std::atomic<std::size_t> m_pending{0};
+  bool m_stuck = false;  // an event failed to apply: stop advancing the applied mark
+  mutable std::mutex m_snapshot_mutex;
+  std::vector<IncidentSummary> m_snapshot;
+};
+
+}  // namespace calloutd

@@ -1,0 +1,356 @@
+#include "daemon/repository.hpp"
+
+#include <fcntl.h>
+#include <git2.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <span>
+#include <sstream>
+#include <stdexcept>
+
+#include "daemon/log.hpp"
+
+namespace calloutd {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string git_error_text() {
+  const git_error* e = git_error_last();
+  return e != nullptr && e->message != nullptr ? e->message : "unknown libgit2 error";
+}
+
+template <typename T, void (*Free)(T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
+using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
+using EntryPtr = std::unique_ptr<git_tree_entry, Deleter<git_tree_entry, git_tree_entry_free>>;
+using BlobPtr = std::unique_ptr<git_blob, Deleter<git_blob, git_blob_free>>;
+using BuilderPtr = std::unique_ptr<git_treebuilder, Deleter<git_treebuilder, git_treebuilder_free>>;
+using IndexPtr = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
+using RefPtr = std::unique_ptr<git_reference, Deleter<git_reference, git_reference_free>>;
+using SigPtr = std::unique_ptr<git_signature, Deleter<git_signature, git_signature_free>>;
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  std::string part;
+  while (std::getline(ss, part, '/')) {
+    parts.push_back(part);
+  }
+  return parts;
+}
+
+TreePtr tree_of(git_repository* repo, const std::string& commit_id) {
+  git_oid oid;
+  if (commit_id.empty() || git_oid_fromstr(&oid, commit_id.c_str()) != 0) {
+    return nullptr;
+  }
+  git_commit* commit = nullptr;
+  if (git_commit_lookup(&commit, repo, &oid) != 0) {
+    return nullptr;
+  }
+  CommitPtr c(commit);
+  git_tree* tree = nullptr;
+  if (git_commit_tree(&tree, c.get()) != 0) {
+    return nullptr;
+  }
+  return TreePtr(tree);
+}
+
+// Returns the id of `base` (may be null) with the blob `blob` at `parts`.
+bool upsert(git_repository* repo, const git_tree* base, std::span<const std::string> parts,
+            const git_oid& blob, git_oid* out) {
+  git_treebuilder* raw = nullptr;
+  if (git_treebuilder_new(&raw, repo, base) != 0) {
+    return false;
+  }
+  BuilderPtr builder(raw);
+  if (parts.size() == 1) {
+    if (git_treebuilder_insert(nullptr, raw, parts[0].c_str(), &blob, GIT_FILEMODE_BLOB) != 0) {
+      return false;
+    }
+  } else {
+    TreePtr sub;
+    if (base != nullptr) {
+      const git_tree_entry* e = git_tree_entry_byname(base, parts[0].c_str());
+      git_tree* t = nullptr;
+      if (e != nullptr && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+          git_tree_lookup(&t, repo, git_tree_entry_id(e)) == 0) {
+        sub.reset(t);
+      }
+    }
+    git_oid child;
+    if (!upsert(repo, sub.get(), parts.subspan(1), blob, &child) ||
+        git_treebuilder_insert(nullptr, raw, parts[0].c_str(), &child, GIT_FILEMODE_TREE) != 0) {
+      return false;
+    }
+  }
+  return git_treebuilder_write(out, raw) == 0;
+}
+
+std::optional<std::string> read_worktree_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) {
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Replaces `p` atomically (temporary file in the same directory, then rename).
+bool write_worktree_file(const fs::path& p, const std::string& content) {
+  std::error_code ec;
+  fs::create_directories(p.parent_path(), ec);
+  fs::path tmp = p.parent_path() / (".calloutd-tmp-" + p.filename().string());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out || !out.write(content.data(), static_cast<std::streamsize>(content.size()))) {
+      return false;
+    }
+  }
+  fs::rename(tmp, p, ec);
+  return !ec;
+}
+
+}  // namespace
+
+bool is_safe_repo_path(const std::string& path) {
+  if (path.empty() || path.front() == '/' || path.find('\\') != std::string::npos ||
+      path.find('\0') != std::string::npos) {
+    return false;
+  }
+  for (const auto& part : split_path(path)) {
+    if (part.empty() || part == "." || part == ".." || part == ".git") {
+      return false;
+    }
+  }
+  return path.back() != '/';
+}
+
+GitRepository::GitRepository(Options options) : m_options(std::move(options)) {
+  git_libgit2_init();
+  int rc = git_repository_open_ext(&m_repo, m_options.path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
+                                   nullptr);
+  if (rc == GIT_ENOTFOUND) {
+    git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+    opts.flags = GIT_REPOSITORY_INIT_MKPATH;
+    std::string head = ref_name();
+    opts.initial_head = head.c_str();
+    rc = git_repository_init_ext(&m_repo, m_options.path.c_str(), &opts);
+    if (rc == 0) {
+      log::info("initialised a new callouts repository",
+                {{"path", m_options.path}, {"branch", m_options.branch}});
+    }
+  }
+  if (rc != 0) {
+    std::string message =
+        "cannot open or create the repository \"" + m_options.path + "\": " + git_error_text();
+    git_libgit2_shutdown();
+    throw std::runtime_error(message);
+  }
+}
+
+GitRepository::~GitRepository() {
+  git_repository_free(m_repo);
+  git_libgit2_shutdown();
+}
+
+std::string GitRepository::head() {
+  git_oid oid;
+  if (git_reference_name_to_id(&oid, m_repo, ref_name().c_str()) != 0) {
+    return "";
+  }
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &oid);
+  return hex;
+}
+
+std::optional<std::string> GitRepository::read(const std::string& commit, const std::string& path) {
+  TreePtr tree = tree_of(m_repo, commit);
+  git_tree_entry* raw = nullptr;
+  if (!tree || git_tree_entry_bypath(&raw, tree.get(), path.c_str()) != 0) {
+    return std::nullopt;
+  }
+  EntryPtr entry(raw);
+  git_blob* blob = nullptr;
+  if (git_tree_entry_type(raw) != GIT_OBJECT_BLOB ||
+      git_blob_lookup(&blob, m_repo, git_tree_entry_id(raw)) != 0) {
+    return std::nullopt;
+  }
+  BlobPtr b(blob);
+  return std::string(static_cast<const char*>(git_blob_rawcontent(blob)),
+                     static_cast<std::size_t>(git_blob_rawsize(blob)));
+}
+
+std::vector<std::string> GitRepository::list(const std::string& commit, const std::string& dir) {
+  std::vector<std::string> names;
+  TreePtr root = tree_of(m_repo, commit);
+  if (!root) {
+    return names;
+  }
+  TreePtr sub;
+  const git_tree* tree = root.get();
+  if (!dir.empty()) {
+    git_tree_entry* raw = nullptr;
+    if (git_tree_entry_bypath(&raw, root.get(), dir.c_str()) != 0) {
+      return names;
+    }
+    EntryPtr entry(raw);
+    git_tree* t = nullptr;
+    if (git_tree_entry_type(raw) != GIT_OBJECT_TREE ||
+        git_tree_lookup(&t, m_repo, git_tree_entry_id(raw)) != 0) {
+      return names;
+    }
+    sub.reset(t);
+    tree = t;
+  }
+  for (std::size_t i = 0; i < git_tree_entrycount(tree); ++i) {
+    names.emplace_back(git_tree_entry_name(git_tree_entry_byindex(tree, i)));
+  }
+  return names;
+}
+
+CommitOutcome GitRepository::commit(const CommitRequest& request) {
+  auto failed = [](std::string what) {
+    return CommitOutcome{CommitStatus::failed, "", what + ": " + git_error_text()};
+  };
+  if (head() != request.parent) {
+    return CommitOutcome{CommitStatus::parent_moved, "", ""};
+  }
+  TreePtr tree = tree_of(m_repo, request.parent);
+  if (!request.parent.empty() && !tree) {
+    return failed("cannot read the parent commit " + request.parent);
+  }
+  for (const auto& file : request.files) {
+    if (!is_safe_repo_path(file.path)) {
+      return CommitOutcome{CommitStatus::failed, "", "refusing unsafe path \"" + file.path + "\""};
+    }
+    git_oid blob;
+    if (git_blob_create_from_buffer(&blob, m_repo, file.content.data(), file.content.size()) != 0) {
+      return failed("cannot write a blob for " + file.path);
+    }
+    auto parts = split_path(file.path);
+    git_oid root;
+    git_tree* next = nullptr;
+    if (!upsert(m_repo, tree.get(), parts, blob, &root) ||
+        git_tree_lookup(&next, m_repo, &root) != 0) {
+      return failed("cannot build the tree for " + file.path);
+    }
+    tree.reset(next);
+  }
+  if (!tree) {
+    return CommitOutcome{CommitStatus::failed, "", "nothing to commit"};
+  }
+  git_signature* sig = nullptr;
+  if (git_signature_now(&sig, m_options.author_name.c_str(), m_options.author_email.c_str()) != 0) {
+    return failed("bad commit author");
+  }
+  SigPtr signature(sig);
+  CommitPtr parent;
+  if (!request.parent.empty()) {
+    git_oid poid;
+    git_commit* pc = nullptr;
+    git_oid_fromstr(&poid, request.parent.c_str());
+    if (git_commit_lookup(&pc, m_repo, &poid) != 0) {
+      return failed("cannot read the parent commit");
+    }
+    parent.reset(pc);
+  }
+  const git_commit* parents[] = {parent.get()};
+  git_oid id;
+  // libgit2 updates the branch only if it still points at `parents[0]` (under
+  // the ref lock), which is what makes a concurrent engineer's commit safe.
+  int rc = git_commit_create(&id, m_repo, ref_name().c_str(), sig, sig, nullptr,
+                             request.message.c_str(), tree.get(), parent ? 1 : 0, parents);
+  if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED) {
+    return CommitOutcome{CommitStatus::parent_moved, "", ""};
+  }
+  if (rc != 0) {
+    return failed("cannot commit");
+  }
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &id);
+  sync_worktree(request.parent, request.files);
+  return CommitOutcome{CommitStatus::committed, hex, ""};
+}
+
+void GitRepository::sync_worktree(const std::string& old_commit,
+                                  const std::vector<FileWrite>& files) {
+  const char* workdir = git_repository_workdir(m_repo);
+  if (workdir == nullptr) {
+    return;  // bare repository
+  }
+  git_reference* raw_head = nullptr;
+  if (git_reference_lookup(&raw_head, m_repo, "HEAD") != 0) {
+    return;
+  }
+  RefPtr head_ref(raw_head);
+  const char* target = git_reference_symbolic_target(raw_head);
+  if (target == nullptr || ref_name() != target) {
+    return;  // another branch is checked out: that working tree is not ours to touch
+  }
+  git_index* raw_index = nullptr;
+  if (git_repository_index(&raw_index, m_repo) != 0) {
+    return;
+  }
+  IndexPtr index(raw_index);
+  git_index_read(raw_index, 0);
+  TreePtr old_tree = tree_of(m_repo, old_commit);
+  bool index_changed = false;
+  for (const auto& file : files) {
+    fs::path p = fs::path(workdir) / file.path;
+    auto old = old_commit.empty() ? std::nullopt : read(old_commit, file.path);
+    auto current = read_worktree_file(p);
+    std::optional<git_oid> old_oid;
+    if (old_tree) {
+      git_tree_entry* e = nullptr;
+      if (git_tree_entry_bypath(&e, old_tree.get(), file.path.c_str()) == 0) {
+        old_oid = *git_tree_entry_id(e);
+        git_tree_entry_free(e);
+      }
+    }
+    const git_index_entry* staged = git_index_get_bypath(raw_index, file.path.c_str(), 0);
+    bool index_clean =
+        staged == nullptr ? !old_oid : (old_oid && git_oid_equal(&staged->id, &*old_oid));
+    if (current == old && index_clean) {
+      if (write_worktree_file(p, file.content) &&
+          git_index_add_bypath(raw_index, file.path.c_str()) == 0) {
+        index_changed = true;
+      }
+      continue;
+    }
+    if (current && old) {
+      // An uncommitted edit: merge the daemon's change into it when git can.
+      git_merge_file_input base = GIT_MERGE_FILE_INPUT_INIT, ours = GIT_MERGE_FILE_INPUT_INIT,
+                           theirs = GIT_MERGE_FILE_INPUT_INIT;
+      base.ptr = old->data();
+      base.size = old->size();
+      ours.ptr = current->data();
+      ours.size = current->size();
+      theirs.ptr = file.content.data();
+      theirs.size = file.content.size();
+      git_merge_file_result result{};
+      if (git_merge_file(&result, &base, &ours, &theirs, nullptr) == 0 && result.automergeable) {
+        write_worktree_file(p, std::string(result.ptr, result.len));
+        git_merge_file_result_free(&result);
+        log::info("merged the daemon's change into an uncommitted edit", {{"file", file.path}});
+        continue;
+      }
+      git_merge_file_result_free(&result);
+    }
+    log::warn("left an uncommitted edit untouched; the daemon's change is committed on the branch",
+              {{"file", file.path}});
+  }
+  if (index_changed && git_index_write(raw_index) != 0) {
+    log::warn("cannot update the index (is git running?)", {{"error", git_error_text()}});
+  }
+}
+
+}  // namespace calloutd

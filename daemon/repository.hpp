@@ -1,0 +1,83 @@
+// The callouts repository: read files at a commit, and commit changes on top
+// of an expected parent (compare-and-swap on the branch), like a database
+// transaction. An interface, so the engine's tests can use a fake.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+struct git_repository;
+
+namespace calloutd {
+
+struct FileWrite {
+  std::string path;  // relative, `/`-separated, no `.`/`..`/empty components
+  std::string content;
+};
+
+struct CommitRequest {
+  std::string parent;  // commit id the changes were computed from; "" for an unborn branch
+  std::vector<FileWrite> files;
+  std::string message;
+};
+
+enum class CommitStatus { committed, parent_moved, failed };
+
+struct CommitOutcome {
+  CommitStatus status = CommitStatus::failed;
+  std::string id;     // the new commit when committed
+  std::string error;  // when failed
+};
+
+class Repository {
+ public:
+  virtual ~Repository() = default;
+  // The branch tip's commit id; "" while the branch has no commit.
+  virtual std::string head() = 0;
+  // A file's content at `commit`; nullopt when absent.
+  virtual std::optional<std::string> read(const std::string& commit, const std::string& path) = 0;
+  // Names of the entries of directory `dir` ("" for the root) at `commit`.
+  virtual std::vector<std::string> list(const std::string& commit, const std::string& dir) = 0;
+  // Commits `request.files` on top of `request.parent`. parent_moved when the
+  // branch no longer points there (someone committed meanwhile): recompute and retry.
+  virtual CommitOutcome commit(const CommitRequest& request) = 0;
+};
+
+// A libgit2 repository with a working tree that engineers also use. After each
+// commit, files of the working tree that were clean are updated; an
+// uncommitted edit is merged with the daemon's change when git can do so
+// cleanly and otherwise left exactly as it is. Not thread-safe: one owner.
+class GitRepository final : public Repository {
+ public:
+  struct Options {
+    std::string path;
+    std::string branch = "main";
+    std::string author_name = "calloutd";
+    std::string author_email = "calloutd@localhost";
+  };
+
+  // Opens the repository at `options.path`, creating and initialising it (on
+  // `options.branch`) when missing. Throws std::runtime_error when it cannot.
+  explicit GitRepository(Options options);
+  ~GitRepository() override;
+  GitRepository(const GitRepository&) = delete;
+  GitRepository& operator=(const GitRepository&) = delete;
+
+  std::string head() override;
+  std::optional<std::string> read(const std::string& commit, const std::string& path) override;
+  std::vector<std::string> list(const std::string& commit, const std::string& dir) override;
+  CommitOutcome commit(const CommitRequest& request) override;
+
+ private:
+  void sync_worktree(const std::string& old_commit, const std::vector<FileWrite>& files);
+  std::string ref_name() const { return "refs/heads/" + m_options.branch; }
+
+  Options m_options;
+  git_repository* m_repo = nullptr;
+};
+
+// True when `path` is a safe relative path inside the repository.
+bool is_safe_repo_path(const std::string& path);
+
+}  // namespace calloutd
