@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -35,6 +36,9 @@ class Checker {
   // A mapping whose keys are all in `allowed`; unknown keys are errors.
   bool mapping(const YAML::Node& node, const std::string& path,
                const std::set<std::string>& allowed) {
+    if (node.IsNull()) {
+      return false;  // a key with only comments under it: all defaults
+    }
     if (!node.IsMap()) {
       error(node, path + ": expected a mapping");
       return false;
@@ -334,6 +338,14 @@ LoadedConfig parse_config(const std::string& text, const std::string& source,
       }
     }
   }
+  // Report in file order, as a compiler would.
+  auto line_of = [](const std::string& e) {
+    auto first = e.find(':');
+    return std::stoi(e.substr(first + 1, e.find(':', first + 1) - first - 1));
+  };
+  std::stable_sort(
+      c.errors().begin(), c.errors().end(),
+      [&](const std::string& a, const std::string& b) { return line_of(a) < line_of(b); });
   out.errors = std::move(c.errors());
   return out;
 }

@@ -41,6 +41,8 @@ std::string alert_name(const AlertGroup& g, const Alert& a) {
 }
 
 // What tells this alert apart from the rest of its group: `instance=api-2:8080`.
+// When the notification holds one alert, every label is common; then the usual
+// per-target labels name it.
 std::string alert_identity(const AlertGroup& g, const Alert& a) {
   std::string out;
   for (const auto& [k, v] : a.labels) {
@@ -48,6 +50,12 @@ std::string alert_identity(const AlertGroup& g, const Alert& a) {
       continue;
     }
     out += (out.empty() ? "" : ", ") + k + "=" + v;
+  }
+  for (const char* key : {"instance", "pod", "host", "node"}) {
+    auto v = get(a.labels, key);
+    if (out.empty() && !v.empty() && !g.group_labels.contains(key)) {
+      out = std::string(key) + "=" + v;
+    }
   }
   return out;
 }
@@ -342,11 +350,11 @@ ApplyResult Engine::try_apply(const Event& event, const std::string& head, bool*
     v.status = "active";
     v.opened_at = format_utc(plan.state.opened_at);
     v.handover_due = format_utc(plan.state.opened_at + k_handover_limit);
-    v.first_timeline_entry = timeline_line(
-        plan.state.opened_at,
-        alert_name(g, first) + " firing (" + std::to_string(plan.opening.size()) +
-            (plan.opening.size() == 1 ? " alert" : " alerts") + "); callout opened as " +
-            v.severity + " (route " + plan.route->name + ")");
+    v.first_timeline_entry =
+        timeline_line(plan.state.opened_at, alert_name(g, first) + " firing (" +
+                                                std::to_string(plan.opening.size()) +
+                                                (plan.opening.size() == 1 ? " alert" : " alerts") +
+                                                "); callout opened as " + v.severity);
     v.dashboard = dashboard_link(g, first, plan.route);
     v.alert_source = source_link(g, first);
     v.runbook = runbook_link(g, first);

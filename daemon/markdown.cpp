@@ -186,6 +186,10 @@ std::string strip_list_marker(std::string_view line) {
   return std::string(line);
 }
 
+bool trimmed_empty(const std::string& line) {
+  return line.find_first_not_of(" \t") == std::string::npos;
+}
+
 // The bullet an existing list uses (`-`, `*` or `+`), so an added entry joins it.
 std::string list_marker(std::string_view line) {
   static const RE2 k_marker(R"(\s*([-*+])\s.*)");
@@ -317,12 +321,19 @@ std::string add_list_entry(std::string_view doc, std::string_view key, TimePoint
     if (b.type != CMARK_NODE_LIST) {
       continue;
     }
+    // cmark counts a blank line after an item as part of it; entries go
+    // right after the item's last non-blank line.
+    std::vector<int> ends = b.item_end_lines;
+    for (std::size_t k = 0; k < ends.size(); ++k) {
+      while (ends[k] > b.item_lines[k] && trimmed_empty(l.lines[ends[k] - 1])) {
+        --ends[k];
+      }
+    }
     std::string marker = list_marker(l.lines[b.item_lines.front() - 1]);
     std::string line = marker + " " + std::string(entry);
     // Newest first: before the first entry not newer than this one. Oldest
     // first: after the last entry not newer than this one.
-    int insert_at =
-        order == Order::newest_first ? b.item_end_lines.back() + 1 : b.item_lines.front();
+    int insert_at = order == Order::newest_first ? ends.back() + 1 : b.item_lines.front();
     for (std::size_t k = 0; k < b.item_lines.size(); ++k) {
       auto t = parse_timeline_time(strip_list_marker(l.lines[b.item_lines[k] - 1]));
       if (!t) {
@@ -333,7 +344,7 @@ std::string add_list_entry(std::string_view doc, std::string_view key, TimePoint
         break;
       }
       if (order == Order::oldest_first && *t <= when) {
-        insert_at = b.item_end_lines[k] + 1;
+        insert_at = ends[k] + 1;
       }
     }
     l.insert(insert_at, {line});

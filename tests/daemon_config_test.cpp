@@ -1,0 +1,137 @@
+#include "daemon/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_support.hpp"
+
+namespace calloutd {
+namespace {
+
+using testing::TempDir;
+using testing::write_file;
+
+TEST(ConfigTest, EmptyFileMeansDefaults) {
+  auto c = parse_config("", "c.yml", "/");
+  EXPECT_TRUE(c.errors.empty());
+  EXPECT_EQ(c.config.listen_address, "127.0.0.1:9095");
+  EXPECT_EQ(c.config.repo_path, "./callouts");
+  EXPECT_EQ(c.config.max_body_bytes, 1024u * 1024u);
+  EXPECT_EQ(c.config.reopen_window, std::chrono::hours{1});
+  ASSERT_EQ(c.config.routes.size(), 2u);
+  EXPECT_EQ(c.config.routes[0].severity, Severity::mpi);
+  EXPECT_TRUE(all_match(c.config.routes[0].matchers, {{"severity", "page"}}));
+  EXPECT_TRUE(all_match(c.config.routes[1].matchers, {{"severity", "major"}}));
+  EXPECT_FALSE(all_match(c.config.routes[1].matchers, {{"severity", "warning"}}));
+}
+
+TEST(ConfigTest, ReadsEverySection) {
+  TempDir dir;
+  write_file(dir.path() / "token", "s3cret\n");
+  write_file(dir.path() / "pw", "example-password");
+  std::string yml = R"(
+web:
+  listen_address: 0.0.0.0:19095
+  max_body_bytes: 65536
+repository:
+  path: /srv/callouts
+  branch: incidents
+  author_name: Callout Bot
+  author_email: bot@example.com
+receivers:
+  alertmanager:
+    bearer_token_file: token
+    basic_auth:
+      username: alertmanager
+      password_file: pw
+incidents:
+  reopen_window: 30m
+routes:
+  - matchers: ['team="db"', 'severity=~"critical|page"']
+    severity: MPI
+    technology: mysql
+    dashboard_url_template: "https://grafana.example/d/db?var-cluster={{cluster}}"
+  - matchers: ['team="qa"']
+    severity: ignore
+)";
+  auto c = parse_config(yml, "calloutd.yml", dir.str());
+  ASSERT_TRUE(c.errors.empty()) << c.errors[0];
+  EXPECT_EQ(c.config.listen_address, "0.0.0.0:19095");
+  EXPECT_EQ(c.config.max_body_bytes, 65536u);
+  EXPECT_EQ(c.config.branch, "incidents");
+  EXPECT_EQ(c.config.alertmanager_auth.bearer_token, "s3cret");
+  ASSERT_EQ(c.config.alertmanager_auth.basic.size(), 1u);
+  EXPECT_EQ(c.config.alertmanager_auth.basic[0].password, "example-password");
+  EXPECT_EQ(c.config.reopen_window, std::chrono::minutes{30});
+  ASSERT_EQ(c.config.routes.size(), 2u);
+  EXPECT_EQ(c.config.routes[0].technology, "mysql");
+  EXPECT_EQ(c.config.routes[0].matchers.size(), 2u);
+  EXPECT_EQ(c.config.routes[1].severity, Severity::ignore);
+}
+
+TEST(ConfigTest, ReportsEveryErrorWithFileAndLine) {
+  std::string yml =
+      "web:\n"                                   // 1
+      "  listen_adress: 1.2.3.4:1\n"             // 2
+      "  max_body_bytes: lots\n"                 // 3
+      "incidents:\n"                             // 4
+      "  reopen_window: 1 hour\n"                // 5
+      "routes:\n"                                // 6
+      "  - matchers: ['team=\"db\"']\n"          // 7
+      "    severity: MPI\n"                      // 8
+      "  - matchers: ['team=\"a\"']\n"           // 9
+      "    severity: P1\n"                       // 10
+      "  - matchers: ['severity=!\"page\"']\n"   // 11
+      "    severity: HPI\n"                      // 12
+      "    technology: My SQL\n"                 // 13
+      "receivers:\n"                             // 14
+      "  alertmanager:\n"                        // 15
+      "    bearer_token_file: /nonexistent/t\n"  // 16
+      "colour: blue\n";                          // 17
+  auto c = parse_config(yml, "calloutd.yml", "/etc");
+  EXPECT_EQ(
+      c.errors,
+      (std::vector<std::string>{
+          R"(calloutd.yml:2: web.listen_adress: unknown key "listen_adress")",
+          R"(calloutd.yml:3: web.max_body_bytes: "lots" is not an integer >= 1024)",
+          R"(calloutd.yml:5: incidents.reopen_window: invalid duration "1 hour" (use e.g. 90s, 15m, 1h30m))",
+          R"(calloutd.yml:10: routes[1].severity: "P1" is not one of MPI, HPI, ignore)",
+          R"(calloutd.yml:11: routes[2].matchers[0]: unknown operator "=!" in 'severity=!"page"')",
+          R"(calloutd.yml:13: routes[2].technology: "My SQL" is not a slug (use "my-sql"))",
+          R"(calloutd.yml:16: receivers.alertmanager.bearer_token_file: cannot read "/nonexistent/t")",
+          R"(calloutd.yml:17: colour: unknown key "colour")",
+      }));
+}
+
+TEST(ConfigTest, YamlSyntaxErrorsHaveALine) {
+  auto c = parse_config("web:\n  listen_address: [\n", "c.yml", "/");
+  ASSERT_EQ(c.errors.size(), 1u);
+  EXPECT_EQ(c.errors[0].rfind("c.yml:", 0), 0u);
+  EXPECT_NE(c.errors[0].find("invalid YAML"), std::string::npos);
+}
+
+TEST(ConfigTest, ShippedExampleIsValid) {
+  auto c = load_config(CALLOUTD_SOURCE_DIR "/config/calloutd.yml");
+  EXPECT_TRUE(c.errors.empty()) << (c.errors.empty() ? "" : c.errors[0]);
+}
+
+TEST(ConfigTest, CheckConfigPrintsErrorsAndExitsOne) {
+  TempDir dir;
+  write_file(dir.path() / "bad.yml",
+             "routes:\n  - severity: MPI\n    matchers: ['a=!\"b\"']\nweb: {nope: 1}\n");
+  int status = 0;
+  auto out = testing::run(testing::calloutd_binary() + " --check-config --config.file=" +
+                              (dir.path() / "bad.yml").string() + " 2>&1",
+                          &status);
+  EXPECT_EQ(status, 1);
+  std::string f = (dir.path() / "bad.yml").string();
+  EXPECT_EQ(out, f + ":3: routes[0].matchers[0]: unknown operator \"=!\" in 'a=!\"b\"'\n" + f +
+                     ":4: web.nope: unknown key \"nope\"\n");
+  auto ok =
+      testing::run(testing::calloutd_binary() + " --check-config --config.file=" CALLOUTD_SOURCE_DIR
+                                                "/config/calloutd.yml 2>&1",
+                   &status);
+  EXPECT_EQ(status, 0) << ok;
+}
+
+}  // namespace
+}  // namespace calloutd

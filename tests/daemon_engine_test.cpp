@@ -1,0 +1,274 @@
+#include "daemon/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include "daemon/markdown.hpp"
+#include "receivers/alertmanager.hpp"
+#include "tests/support/fake_repository.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace calloutd {
+namespace {
+
+using testing::FakeRepository;
+
+TimePoint at(const char* rfc3339) {
+  return *parse_rfc3339(rfc3339);
+}
+
+Event event(const std::string& body, const char* received = "2026-11-22T03:50:00Z") {
+  auto g = receivers::parse_alertmanager(body);
+  EXPECT_TRUE(g) << g.error();
+  return Event{1, at(received), *g};
+}
+
+Event sample_event(const char* name, const char* received = "2026-11-22T03:50:00Z") {
+  return event(testing::sample(name), received);
+}
+
+// Shifts every time in a sample body, to make a later occurrence of the same group.
+std::string shifted(std::string body, const std::string& from, const std::string& to) {
+  for (auto pos = body.find(from); pos != std::string::npos;
+       pos = body.find(from, pos + to.size())) {
+    body.replace(pos, from.size(), to);
+  }
+  return body;
+}
+
+std::vector<Route> test_routes() {
+  LoadedConfig c = parse_config(R"(
+routes:
+  - matchers: ['severity=~"critical|page"']
+    severity: MPI
+  - matchers: ['severity="warning"', 'service="api"']
+    severity: HPI
+    technology: api
+  - matchers: ['severity="warning"', 'team="batch"']
+    severity: HPI
+    dashboard_url_template: "https://grafana.example/d/backup?var-job={{job}}"
+)",
+                                "t.yml", "/");
+  EXPECT_TRUE(c.errors.empty());
+  return c.config.routes;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  EngineTest() { config.routes = test_routes(); }
+
+  Config config;
+  FakeRepository repo;
+  Templates templates = Templates::embedded();
+  Engine engine{config, repo, templates};
+  const std::string api = "api/high-request-latency-2026-11-22/callout.md";
+};
+
+TEST_F(EngineTest, OpensCalloutAndPostmortemForCriticalAlert) {
+  auto r = engine.apply(sample_event("am-0.34-format-firing-nested-route-ADAPTED.json"));
+  EXPECT_EQ(r.outcome, Outcome::opened);
+  EXPECT_EQ(r.folder, "unclassified/postgres-replication-lag-2026-11-22");
+  ASSERT_EQ(repo.commit_count(), 1u);
+  EXPECT_EQ(repo.messages[0].substr(0, repo.messages[0].find('\n')),
+            "unclassified/postgres-replication-lag-2026-11-22: opened (MPI)");
+  auto callout = repo.file(r.folder + "/callout.md");
+  EXPECT_EQ(callout.substr(0, callout.find('\n')),
+            "# Replication lag above 30s - CALLOUT - 2026-11-22");
+  EXPECT_EQ(markdown::key_text(callout, "Severity"), "MPI");
+  EXPECT_EQ(markdown::key_text(callout, "Status"), "active");
+  EXPECT_EQ(markdown::key_text(callout, "Incident Number"), r.incident_id);
+  EXPECT_NE(callout.find("| PostgresReplicationLag | eu-1 | pg-replica-2:9187 | critical | db |"),
+            std::string::npos);
+  EXPECT_NE(
+      callout.find(
+          "- 2026-11-22 03:46:06 UTC - Alertmanager - PostgresReplicationLag firing (2 alerts); "
+          "callout opened as MPI\n"),
+      std::string::npos);
+  // No dashboard annotation or route template: the generatorURL, labelled as the alert source.
+  EXPECT_NE(
+      callout.find(
+          "- Dashboard: [Alert source (Prometheus graph)](http://prometheus.example.internal:9090/"
+          "graph?g0.expr=pg_replication_lag+%3E+30&g0.tab=1)"),
+      std::string::npos);
+  EXPECT_FALSE(repo.file(r.folder + "/postmortem.md").empty());
+  EXPECT_EQ(engine.open_incidents().size(), 1u);
+}
+
+TEST_F(EngineTest, SameNotificationAgainChangesNothingWhateverTheGroupKey) {
+  auto first = engine.apply(sample_event("am-0.34-format-firing-nested-route-ADAPTED.json"));
+  ASSERT_EQ(first.outcome, Outcome::opened);
+  auto again = engine.apply(
+      sample_event("am-0.34-format-firing-nested-route-ADAPTED.json", "2026-11-22T07:50:00Z"));
+  EXPECT_EQ(again.outcome, Outcome::unchanged);
+  // An HA peer formatting groupKey differently is still the same group.
+  auto body = testing::sample("am-0.34-format-firing-nested-route-ADAPTED.json");
+  body = shifted(body, R"(alertname=\"PostgresReplicationLag\", cluster=\"eu-1\")",
+                 R"(cluster=\"eu-1\",alertname=\"PostgresReplicationLag\")");
+  EXPECT_EQ(engine.apply(event(body)).outcome, Outcome::unchanged);
+  EXPECT_EQ(repo.commit_count(), 1u);
+}
+
+TEST_F(EngineTest, LifecycleBecomesTimelineEntriesAndStatus) {
+  EXPECT_EQ(engine.apply(sample_event("am-0.25-firing-two-alerts.json")).outcome, Outcome::opened);
+  auto r = engine.apply(sample_event("am-0.25-firing-group-one-alert-resolved.json"));
+  EXPECT_EQ(r.outcome, Outcome::updated);
+  EXPECT_EQ(engine.apply(sample_event("am-0.25-firing-group-one-alert-resolved.json")).outcome,
+            Outcome::unchanged);
+  EXPECT_EQ(engine.apply(sample_event("am-0.25-resolved.json")).outcome, Outcome::updated);
+  EXPECT_EQ(engine.apply(sample_event("am-0.25-resolved.json")).outcome, Outcome::unchanged);
+  EXPECT_EQ(repo.commit_count(), 3u);
+  auto callout = repo.file(api);
+  EXPECT_EQ(markdown::key_text(callout, "Status"), "resolved");
+  EXPECT_EQ(markdown::key_text(callout, "Severity"), "HPI");
+  auto timeline = callout.substr(callout.find("## Incident timeline"));
+  timeline = timeline.substr(0, timeline.find("## Supporting"));
+  EXPECT_EQ(timeline,
+            "## Incident timeline\n\n"
+            "- 2026-11-22 03:48:01 UTC - Alertmanager - all alerts of the group resolved; Status "
+            "set to resolved\n"
+            "- 2026-11-22 03:48:01 UTC - Alertmanager - HighRequestLatency (instance=api-2:8080) "
+            "resolved\n"
+            "- 2026-11-22 03:47:56 UTC - Alertmanager - HighRequestLatency (instance=api-1:8080) "
+            "resolved\n"
+            "- 2026-11-22 03:45:52 UTC - Alertmanager - HighRequestLatency firing (2 alerts); "
+            "callout opened as HPI\n\n");
+  EXPECT_TRUE(engine.open_incidents().empty());
+  EXPECT_EQ(repo.messages[2].substr(0, repo.messages[2].find('\n')),
+            "api/high-request-latency-2026-11-22: resolved");
+}
+
+TEST_F(EngineTest, NewAlertJoiningTheGroupIsAnEntry) {
+  auto two = testing::sample("am-0.25-firing-two-alerts.json");
+  // The first notification held only api-1.
+  auto one =
+      two.substr(
+          0,
+          two.find(
+              R"(,{"status":"firing","labels":{"alertname":"HighRequestLatency","instance":"api-2)")) +
+      two.substr(two.find(R"(],"groupLabels")"));
+  ASSERT_EQ(engine.apply(event(one)).outcome, Outcome::opened);
+  ASSERT_EQ(engine.apply(event(two)).outcome, Outcome::updated);
+  EXPECT_NE(
+      repo.file(api).find(
+          "- 2026-11-22 03:45:52 UTC - Alertmanager - HighRequestLatency (instance=api-2:8080) "
+          "firing: High request latency on api-2:8080\n"),
+      std::string::npos);
+}
+
+TEST_F(EngineTest, StaleNotificationFromALaggingPeerDoesNotReopen) {
+  engine.apply(sample_event("am-0.25-firing-two-alerts.json"));
+  engine.apply(sample_event("am-0.25-firing-group-one-alert-resolved.json"));
+  engine.apply(sample_event("am-0.25-resolved.json"));
+  auto stale = engine.apply(sample_event("am-0.25-firing-two-alerts.json", "2026-11-22T03:55:00Z"));
+  EXPECT_EQ(stale.outcome, Outcome::unchanged);
+  EXPECT_EQ(repo.commit_count(), 3u);
+}
+
+TEST_F(EngineTest, FiringAgainReopensWithinTheWindowAndOpensANewCalloutAfter) {
+  engine.apply(sample_event("am-0.25-firing-two-alerts.json"));
+  engine.apply(sample_event("am-0.25-resolved.json", "2026-11-22T03:50:00Z"));
+  auto refire = shifted(testing::sample("am-0.25-firing-two-alerts.json"),
+                        "2026-11-22T03:45:52.038Z", "2026-11-22T04:10:00Z");
+  auto reopened = engine.apply(event(refire, "2026-11-22T04:10:05Z"));
+  EXPECT_EQ(reopened.outcome, Outcome::reopened);
+  EXPECT_EQ(reopened.folder, "api/high-request-latency-2026-11-22");
+  EXPECT_EQ(markdown::key_text(repo.file(api), "Status"), "active");
+  EXPECT_NE(
+      repo.file(api).find(
+          "- 2026-11-22 04:10:00 UTC - Alertmanager - HighRequestLatency (instance=api-1:8080) "
+          "firing again within the reopen window (1h); callout reopened\n"),
+      std::string::npos);
+
+  engine.apply(event(shifted(testing::sample("am-0.25-resolved.json"), "2026-11-22T03:45:52.038Z",
+                             "2026-11-22T04:10:00Z"),
+                     "2026-11-22T04:20:00Z"));
+  auto later = shifted(testing::sample("am-0.25-firing-two-alerts.json"),
+                       "2026-11-22T03:45:52.038Z", "2026-11-22T06:00:00Z");
+  auto fresh = engine.apply(event(later, "2026-11-22T06:00:05Z"));
+  EXPECT_EQ(fresh.outcome, Outcome::opened);
+  EXPECT_EQ(fresh.folder, "api/high-request-latency-2026-11-22-2");
+  EXPECT_NE(fresh.incident_id, reopened.incident_id);
+  auto callout = repo.file(fresh.folder + "/callout.md");
+  EXPECT_NE(callout.find("### Previous occurrences\n\n- [api/high-request-latency-2026-11-22]"
+                         "(../high-request-latency-2026-11-22/callout.md)\n"),
+            std::string::npos)
+      << callout;
+}
+
+TEST_F(EngineTest, TruncatedAlertsAreRecorded) {
+  auto r = engine.apply(sample_event("am-0.25-firing-truncated-max-alerts-2.json"));
+  ASSERT_EQ(r.outcome, Outcome::opened);
+  auto callout = repo.file(r.folder + "/callout.md");
+  EXPECT_NE(
+      callout.find(
+          "Alertmanager left 3 further alerts of the group out of the notification (max\\_alerts)"),
+      std::string::npos);
+  // Route template for the dashboard, placeholders from labels.
+  EXPECT_NE(
+      callout.find("- Dashboard: [Dashboard](https://grafana.example/d/backup?var-job=backup)"),
+      std::string::npos);
+  EXPECT_EQ(engine.apply(sample_event("am-0.25-firing-truncated-max-alerts-2.json")).outcome,
+            Outcome::unchanged);
+}
+
+TEST_F(EngineTest, DashboardAnnotationWinsOverRouteTemplate) {
+  auto body = testing::sample("am-0.25-firing-truncated-max-alerts-2.json");
+  body = shifted(body, R"("commonAnnotations":{})",
+                 R"("commonAnnotations":{"dashboard":"https://grafana.example/d/own"})");
+  auto r = engine.apply(event(body));
+  EXPECT_NE(repo.file(r.folder + "/callout.md")
+                .find("- Dashboard: [Dashboard](https://grafana.example/d/own)"),
+            std::string::npos);
+}
+
+TEST_F(EngineTest, UnroutedAlertsAreIgnored) {
+  auto body = shifted(testing::sample("am-0.25-firing-two-alerts.json"), R"("service":"api")",
+                      R"("service":"web")");
+  EXPECT_EQ(engine.apply(event(body)).outcome, Outcome::ignored);
+  EXPECT_EQ(repo.commit_count(), 0u);
+}
+
+TEST_F(EngineTest, EngineersCommitInBetweenIsKeptAndRetried) {
+  engine.apply(sample_event("am-0.25-firing-two-alerts.json"));
+  repo.before_commit = [&] {
+    auto text = repo.file(api);
+    text = markdown::set_key(text, "Summary",
+                             "api service is creating latency failures due to a slow disk");
+    text = markdown::add_list_entry(text, "Incident timeline", at("2026-11-22T03:47:00Z"),
+                                    "2026-11-22 03:47:00 UTC - Operations - disk replaced",
+                                    markdown::Order::newest_first);
+    repo.commit_by_hand(api, text);
+  };
+  auto r = engine.apply(sample_event("am-0.25-firing-group-one-alert-resolved.json"));
+  EXPECT_EQ(r.outcome, Outcome::updated);
+  auto callout = repo.file(api);
+  EXPECT_EQ(markdown::key_text(callout, "Summary"),
+            "api service is creating latency failures due to a slow disk");
+  auto resolved = callout.find("(instance=api-1:8080) resolved");
+  auto by_hand = callout.find("Operations - disk replaced");
+  ASSERT_NE(resolved, std::string::npos);
+  ASSERT_NE(by_hand, std::string::npos);
+  EXPECT_LT(resolved, by_hand);  // 03:47:56 is newer than 03:47:00
+  EXPECT_EQ(repo.commit_count(), 3u);
+}
+
+TEST_F(EngineTest, StateSurvivesARestart) {
+  engine.apply(sample_event("am-0.25-firing-two-alerts.json"));
+  Engine restarted(config, repo, templates);
+  restarted.load();
+  EXPECT_EQ(restarted.open_incidents().size(), 1u);
+  EXPECT_EQ(restarted.apply(sample_event("am-0.25-firing-two-alerts.json")).outcome,
+            Outcome::unchanged);
+  EXPECT_EQ(restarted.apply(sample_event("am-0.25-resolved.json")).outcome, Outcome::updated);
+  EXPECT_TRUE(restarted.open_incidents().empty());
+}
+
+TEST_F(EngineTest, DeletedCalloutIsWrittenAgainRatherThanLosingTheEvent) {
+  engine.apply(sample_event("am-0.25-firing-two-alerts.json"));
+  repo.remove_by_hand(api);
+  auto r = engine.apply(sample_event("am-0.25-resolved.json"));
+  EXPECT_EQ(r.outcome, Outcome::updated);
+  EXPECT_EQ(markdown::key_text(repo.file(api), "Status"), "resolved");
+}
+
+}  // namespace
+}  // namespace calloutd

@@ -1,0 +1,143 @@
+#include "daemon/markdown.hpp"
+
+#include <gtest/gtest.h>
+
+#include "daemon/render.hpp"
+
+namespace calloutd::markdown {
+namespace {
+
+TimePoint at(const char* rfc3339) {
+  return *parse_rfc3339(rfc3339);
+}
+
+const std::string k_doc =
+    "# T - CALLOUT - 2026-11-22\n"
+    "\n"
+    "## Status\n"
+    "\n"
+    "active\n"
+    "\n"
+    "## Incident timeline\n"
+    "\n"
+    "- 2026-11-22 04:00:00 UTC - Alertmanager - second\n"
+    "- 2026-11-22 03:00:00 UTC - Alertmanager - first\n"
+    "\n"
+    "## Supporting Information\n"
+    "\n"
+    "- Dashboard: n/a\n";
+
+TEST(MarkdownTest, NewestEntryGoesFirst) {
+  auto out = add_list_entry(k_doc, "Incident timeline", at("2026-11-22T05:00:00Z"),
+                            "2026-11-22 05:00:00 UTC - Alertmanager - third", Order::newest_first);
+  EXPECT_NE(out.find("## Incident timeline\n\n- 2026-11-22 05:00:00 UTC - Alertmanager - third\n"
+                     "- 2026-11-22 04:00:00 UTC"),
+            std::string::npos)
+      << out;
+}
+
+TEST(MarkdownTest, LateEntryIsPlacedByItsTime) {
+  auto out = add_list_entry(k_doc, "Incident timeline", at("2026-11-22T03:30:00Z"),
+                            "2026-11-22 03:30:00 UTC - x - middle", Order::newest_first);
+  EXPECT_NE(out.find("second\n- 2026-11-22 03:30:00 UTC - x - middle\n- 2026-11-22 03:00:00"),
+            std::string::npos)
+      << out;
+  auto oldest = add_list_entry(k_doc, "Incident timeline", at("2026-11-22T02:00:00Z"),
+                               "2026-11-22 02:00:00 UTC - x - z", Order::newest_first);
+  EXPECT_NE(oldest.find("first\n- 2026-11-22 02:00:00 UTC - x - z\n\n## Supporting"),
+            std::string::npos)
+      << oldest;
+}
+
+TEST(MarkdownTest, KeepsAnEngineersHandEditsAroundTheEntry) {
+  // CRLF line endings, `*` bullets, a hand-written entry without a time, a note
+  // paragraph, a lower-case heading, and a nested bullet.
+  std::string doc =
+      "# T\r\n\r\n## incident TIMELINE:\r\n\r\nNote: call the DBA team first.\r\n\r\n"
+      "* 04:10 roughly - Operations - restarted the replica by hand\r\n"
+      "* 2026-11-22 04:00:00 UTC - Operations - failover started\r\n"
+      "  * sub-note about the failover\r\n"
+      "\r\n## Supporting Information\r\n";
+  auto out =
+      add_list_entry(doc, "Incident timeline", at("2026-11-22T04:05:00Z"),
+                     "2026-11-22 04:05:00 UTC - Alertmanager - resolved", Order::newest_first);
+  EXPECT_EQ(out,
+            "# T\r\n\r\n## incident TIMELINE:\r\n\r\nNote: call the DBA team first.\r\n\r\n"
+            "* 04:10 roughly - Operations - restarted the replica by hand\r\n"
+            "* 2026-11-22 04:05:00 UTC - Alertmanager - resolved\r\n"
+            "* 2026-11-22 04:00:00 UTC - Operations - failover started\r\n"
+            "  * sub-note about the failover\r\n"
+            "\r\n## Supporting Information\r\n");
+}
+
+TEST(MarkdownTest, OldestFirstOrderForPostmortems) {
+  std::string doc = "## Timeline\n\n- 2026-11-22 03:00:00 UTC - a\n- 2026-11-22 04:00:00 UTC - b\n";
+  auto out = add_list_entry(doc, "Timeline", at("2026-11-22T03:30:00Z"),
+                            "2026-11-22 03:30:00 UTC - c", Order::oldest_first);
+  EXPECT_EQ(out,
+            "## Timeline\n\n- 2026-11-22 03:00:00 UTC - a\n- 2026-11-22 03:30:00 UTC - c\n"
+            "- 2026-11-22 04:00:00 UTC - b\n");
+}
+
+TEST(MarkdownTest, ReplacesNaPlaceholderAndRecreatesDeletedKeys) {
+  std::string doc = "## Incident timeline\n\nn/a\n\n## Next\n";
+  auto out = add_list_entry(doc, "Incident timeline", at("2026-11-22T03:00:00Z"), "e",
+                            Order::newest_first);
+  EXPECT_EQ(out, "## Incident timeline\n\n- e\n\n## Next\n");
+  auto recreated = add_list_entry("# T\n\nsome text\n", "Incident timeline",
+                                  at("2026-11-22T03:00:00Z"), "e", Order::newest_first);
+  EXPECT_EQ(recreated, "# T\n\nsome text\n\n## Incident timeline\n\n- e\n");
+  EXPECT_EQ(set_key("# T\n", "Status", "resolved"), "# T\n\n## Status\n\nresolved\n");
+}
+
+TEST(MarkdownTest, SetKeyChangesOnlyThatParagraph) {
+  auto out = set_key(k_doc, "Status", "resolved");
+  std::string expected = k_doc;
+  expected.replace(expected.find("active"), 6, "resolved");
+  EXPECT_EQ(out, expected);
+  EXPECT_EQ(key_text(out, "status"), "resolved");
+  // A multi-line value written by hand is replaced as a whole.
+  auto multi = set_key("## Status\n\nactive but\ndegraded\n\n## X\n", "Status", "resolved");
+  EXPECT_EQ(multi, "## Status\n\nresolved\n\n## X\n");
+  // Only the exact key: "Detailed Status" is another key.
+  auto other = set_key("## Detailed Status\n\nfine\n\n## Status\n\nactive\n", "Status", "resolved");
+  EXPECT_EQ(other, "## Detailed Status\n\nfine\n\n## Status\n\nresolved\n");
+}
+
+TEST(MarkdownTest, EscapingKeepsHostileTextInline) {
+  std::string hostile =
+      "x\n# Injected heading\n| a | b |\n<script>alert(1)</script> [l](javascript:x) ---";
+  std::string doc =
+      "## Incident timeline\n\n- 2026-11-22 03:00:00 UTC - a\n\n## Supporting Information\n";
+  auto out = add_list_entry(doc, "Incident timeline", at("2026-11-22T04:00:00Z"),
+                            "2026-11-22 04:00:00 UTC - Alertmanager - " + escape_inline(hostile),
+                            Order::newest_first);
+  EXPECT_EQ(headings(out),
+            (std::vector<std::string>{"Incident timeline", "Supporting Information"}));
+  EXPECT_EQ(out.find("<script>"), std::string::npos);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), std::count(doc.begin(), doc.end(), '\n') + 1);
+  for (const char* start : {"---", "# h", "1. x", "+ y", "==="}) {
+    auto e = escape_inline(start);
+    EXPECT_EQ(headings("## K\n\n" + e + "\n"), std::vector<std::string>{"K"}) << start;
+    EXPECT_EQ(key_text("## K\n\n" + e + "\n", "K"), start) << e;
+  }
+  EXPECT_EQ(escape_inline(""), "n/a");
+}
+
+TEST(MarkdownTest, LabelTablesStayTables) {
+  auto table = labels_table(
+      {{{"alertname", "A|B"}, {"x", "line1\nline2"}}, {{"alertname", "C"}, {"y", "#1"}}});
+  EXPECT_EQ(
+      table,
+      "| alertname | x | y |\n| --- | --- | --- |\n| A\\|B | line1 line2 |  |\n| C |  | \\#1 |");
+}
+
+TEST(MarkdownTest, UrlsMustBeHttp) {
+  EXPECT_EQ(safe_url("javascript:alert(1)"), "");
+  EXPECT_EQ(safe_url("https://g/d?a=(1) b"), "https://g/d?a=%281%29%20b");
+  EXPECT_EQ(link("Dash", "ftp://x"), "n/a");
+  EXPECT_EQ(link("Da]sh", "http://x/"), "[Da\\]sh](http://x/)");
+}
+
+}  // namespace
+}  // namespace calloutd::markdown

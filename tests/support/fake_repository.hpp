@@ -1,0 +1,95 @@
+// An in-memory Repository for the engine's unit tests: commits are snapshots
+// of a path->content map, and `concurrent_commit` simulates someone else
+// committing between the engine's read and its commit.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "daemon/repository.hpp"
+
+namespace calloutd::testing {
+
+class FakeRepository final : public Repository {
+ public:
+  using Tree = std::map<std::string, std::string>;
+
+  std::string head() override { return m_commits.empty() ? "" : std::to_string(m_commits.size()); }
+
+  std::optional<std::string> read(const std::string& commit, const std::string& path) override {
+    const Tree* t = tree(commit);
+    if (t == nullptr || !t->contains(path)) {
+      return std::nullopt;
+    }
+    return t->at(path);
+  }
+
+  std::vector<std::string> list(const std::string& commit, const std::string& dir) override {
+    std::set<std::string> names;
+    const Tree* t = tree(commit);
+    std::string prefix = dir.empty() ? "" : dir + "/";
+    if (t != nullptr) {
+      for (const auto& [path, content] : *t) {
+        if (path.rfind(prefix, 0) == 0) {
+          auto rest = path.substr(prefix.size());
+          names.insert(rest.substr(0, rest.find('/')));
+        }
+      }
+    }
+    return {names.begin(), names.end()};
+  }
+
+  CommitOutcome commit(const CommitRequest& request) override {
+    if (before_commit) {
+      auto hook = std::move(before_commit);
+      before_commit = nullptr;
+      hook();
+    }
+    if (request.parent != head()) {
+      return {CommitStatus::parent_moved, "", ""};
+    }
+    Tree next = m_commits.empty() ? Tree{} : m_commits.back();
+    for (const auto& f : request.files) {
+      next[f.path] = f.content;
+    }
+    m_commits.push_back(next);
+    messages.push_back(request.message);
+    return {CommitStatus::committed, head(), ""};
+  }
+
+  // An engineer's commit on top of the current head.
+  void commit_by_hand(const std::string& path, const std::string& content) {
+    Tree next = m_commits.empty() ? Tree{} : m_commits.back();
+    next[path] = content;
+    m_commits.push_back(next);
+    messages.push_back("by hand");
+  }
+
+  void remove_by_hand(const std::string& path) {
+    Tree next = m_commits.back();
+    next.erase(path);
+    m_commits.push_back(next);
+    messages.push_back("removed by hand");
+  }
+
+  std::size_t commit_count() const { return m_commits.size(); }
+  std::string file(const std::string& path) { return read(head(), path).value_or(""); }
+
+  std::vector<std::string> messages;
+  std::function<void()> before_commit;  // runs once, inside the next commit()
+
+ private:
+  const Tree* tree(const std::string& commit) const {
+    if (commit.empty()) {
+      return nullptr;
+    }
+    std::size_t n = std::stoul(commit);
+    return n == 0 || n > m_commits.size() ? nullptr : &m_commits[n - 1];
+  }
+  std::vector<Tree> m_commits;
+};
+
+}  // namespace calloutd::testing
