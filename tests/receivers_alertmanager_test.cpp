@@ -75,6 +75,10 @@ TEST_P(AlertmanagerErrorTest, NamesTheProblem) {
 constexpr const char* k_alert =
     R"({"status":"firing","labels":{"alertname":"A"},"startsAt":"2026-11-22T03:45:52Z"})";
 
+std::string case_name(const ::testing::TestParamInfo<BadCase>& param) {
+  return "Case" + std::to_string(param.index);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Bodies, AlertmanagerErrorTest,
     ::testing::Values(
@@ -102,9 +106,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{
             R"({"version":"4","receiver":"r","status":"firing","groupLabels":{},"truncatedAlerts":-1,"alerts":[{"status":"firing","labels":{"a":"b"},"startsAt":"2026-11-22T03:45:52Z"}]})",
             "truncatedAlerts: expected a non-negative integer"}),
-    [](const ::testing::TestParamInfo<BadCase>& info) {
-      return "Case" + std::to_string(info.index);
-    });
+    case_name);
 
 }  // namespace
 }  // namespace calloutd::receivers
