@@ -326,6 +326,16 @@ void GitRepository::sync_worktree(const std::string& old_commit,
       }
       continue;
     }
+    if (index_clean) {
+      // Nothing staged by hand: stage the daemon's version, so the index does
+      // not hold the old text (a later `git commit` would revert the change).
+      git_index_entry entry{};
+      entry.path = file.path.c_str();
+      entry.mode = GIT_FILEMODE_BLOB;
+      if (git_index_add_from_buffer(raw_index, &entry, file.content.data(), file.content.size()) == 0) {
+        index_changed = true;
+      }
+    }
     if (current && old) {
       // An uncommitted edit: merge the daemon's change into it when git can.
       git_merge_file_input base = GIT_MERGE_FILE_INPUT_INIT, ours = GIT_MERGE_FILE_INPUT_INIT,

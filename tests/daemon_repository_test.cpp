@@ -1,0 +1,122 @@
+// GitRepository against real repositories (libgit2 and the git command line).
+#include "daemon/repository.hpp"
+
+#include <git2.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/test_support.hpp"
+
+namespace calloutd {
+namespace {
+
+using testing::read_file;
+using testing::run;
+using testing::TempDir;
+using testing::write_file;
+
+class RepositoryTest : public ::testing::Test {
+ protected:
+  std::string git(const std::string& args, int* status = nullptr) {
+    return run("git -C " + path() + " " + args + " 2>&1", status);
+  }
+  std::string path() const { return (dir.path() / "callouts").string(); }
+
+  TempDir dir;
+  GitRepository repo{{(dir.path() / "callouts").string(), "main", "calloutd", "calloutd@localhost"}};
+};
+
+TEST_F(RepositoryTest, InitialisesAndCommitsOnMain) {
+  EXPECT_EQ(repo.head(), "");
+  auto c = repo.commit({"", {{"mysql/lag-2026-11-22/callout.md", "# c\n"}, {"mysql/lag-2026-11-22/postmortem.md", "# p\n"}},
+                        "mysql/lag-2026-11-22: opened (MPI)"});
+  ASSERT_EQ(c.status, CommitStatus::committed) << c.error;
+  EXPECT_EQ(repo.head(), c.id);
+  EXPECT_EQ(git("rev-parse --abbrev-ref HEAD"), "main\n");
+  EXPECT_EQ(git("log --format=%s%n%an"), "mysql/lag-2026-11-22: opened (MPI)\ncalloutd\n");
+  EXPECT_EQ(git("show HEAD:mysql/lag-2026-11-22/callout.md"), "# c\n");
+  // The working tree follows, and git sees it clean.
+  EXPECT_EQ(read_file(dir.path() / "callouts/mysql/lag-2026-11-22/postmortem.md"), "# p\n");
+  EXPECT_EQ(git("status --porcelain"), "");
+  EXPECT_EQ(repo.list(c.id, "mysql"), std::vector<std::string>{"lag-2026-11-22"});
+  EXPECT_EQ(repo.read(c.id, "mysql/lag-2026-11-22/callout.md"), "# c\n");
+  EXPECT_EQ(repo.read(c.id, "nope"), std::nullopt);
+}
+
+TEST_F(RepositoryTest, StaleParentIsRefused) {
+  auto first = repo.commit({"", {{"a/b.md", "1\n"}}, "one"});
+  auto second = repo.commit({first.id, {{"a/b.md", "2\n"}}, "two"});
+  ASSERT_EQ(second.status, CommitStatus::committed);
+  auto stale = repo.commit({first.id, {{"a/b.md", "3\n"}}, "three"});
+  EXPECT_EQ(stale.status, CommitStatus::parent_moved);
+  EXPECT_EQ(repo.read(repo.head(), "a/b.md"), "2\n");
+  auto unborn = repo.commit({"", {{"a/c.md", "x\n"}}, "again from nothing"});
+  EXPECT_EQ(unborn.status, CommitStatus::parent_moved);
+}
+
+TEST_F(RepositoryTest, CommitsOnTopOfAnEngineersCommit) {
+  auto first = repo.commit({"", {{"t/i/callout.md", "line 1\n\nline 3\n"}}, "opened"});
+  write_file(dir.path() / "callouts/t/i/callout.md", "line 1 edited by hand\n\nline 3\n");
+  int status = 0;
+  git("-c user.name=Eng -c user.email=e@x commit -qam 'hand edit'", &status);
+  ASSERT_EQ(status, 0);
+  EXPECT_NE(repo.head(), first.id);
+  auto mine = repo.read(repo.head(), "t/i/callout.md");
+  auto c = repo.commit({repo.head(), {{"t/i/callout.md", "line 1 edited by hand\n\nline 3\nline 4\n"}}, "entry"});
+  ASSERT_EQ(c.status, CommitStatus::committed);
+  EXPECT_EQ(git("log --format=%s"), "entry\nhand edit\nopened\n");
+  EXPECT_EQ(git("status --porcelain"), "");
+}
+
+TEST_F(RepositoryTest, UncommittedEditIsMergedWhenGitCan) {
+  std::string base = "# T\n\n## Summary\n\nn/a\n\n## Status\n\nactive\n\n## Timeline\n\n- first\n";
+  auto first = repo.commit({"", {{"t/i/callout.md", base}}, "opened"});
+  std::string edited = "# T\n\n## Summary\n\nThe disk filled up.\n\n## Status\n\nactive\n\n## Timeline\n\n- first\n";
+  write_file(dir.path() / "callouts/t/i/callout.md", edited);
+  std::string daemon = "# T\n\n## Summary\n\nn/a\n\n## Status\n\nactive\n\n## Timeline\n\n- second\n- first\n";
+  auto c = repo.commit({first.id, {{"t/i/callout.md", daemon}}, "entry"});
+  ASSERT_EQ(c.status, CommitStatus::committed);
+  EXPECT_EQ(git("show HEAD:t/i/callout.md"), daemon);
+  // Both the engineer's uncommitted text and the daemon's entry are in the file.
+  EXPECT_EQ(read_file(dir.path() / "callouts/t/i/callout.md"),
+            "# T\n\n## Summary\n\nThe disk filled up.\n\n## Status\n\nactive\n\n## Timeline\n\n- second\n- first\n");
+  EXPECT_EQ(git("status --porcelain"), " M t/i/callout.md\n");
+}
+
+TEST_F(RepositoryTest, ConflictingUncommittedEditIsLeftAlone) {
+  auto first = repo.commit({"", {{"t/i/callout.md", "a\nb\nc\n"}}, "opened"});
+  write_file(dir.path() / "callouts/t/i/callout.md", "a\nB by hand\nc\n");
+  auto c = repo.commit({first.id, {{"t/i/callout.md", "a\nB by daemon\nc\n"}}, "entry"});
+  ASSERT_EQ(c.status, CommitStatus::committed);
+  EXPECT_EQ(read_file(dir.path() / "callouts/t/i/callout.md"), "a\nB by hand\nc\n");
+  EXPECT_EQ(git("show HEAD:t/i/callout.md"), "a\nB by daemon\nc\n");
+}
+
+TEST_F(RepositoryTest, StagedEditIsLeftAlone) {
+  auto first = repo.commit({"", {{"t/i/callout.md", "a\n"}}, "opened"});
+  write_file(dir.path() / "callouts/t/i/callout.md", "staged\n");
+  git("add t/i/callout.md");
+  write_file(dir.path() / "callouts/t/i/callout.md", "a\n");  // worktree back to HEAD, index not
+  repo.commit({first.id, {{"t/i/callout.md", "b\n"}}, "entry"});
+  EXPECT_EQ(git("show :t/i/callout.md"), "staged\n");
+}
+
+TEST_F(RepositoryTest, UnsafePathsAreRefused) {
+  for (const char* p : {"../escape.md", "/abs.md", "a/../../b.md", ".git/config", "a//b.md", "", "a/"}) {
+    EXPECT_FALSE(is_safe_repo_path(p)) << p;
+    EXPECT_EQ(repo.commit({"", {{p, "x"}}, "bad"}).status, CommitStatus::failed) << p;
+  }
+  EXPECT_TRUE(is_safe_repo_path(".calloutd/groups/x.json"));
+  EXPECT_EQ(repo.head(), "");
+}
+
+TEST_F(RepositoryTest, OtherBranchCheckedOutIsNotTouched) {
+  auto first = repo.commit({"", {{"t/i/callout.md", "a\n"}}, "opened"});
+  git("checkout -q -b engineer-branch");
+  write_file(dir.path() / "callouts/t/i/callout.md", "a\n");
+  repo.commit({first.id, {{"t/i/callout.md", "b\n"}}, "entry"});
+  EXPECT_EQ(read_file(dir.path() / "callouts/t/i/callout.md"), "a\n");
+  EXPECT_EQ(git("show main:t/i/callout.md"), "b\n");
+}
+
+}  // namespace
+}  // namespace calloutd
