@@ -11,7 +11,9 @@ namespace {
 
 using testing::TempDir;
 
-TimePoint at(const char* t) { return *parse_rfc3339(t); }
+TimePoint at(const char* t) {
+  return *parse_rfc3339(t);
+}
 
 TEST(JournalTest, UnappliedRecordsComeBackAfterAReopen) {
   TempDir dir;
@@ -71,7 +73,8 @@ TEST(JournalTest, CompactsOnceEverythingIsApplied) {
   }
   Journal j(dir.str());
   EXPECT_TRUE(j.take_unapplied().empty());
-  EXPECT_EQ(*j.append("alertmanager", at("2026-11-22T03:00:00Z"), "next"), 6u);  // numbering goes on
+  EXPECT_EQ(*j.append("alertmanager", at("2026-11-22T03:00:00Z"), "next"),
+            6u);  // numbering goes on
 }
 
 TEST(JournalTest, UnusableDirectoryIsFatal) {

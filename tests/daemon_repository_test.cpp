@@ -22,12 +22,15 @@ class RepositoryTest : public ::testing::Test {
   std::string path() const { return (dir.path() / "callouts").string(); }
 
   TempDir dir;
-  GitRepository repo{{(dir.path() / "callouts").string(), "main", "calloutd", "calloutd@localhost"}};
+  GitRepository repo{
+      {(dir.path() / "callouts").string(), "main", "calloutd", "calloutd@localhost"}};
 };
 
 TEST_F(RepositoryTest, InitialisesAndCommitsOnMain) {
   EXPECT_EQ(repo.head(), "");
-  auto c = repo.commit({"", {{"mysql/lag-2026-11-22/callout.md", "# c\n"}, {"mysql/lag-2026-11-22/postmortem.md", "# p\n"}},
+  auto c = repo.commit({"",
+                        {{"mysql/lag-2026-11-22/callout.md", "# c\n"},
+                         {"mysql/lag-2026-11-22/postmortem.md", "# p\n"}},
                         "mysql/lag-2026-11-22: opened (MPI)"});
   ASSERT_EQ(c.status, CommitStatus::committed) << c.error;
   EXPECT_EQ(repo.head(), c.id);
@@ -61,7 +64,8 @@ TEST_F(RepositoryTest, CommitsOnTopOfAnEngineersCommit) {
   ASSERT_EQ(status, 0);
   EXPECT_NE(repo.head(), first.id);
   auto mine = repo.read(repo.head(), "t/i/callout.md");
-  auto c = repo.commit({repo.head(), {{"t/i/callout.md", "line 1 edited by hand\n\nline 3\nline 4\n"}}, "entry"});
+  auto c = repo.commit(
+      {repo.head(), {{"t/i/callout.md", "line 1 edited by hand\n\nline 3\nline 4\n"}}, "entry"});
   ASSERT_EQ(c.status, CommitStatus::committed);
   EXPECT_EQ(git("log --format=%s"), "entry\nhand edit\nopened\n");
   EXPECT_EQ(git("status --porcelain"), "");
@@ -70,15 +74,18 @@ TEST_F(RepositoryTest, CommitsOnTopOfAnEngineersCommit) {
 TEST_F(RepositoryTest, UncommittedEditIsMergedWhenGitCan) {
   std::string base = "# T\n\n## Summary\n\nn/a\n\n## Status\n\nactive\n\n## Timeline\n\n- first\n";
   auto first = repo.commit({"", {{"t/i/callout.md", base}}, "opened"});
-  std::string edited = "# T\n\n## Summary\n\nThe disk filled up.\n\n## Status\n\nactive\n\n## Timeline\n\n- first\n";
+  std::string edited =
+      "# T\n\n## Summary\n\nThe disk filled up.\n\n## Status\n\nactive\n\n## Timeline\n\n- first\n";
   write_file(dir.path() / "callouts/t/i/callout.md", edited);
-  std::string daemon = "# T\n\n## Summary\n\nn/a\n\n## Status\n\nactive\n\n## Timeline\n\n- second\n- first\n";
+  std::string daemon =
+      "# T\n\n## Summary\n\nn/a\n\n## Status\n\nactive\n\n## Timeline\n\n- second\n- first\n";
   auto c = repo.commit({first.id, {{"t/i/callout.md", daemon}}, "entry"});
   ASSERT_EQ(c.status, CommitStatus::committed);
   EXPECT_EQ(git("show HEAD:t/i/callout.md"), daemon);
   // Both the engineer's uncommitted text and the daemon's entry are in the file.
   EXPECT_EQ(read_file(dir.path() / "callouts/t/i/callout.md"),
-            "# T\n\n## Summary\n\nThe disk filled up.\n\n## Status\n\nactive\n\n## Timeline\n\n- second\n- first\n");
+            "# T\n\n## Summary\n\nThe disk filled up.\n\n## Status\n\nactive\n\n## Timeline\n\n- "
+            "second\n- first\n");
   EXPECT_EQ(git("status --porcelain"), " M t/i/callout.md\n");
 }
 
@@ -101,7 +108,8 @@ TEST_F(RepositoryTest, StagedEditIsLeftAlone) {
 }
 
 TEST_F(RepositoryTest, UnsafePathsAreRefused) {
-  for (const char* p : {"../escape.md", "/abs.md", "a/../../b.md", ".git/config", "a//b.md", "", "a/"}) {
+  for (const char* p :
+       {"../escape.md", "/abs.md", "a/../../b.md", ".git/config", "a//b.md", "", "a/"}) {
     EXPECT_FALSE(is_safe_repo_path(p)) << p;
     EXPECT_EQ(repo.commit({"", {{p, "x"}}, "bad"}).status, CommitStatus::failed) << p;
   }
