@@ -28,10 +28,19 @@ class Checker {
     int line = node.IsDefined() ? node.Mark().line + 1 : 0;
     error_at(line, message);
   }
-  void error_at(int line, const std::string& message) {
-    m_errors.push_back(m_source + ":" + std::to_string(line) + ": " + message);
+  void error_at(int line, const std::string& message) { m_errors.emplace_back(line, message); }
+
+  // `FILE:LINE: message`, in file order as a compiler reports them.
+  std::vector<std::string> sorted_errors() const {
+    auto errors = m_errors;
+    std::stable_sort(errors.begin(), errors.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> out;
+    for (const auto& [line, message] : errors) {
+      out.push_back(m_source + ":" + std::to_string(line) + ": " + message);
+    }
+    return out;
   }
-  std::vector<std::string>& errors() { return m_errors; }
 
   // A mapping whose keys are all in `allowed`; unknown keys are errors.
   bool mapping(const YAML::Node& node, const std::string& path,
@@ -44,6 +53,10 @@ class Checker {
       return false;
     }
     for (const auto& kv : node) {
+      if (!kv.first.IsScalar()) {
+        error(kv.first, (path.empty() ? "" : path + ": ") + "keys must be plain strings");
+        continue;
+      }
       auto key = kv.first.as<std::string>();
       if (!allowed.contains(key)) {
         error(kv.first, path + (path.empty() ? "" : ".") + key + ": unknown key \"" + key + "\"");
@@ -125,7 +138,7 @@ class Checker {
  private:
   std::string m_source;
   std::string m_base_dir;
-  std::vector<std::string> m_errors;
+  std::vector<std::pair<int, std::string>> m_errors;
 };
 
 void read_web(Checker& c, const YAML::Node& node, Config& cfg) {
@@ -297,56 +310,54 @@ std::string Config::effective_journal_dir() const {
   return journal_dir.empty() ? (fs::path(repo_path) / ".git" / "calloutd").string() : journal_dir;
 }
 
+// The top-level sections, in the order they are read.
+void read_sections(Checker& c, const YAML::Node& root, Config& cfg) {
+  const std::set<std::string> k_sections{"web",    "repository", "receivers",
+                                         "routes", "incidents",  "templates_dir"};
+  if (!c.mapping(root, "", k_sections)) {
+    return;
+  }
+  if (root["web"]) {
+    read_web(c, root["web"], cfg);
+  }
+  if (root["repository"]) {
+    read_repository(c, root["repository"], cfg);
+  }
+  if (root["receivers"]) {
+    read_receivers(c, root["receivers"], cfg);
+  }
+  if (root["routes"]) {
+    read_routes(c, root["routes"], cfg);
+  }
+  if (auto inc = root["incidents"]) {
+    if (c.mapping(inc, "incidents", {"reopen_window"}) && inc["reopen_window"]) {
+      c.duration(inc["reopen_window"], "incidents.reopen_window", cfg.reopen_window);
+    }
+  }
+  if (root["templates_dir"] &&
+      c.scalar(root["templates_dir"], "templates_dir", cfg.templates_dir)) {
+    cfg.templates_dir = c.resolve_path(cfg.templates_dir);
+    if (!fs::is_directory(cfg.templates_dir)) {
+      c.error(root["templates_dir"],
+              "templates_dir: \"" + cfg.templates_dir + "\" is not a directory");
+    }
+  }
+}
+
 LoadedConfig parse_config(const std::string& text, const std::string& source,
                           const std::string& base_dir) {
   LoadedConfig out;
   out.config.source = source;
   Checker c(source, base_dir);
-  YAML::Node root;
   try {
-    root = YAML::Load(text);
+    YAML::Node root = YAML::Load(text);
+    if (!root.IsNull()) {  // an empty file means every default
+      read_sections(c, root, out.config);
+    }
   } catch (const YAML::Exception& e) {
     c.error_at(e.mark.line + 1, "invalid YAML: " + e.msg);
-    out.errors = std::move(c.errors());
-    return out;
   }
-  if (root.IsNull()) {
-    return out;  // an empty file means every default
-  }
-  const std::set<std::string> k_sections{"web",    "repository", "receivers",
-                                         "routes", "incidents",  "templates_dir"};
-  if (c.mapping(root, "", k_sections)) {
-    if (root["web"])
-      read_web(c, root["web"], out.config);
-    if (root["repository"])
-      read_repository(c, root["repository"], out.config);
-    if (root["receivers"])
-      read_receivers(c, root["receivers"], out.config);
-    if (root["routes"])
-      read_routes(c, root["routes"], out.config);
-    if (auto inc = root["incidents"]) {
-      if (c.mapping(inc, "incidents", {"reopen_window"}) && inc["reopen_window"]) {
-        c.duration(inc["reopen_window"], "incidents.reopen_window", out.config.reopen_window);
-      }
-    }
-    if (root["templates_dir"] &&
-        c.scalar(root["templates_dir"], "templates_dir", out.config.templates_dir)) {
-      out.config.templates_dir = c.resolve_path(out.config.templates_dir);
-      if (!fs::is_directory(out.config.templates_dir)) {
-        c.error(root["templates_dir"],
-                "templates_dir: \"" + out.config.templates_dir + "\" is not a directory");
-      }
-    }
-  }
-  // Report in file order, as a compiler would.
-  auto line_of = [](const std::string& e) {
-    auto first = e.find(':');
-    return std::stoi(e.substr(first + 1, e.find(':', first + 1) - first - 1));
-  };
-  std::stable_sort(
-      c.errors().begin(), c.errors().end(),
-      [&](const std::string& a, const std::string& b) { return line_of(a) < line_of(b); });
-  out.errors = std::move(c.errors());
+  out.errors = c.sorted_errors();
   return out;
 }
 

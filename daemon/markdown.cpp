@@ -93,31 +93,35 @@ std::string normalize_key(std::string_view s) {
   return out;
 }
 
-// The document as lines, remembering its line ending and final newline.
+bool trimmed_empty(const std::string& line) {
+  return line.find_first_not_of(" \t") == std::string::npos;
+}
+
+// The document as lines split the way cmark counts them (`\n`, `\r\n` or a
+// lone `\r`), each with its own ending, so that joining gives back every byte.
 struct Lines {
   std::vector<std::string> lines;
-  std::string eol = "\n";
-  bool final_newline = true;
+  std::vector<std::string> endings;
+  std::string eol = "\n";  // for added lines: the document's first ending
 
   explicit Lines(std::string_view doc) {
     std::size_t start = 0;
-    while (start < doc.size()) {
-      auto nl = doc.find('\n', start);
-      if (nl == std::string_view::npos) {
-        lines.emplace_back(doc.substr(start));
-        final_newline = false;
-        break;
+    for (std::size_t i = 0; i < doc.size(); ++i) {
+      if (doc[i] != '\n' && doc[i] != '\r') {
+        continue;
       }
-      lines.emplace_back(doc.substr(start, nl - start));
-      start = nl + 1;
+      std::size_t width = doc[i] == '\r' && i + 1 < doc.size() && doc[i + 1] == '\n' ? 2 : 1;
+      lines.emplace_back(doc.substr(start, i - start));
+      endings.emplace_back(doc.substr(i, width));
+      i += width - 1;
+      start = i + 1;
     }
-    if (!lines.empty() && !lines[0].empty() && lines[0].back() == '\r') {
-      eol = "\r\n";
-      for (auto& l : lines) {
-        if (!l.empty() && l.back() == '\r') {
-          l.pop_back();
-        }
-      }
+    if (start < doc.size()) {
+      lines.emplace_back(doc.substr(start));
+      endings.emplace_back("");
+    }
+    if (!endings.empty() && !endings.front().empty()) {
+      eol = endings.front();
     }
   }
 
@@ -125,17 +129,33 @@ struct Lines {
     std::string out;
     for (std::size_t i = 0; i < lines.size(); ++i) {
       out += lines[i];
-      if (i + 1 < lines.size() || final_newline) {
-        out += eol;
-      }
+      out += endings[i];
     }
     return out;
   }
 
+  // The 1-based line `n`, or "" past the end.
+  const std::string& at(int n) const {
+    static const std::string k_none;
+    return n >= 1 && n <= static_cast<int>(lines.size()) ? lines[n - 1] : k_none;
+  }
+
   // Inserts before 1-based line `line` (size()+1 appends).
-  void insert(int line, std::vector<std::string> add) {
-    auto at = lines.begin() + std::clamp(line - 1, 0, static_cast<int>(lines.size()));
-    lines.insert(at, add.begin(), add.end());
+  void insert(int line, const std::vector<std::string>& add) {
+    int at = std::clamp(line - 1, 0, static_cast<int>(lines.size()));
+    if (at == static_cast<int>(lines.size()) && !endings.empty() && endings.back().empty()) {
+      endings.back() = eol;  // the last line gains an ending before new lines follow
+    }
+    lines.insert(lines.begin() + at, add.begin(), add.end());
+    endings.insert(endings.begin() + at, add.size(), eol);
+  }
+
+  // Removes 1-based lines [first, last].
+  void erase(int first, int last) {
+    first = std::clamp(first, 1, static_cast<int>(lines.size()) + 1);
+    last = std::clamp(last, first - 1, static_cast<int>(lines.size()));
+    lines.erase(lines.begin() + (first - 1), lines.begin() + last);
+    endings.erase(endings.begin() + (first - 1), endings.begin() + last);
   }
 };
 
@@ -166,14 +186,12 @@ std::optional<Section> find_section(const std::vector<Block>& blocks, std::strin
 std::string append_key(std::string_view doc, std::string_view key,
                        const std::vector<std::string>& body) {
   Lines l(doc);
-  while (!l.lines.empty() && l.lines.back().empty()) {
-    l.lines.pop_back();
+  while (!l.lines.empty() && trimmed_empty(l.lines.back())) {
+    l.erase(static_cast<int>(l.lines.size()), static_cast<int>(l.lines.size()));
   }
-  l.lines.push_back("");
-  l.lines.push_back("## " + std::string(key));
-  l.lines.push_back("");
-  l.lines.insert(l.lines.end(), body.begin(), body.end());
-  l.final_newline = true;
+  std::vector<std::string> add{"", "## " + std::string(key), ""};
+  add.insert(add.end(), body.begin(), body.end());
+  l.insert(static_cast<int>(l.lines.size()) + 1, add);
   return l.join();
 }
 
@@ -184,10 +202,6 @@ std::string strip_list_marker(std::string_view line) {
     return rest;
   }
   return std::string(line);
-}
-
-bool trimmed_empty(const std::string& line) {
-  return line.find_first_not_of(" \t") == std::string::npos;
 }
 
 // The bullet an existing list uses (`-`, `*` or `+`), so an added entry joins it.
@@ -293,7 +307,7 @@ std::string set_key(std::string_view doc, std::string_view key, std::string_view
   for (std::size_t i = section->first; i < section->last; ++i) {
     if (blocks[i].type == CMARK_NODE_PARAGRAPH) {
       auto& b = blocks[i];
-      l.lines.erase(l.lines.begin() + (b.start_line - 1), l.lines.begin() + b.end_line);
+      l.erase(b.start_line, b.end_line);
       l.insert(b.start_line, {std::string(value)});
       return l.join();
     }
@@ -314,7 +328,7 @@ std::string add_list_entry(std::string_view doc, std::string_view key, TimePoint
   for (std::size_t i = section->first; i < section->last; ++i) {
     const auto& b = blocks[i];
     if (b.type == CMARK_NODE_PARAGRAPH && normalize_key(b.text) == "n/a") {
-      l.lines.erase(l.lines.begin() + (b.start_line - 1), l.lines.begin() + b.end_line);
+      l.erase(b.start_line, b.end_line);
       l.insert(b.start_line, {"- " + std::string(entry)});
       return l.join();
     }
@@ -325,17 +339,17 @@ std::string add_list_entry(std::string_view doc, std::string_view key, TimePoint
     // right after the item's last non-blank line.
     std::vector<int> ends = b.item_end_lines;
     for (std::size_t k = 0; k < ends.size(); ++k) {
-      while (ends[k] > b.item_lines[k] && trimmed_empty(l.lines[ends[k] - 1])) {
+      while (ends[k] > b.item_lines[k] && trimmed_empty(l.at(ends[k]))) {
         --ends[k];
       }
     }
-    std::string marker = list_marker(l.lines[b.item_lines.front() - 1]);
+    std::string marker = list_marker(l.at(b.item_lines.front()));
     std::string line = marker + " " + std::string(entry);
     // Newest first: before the first entry not newer than this one. Oldest
     // first: after the last entry not newer than this one.
     int insert_at = order == Order::newest_first ? ends.back() + 1 : b.item_lines.front();
     for (std::size_t k = 0; k < b.item_lines.size(); ++k) {
-      auto t = parse_timeline_time(strip_list_marker(l.lines[b.item_lines[k] - 1]));
+      auto t = parse_timeline_time(strip_list_marker(l.at(b.item_lines[k])));
       if (!t) {
         continue;
       }
@@ -351,7 +365,7 @@ std::string add_list_entry(std::string_view doc, std::string_view key, TimePoint
     return l.join();
   }
   int after = blocks[section->heading].end_line;
-  bool next_is_blank = after < static_cast<int>(l.lines.size()) && l.lines[after].empty();
+  bool next_is_blank = after >= static_cast<int>(l.lines.size()) || trimmed_empty(l.at(after + 1));
   std::vector<std::string> add{"", "- " + std::string(entry)};
   if (!next_is_blank) {
     add.push_back("");

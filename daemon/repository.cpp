@@ -332,7 +332,8 @@ void GitRepository::sync_worktree(const std::string& old_commit,
       git_index_entry entry{};
       entry.path = file.path.c_str();
       entry.mode = GIT_FILEMODE_BLOB;
-      if (git_index_add_from_buffer(raw_index, &entry, file.content.data(), file.content.size()) == 0) {
+      if (git_index_add_from_buffer(raw_index, &entry, file.content.data(), file.content.size()) ==
+          0) {
         index_changed = true;
       }
     }

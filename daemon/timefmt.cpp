@@ -11,7 +11,14 @@ using std::chrono::days;
 using std::chrono::sys_days;
 using std::chrono::year_month_day;
 
+// Years the nanosecond system clock can hold with room to spare.
+constexpr int k_min_year = 1971;
+constexpr int k_max_year = 2200;
+
 std::optional<TimePoint> make_time(int y, int mo, int d, int h, int mi, int s) {
+  if (y < k_min_year || y > k_max_year) {
+    return std::nullopt;
+  }
   year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
                      std::chrono::day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || s > 60) {
@@ -50,6 +57,11 @@ std::optional<TimePoint> parse_rfc3339(std::string_view text) {
   if (!RE2::FullMatch(text, k_pattern, &y, &mo, &d, &h, &mi, &s, &frac, &zone)) {
     return std::nullopt;
   }
+  if (y < k_min_year && y >= 1) {
+    // Go's zero time (0001-01-01, Alertmanager's "no endsAt") and anything
+    // before the epoch mean "unset"; the clock cannot hold them anyway.
+    return TimePoint{};
+  }
   auto t = make_time(y, mo, d, h, mi, s);
   if (!t) {
     return std::nullopt;
@@ -66,10 +78,6 @@ std::optional<TimePoint> parse_rfc3339(std::string_view text) {
     *t -= sign * offset;
   }
   return t;
-}
-
-bool is_zero_time(TimePoint t) {
-  return split(t).ymd.year() < std::chrono::year{1971};
 }
 
 std::string format_rfc3339_millis(TimePoint t) {

@@ -12,12 +12,10 @@ namespace calloutd {
 using TimePoint = std::chrono::system_clock::time_point;
 
 // Parses RFC 3339 (`2026-11-22T03:45:52.038Z`, offsets such as `+08:00`, 0-9
-// fractional digits). Returns nullopt when `text` is not such a time.
+// fractional digits). Go's zero time (`0001-01-01T00:00:00Z`, Alertmanager's
+// endsAt of a firing alert) and other times before 1971 give TimePoint{}
+// ("unset"). nullopt when `text` is not such a time or lies after 2200.
 std::optional<TimePoint> parse_rfc3339(std::string_view text);
-
-// True for Go's zero time (`0001-01-01T00:00:00Z`), which Alertmanager sends
-// as the endsAt of a firing alert.
-bool is_zero_time(TimePoint t);
 
 std::string format_rfc3339_millis(TimePoint t);  // 2026-11-22T03:45:52.038Z
 std::string format_utc(TimePoint t);             // 2026-11-22 03:45:52 UTC

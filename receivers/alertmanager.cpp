@@ -73,7 +73,7 @@ Result<TimePoint> time_field(const json& parent, const char* key, const std::str
   if (!t) {
     return Error{where + key + ": \"" + *s + "\" is not an RFC 3339 time"};
   }
-  return is_zero_time(*t) ? TimePoint{} : *t;
+  return *t;
 }
 
 Result<Alert> parse_alert(const json& j, const std::string& where) {

@@ -109,6 +109,13 @@ TEST(ConfigTest, YamlSyntaxErrorsHaveALine) {
   EXPECT_NE(c.errors[0].find("invalid YAML"), std::string::npos);
 }
 
+// Found by fuzzing: a YAML complex key made yaml-cpp throw out of the reader.
+TEST(ConfigTest, NonStringKeysAreErrorsNotCrashes) {
+  auto c = parse_config("? [a, b]\n: 1\nweb:\n  ? {x: 1}\n  : 2\n", "c.yml", "/");
+  EXPECT_EQ(c.errors, (std::vector<std::string>{"c.yml:1: keys must be plain strings",
+                                                "c.yml:4: web: keys must be plain strings"}));
+}
+
 TEST(ConfigTest, ShippedExampleIsValid) {
   auto c = load_config(CALLOUTD_SOURCE_DIR "/config/calloutd.yml");
   EXPECT_TRUE(c.errors.empty()) << (c.errors.empty() ? "" : c.errors[0]);

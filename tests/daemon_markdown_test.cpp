@@ -141,3 +141,22 @@ TEST(MarkdownTest, UrlsMustBeHttp) {
 
 }  // namespace
 }  // namespace calloutd::markdown
+
+namespace calloutd::markdown {
+namespace {
+
+// Found by fuzzing: cmark also ends lines at a lone `\r`; edits must count
+// lines the same way and keep every byte around them.
+TEST(MarkdownTest, LoneCarriageReturnsCountAsLineEnds) {
+  std::string doc =
+      "## Status\r\ractive\r\r## Incident timeline\r\r- 2026-11-22 03:00:00 UTC - a \r b\n";
+  auto out = add_list_entry(doc, "Incident timeline", *parse_rfc3339("2026-11-22T04:00:00Z"), "new",
+                            Order::newest_first);
+  EXPECT_EQ(
+      out,
+      "## Status\r\ractive\r\r## Incident timeline\r\r- new\r- 2026-11-22 03:00:00 UTC - a \r b\n");
+  EXPECT_EQ(key_text(set_key(doc, "Status", "resolved"), "Status"), "resolved");
+}
+
+}  // namespace
+}  // namespace calloutd::markdown
