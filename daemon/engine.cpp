@@ -3,7 +3,9 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <set>
 
+#include "daemon/alert_text.hpp"
 #include "daemon/duration.hpp"
 #include "daemon/hash.hpp"
 #include "daemon/log.hpp"
@@ -14,133 +16,14 @@ namespace calloutd {
 namespace {
 
 constexpr int k_max_attempts = 8;
-constexpr std::size_t k_max_previous_occurrences = 10;
-constexpr auto k_handover_limit = std::chrono::hours{4};
-constexpr const char* k_source = "Alertmanager";
 constexpr const char* k_timeline_key = "Incident timeline";
-
-std::string get(const Labels& labels, const std::string& key) {
-  auto it = labels.find(key);
-  return it == labels.end() ? std::string{} : it->second;
-}
-
-// An annotation of the group, else of its first alert.
-std::string annotation(const AlertGroup& g, const Alert& first, const std::string& key) {
-  auto v = get(g.common_annotations, key);
-  return v.empty() ? get(first.annotations, key) : v;
-}
-
-std::string alert_name(const AlertGroup& g, const Alert& a) {
-  for (const Labels* l : {&a.labels, &g.group_labels, &g.common_labels}) {
-    auto v = get(*l, "alertname");
-    if (!v.empty()) {
-      return v;
-    }
-  }
-  return "alert";
-}
-
-// What tells this alert apart from the rest of its group: `instance=api-2:8080`.
-// When the notification holds one alert, every label is common; then the usual
-// per-target labels name it.
-std::string alert_identity(const AlertGroup& g, const Alert& a) {
-  std::string out;
-  for (const auto& [k, v] : a.labels) {
-    if (k == "alertname" || g.common_labels.contains(k)) {
-      continue;
-    }
-    out += (out.empty() ? "" : ", ") + k + "=" + v;
-  }
-  for (const char* key : {"instance", "pod", "host", "node"}) {
-    auto v = get(a.labels, key);
-    if (out.empty() && !v.empty() && !g.group_labels.contains(key)) {
-      out = std::string(key) + "=" + v;
-    }
-  }
-  return out;
-}
-
-std::string describe_alert(const AlertGroup& g, const Alert& a) {
-  std::string id = alert_identity(g, a);
-  return alert_name(g, a) + (id.empty() ? "" : " (" + id + ")");
-}
 
 TimePoint or_now(TimePoint t, TimePoint now) {
   return t == TimePoint{} ? now : t;
 }
 
-std::string timeline_line(TimePoint t, const std::string& text) {
-  return format_utc(t) + " - " + k_source + " - " + markdown::escape_inline(text);
-}
-
-std::string technology_for(const AlertGroup& g, const Alert& first, const Route* route) {
-  if (route != nullptr && !route->technology.empty()) {
-    return route->technology;
-  }
-  for (const char* key : {"technology", "service", "job"}) {
-    auto v = get(g.common_labels, key);
-    if (v.empty()) {
-      v = get(first.labels, key);
-    }
-    if (!v.empty()) {
-      return technology_slug(v);
-    }
-  }
-  return "unclassified";
-}
-
-// First route matching each alert; the most severe outcome wins for the group.
-const Route* route_for(const std::vector<Route>& routes, const std::vector<const Alert*>& alerts) {
-  const Route* best = nullptr;
-  for (const Alert* a : alerts) {
-    for (const auto& r : routes) {
-      if (!all_match(r.matchers, a->labels)) {
-        continue;
-      }
-      if (r.severity != Severity::ignore &&
-          (best == nullptr || (r.severity == Severity::mpi && best->severity != Severity::mpi))) {
-        best = &r;
-      }
-      break;
-    }
-  }
-  return best;
-}
-
-std::string dashboard_link(const AlertGroup& g, const Alert& first, const Route* route) {
-  for (const char* key : {"dashboard", "dashboard_url", "grafana_url"}) {
-    auto v = annotation(g, first, key);
-    if (!markdown::safe_url(v).empty()) {
-      return markdown::link("Dashboard", v);
-    }
-  }
-  if (route != nullptr && !route->dashboard_url_template.empty()) {
-    Labels labels = g.common_labels;
-    labels.insert(first.labels.begin(), first.labels.end());
-    auto url = render_url_template(route->dashboard_url_template, labels);
-    if (!markdown::safe_url(url).empty()) {
-      return markdown::link("Dashboard", url);
-    }
-  }
-  return markdown::link("Alert source (Prometheus graph)", first.generator_url);
-}
-
-std::string runbook_link(const AlertGroup& g, const Alert& first) {
-  for (const char* key : {"runbook_url", "runbook"}) {
-    auto v = annotation(g, first, key);
-    if (!v.empty()) {
-      return markdown::safe_url(v).empty() ? markdown::escape_inline(v)
-                                           : markdown::link("Runbook", v);
-    }
-  }
-  return "n/a";
-}
-
-std::string source_link(const AlertGroup& g, const Alert& first) {
-  if (!markdown::safe_url(first.generator_url).empty()) {
-    return markdown::link("Prometheus graph", first.generator_url);
-  }
-  return markdown::link("Alertmanager", g.external_url);
+bool changes_files(Outcome o) {
+  return o == Outcome::opened || o == Outcome::reopened || o == Outcome::updated;
 }
 
 }  // namespace
@@ -162,6 +45,47 @@ std::string outcome_name(Outcome o) {
   }
   return "failed";
 }
+
+// The repository as one batch sees it: the head commit, plus the files and
+// group states written by the batch's earlier events.
+class Engine::Overlay {
+ public:
+  Overlay(Repository& repository, std::string head)
+      : m_repository(repository), m_head(std::move(head)) {}
+
+  const std::string& head() const { return m_head; }
+  std::optional<std::string> read(const std::string& path) const {
+    auto it = m_files.find(path);
+    return it != m_files.end() ? std::optional(it->second) : m_repository.read(m_head, path);
+  }
+  std::vector<std::string> list(const std::string& dir) const {
+    auto names = m_repository.list(m_head, dir);
+    std::set<std::string> all(names.begin(), names.end());
+    for (const auto& [path, content] : m_files) {
+      if (path.rfind(dir + "/", 0) == 0) {
+        auto rest = path.substr(dir.size() + 1);
+        all.insert(rest.substr(0, rest.find('/')));
+      }
+    }
+    return {all.begin(), all.end()};
+  }
+  void write(const std::string& path, std::string content) { m_files[path] = std::move(content); }
+  std::vector<FileWrite> files() const {
+    std::vector<FileWrite> out;
+    for (const auto& [path, content] : m_files) {
+      out.push_back({path, content});
+    }
+    return out;
+  }
+
+  std::map<std::string, GroupState> states;  // by group id, as this batch leaves them
+  std::vector<std::string> changes;          // one line per change, for the commit message
+
+ private:
+  Repository& m_repository;
+  std::string m_head;
+  std::map<std::string, std::string> m_files;
+};
 
 struct Engine::Plan {
   GroupState state;
@@ -189,12 +113,14 @@ void Engine::load() {
   log::info("loaded incident state", {{"groups", std::to_string(m_states.size())}});
 }
 
-std::optional<GroupState> Engine::state_for(const std::string& id, const std::string& head) {
-  auto it = m_states.find(id);
-  if (it != m_states.end()) {
+std::optional<GroupState> Engine::state_for(const std::string& id, const Overlay& view) {
+  if (auto it = view.states.find(id); it != view.states.end()) {
     return it->second;
   }
-  auto text = m_repository.read(head, state_path(id));
+  if (auto it = m_states.find(id); it != m_states.end()) {
+    return it->second;
+  }
+  auto text = view.read(state_path(id));
   auto state = text ? parse_state(*text) : std::nullopt;
   if (state) {
     m_states[id] = *state;
@@ -203,23 +129,84 @@ std::optional<GroupState> Engine::state_for(const std::string& id, const std::st
 }
 
 ApplyResult Engine::apply(const Event& event) {
-  for (int attempt = 0; attempt < k_max_attempts; ++attempt) {
-    bool retry = false;
-    auto result = try_apply(event, m_repository.head(), &retry);
-    if (!retry) {
-      return result;
-    }
-    // Someone committed meanwhile: forget what we read and recompute on the new head.
-    m_states.erase(group_id(event.group));
-  }
-  return ApplyResult{Outcome::failed, "", "", "", "the branch kept moving; gave up after retries"};
+  return apply_batch({event}).front();
 }
 
-ApplyResult Engine::try_apply(const Event& event, const std::string& head, bool* retry) {
+std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
+  for (int attempt = 0; attempt < k_max_attempts; ++attempt) {
+    Overlay view(m_repository, m_repository.head());
+    std::vector<ApplyResult> results;
+    for (const auto& event : events) {
+      results.push_back(apply_to(event, view));
+    }
+    if (view.changes.empty()) {
+      return results;
+    }
+    std::string message = view.changes.size() == 1
+                              ? view.changes.front()
+                              : std::to_string(view.changes.size()) + " callout changes\n";
+    if (view.changes.size() > 1) {
+      for (const auto& line : view.changes) {
+        message += "\n- " + line.substr(0, line.find('\n'));
+      }
+      message += "\n";
+    }
+    auto committed = m_repository.commit(CommitRequest{view.head(), view.files(), message});
+    if (committed.status == CommitStatus::parent_moved) {
+      // Someone committed meanwhile: forget what was read and recompute on the new head.
+      for (const auto& event : events) {
+        m_states.erase(group_id(event.group));
+      }
+      continue;
+    }
+    for (auto& r : results) {
+      if (!changes_files(r.outcome)) {
+        continue;
+      }
+      if (committed.status == CommitStatus::failed) {
+        r.outcome = Outcome::failed;
+        r.error = committed.error;
+      } else {
+        r.commit = committed.id;
+      }
+    }
+    if (committed.status == CommitStatus::committed) {
+      for (auto& [id, state] : view.states) {
+        m_states[id] = std::move(state);
+      }
+    }
+    return results;
+  }
+  std::vector<ApplyResult> gave_up(events.size());
+  for (auto& r : gave_up) {
+    r.outcome = Outcome::failed;
+    r.error = "the branch kept moving; gave up after retries";
+  }
+  return gave_up;
+}
+
+ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
+  const std::string gid = group_id(event.group);
+  Plan plan = decide(event, state_for(gid, view));
+  if (!changes_files(plan.outcome)) {
+    return ApplyResult{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
+  }
+  write(event.group, plan, view);
+  std::string what = plan.outcome == Outcome::opened
+                         ? "opened (" + severity_name(plan.state.severity) + ")"
+                     : plan.outcome == Outcome::reopened ? "reopened"
+                     : plan.status                       ? "resolved"
+                                   : std::to_string(plan.entries.size()) + " timeline entries";
+  view.changes.push_back(plan.state.folder + ": " + what + "\n\nCalloutd-Incident: " +
+                         plan.state.incident_id + "\nCalloutd-Group: " + gid + "\n");
+  view.states[gid] = plan.state;
+  return ApplyResult{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
+}
+
+Engine::Plan Engine::decide(const Event& event, const std::optional<GroupState>& prior) const {
   const AlertGroup& g = event.group;
   const TimePoint now = event.received_at;
   const std::string gid = group_id(g);
-  const auto prior = state_for(gid, head);
   Plan plan;
   plan.state = prior.value_or(GroupState{});
   plan.state.group_id = gid;
@@ -242,12 +229,13 @@ ApplyResult Engine::try_apply(const Event& event, const std::string& head, bool*
 
   if (!active) {
     if (firing_new.empty()) {
-      return ApplyResult{prior ? Outcome::unchanged : Outcome::ignored, plan.state.incident_id,
-                         plan.state.folder, "", ""};
+      plan.outcome = prior ? Outcome::unchanged : Outcome::ignored;
+      return plan;
     }
     plan.route = route_for(m_config.routes, firing_new);
     if (plan.route == nullptr) {
-      return ApplyResult{Outcome::ignored, "", "", "", ""};
+      plan.outcome = Outcome::ignored;
+      return plan;
     }
     plan.opening = firing_new;
     TimePoint first_start = or_now(firing_new.front()->starts_at, now);
@@ -285,7 +273,7 @@ ApplyResult Engine::try_apply(const Event& event, const std::string& head, bool*
     for (const Alert* a : firing_new) {
       bool again = plan.state.alerts.contains(a->fingerprint);
       TimePoint t = or_now(a->starts_at, now);
-      std::string summary = get(a->annotations, "summary");
+      std::string summary = label(a->annotations, "summary");
       plan.entries.emplace_back(
           t, timeline_line(t, describe_alert(g, *a) + (again ? " firing again" : " firing") +
                                   (summary.empty() ? "" : ": " + summary)));
@@ -326,92 +314,52 @@ ApplyResult Engine::try_apply(const Event& event, const std::string& head, bool*
   if (plan.outcome == Outcome::unchanged && !plan.entries.empty()) {
     plan.outcome = Outcome::updated;
   }
-  if (plan.outcome == Outcome::unchanged) {
-    return ApplyResult{Outcome::unchanged, plan.state.incident_id, plan.state.folder, "", ""};
-  }
+  return plan;
+}
 
-  // Turn the plan into file contents on top of `head`.
-  std::vector<FileWrite> files;
-  std::string callout_path;
-  std::optional<std::string> callout;
-  auto view_for = [&](const std::string& folder) {
-    const Alert& first = *plan.opening.front();
-    CalloutView v;
-    std::string summary = annotation(g, first, "summary");
-    std::string description = annotation(g, first, "description");
-    v.summary_title = summary.empty() ? alert_name(g, first) : summary;
-    v.date = format_date(plan.state.opened_at);
-    v.incident_number = markdown::escape_inline(plan.state.incident_id);
-    v.severity = severity_name(plan.state.severity);
-    v.summary = summary.empty() ? alert_name(g, first) + " is firing" : summary;
-    if (!description.empty()) {
-      v.summary += ". " + description;
-    }
-    v.status = "active";
-    v.opened_at = format_utc(plan.state.opened_at);
-    v.handover_due = format_utc(plan.state.opened_at + k_handover_limit);
-    v.first_timeline_entry =
-        timeline_line(plan.state.opened_at, alert_name(g, first) + " firing (" +
-                                                std::to_string(plan.opening.size()) +
-                                                (plan.opening.size() == 1 ? " alert" : " alerts") +
-                                                "); callout opened as " + v.severity);
-    v.dashboard = dashboard_link(g, first, plan.route);
-    v.alert_source = source_link(g, first);
-    v.runbook = runbook_link(g, first);
-    v.detection = markdown::escape_inline("Alertmanager alert " + alert_name(g, first) +
-                                          " (receiver " + g.receiver + ")");
-    std::vector<Labels> rows;
-    for (const auto& a : g.alerts) {
-      rows.push_back(a.labels);
-    }
-    v.labels_table = labels_table(rows);
+void Engine::write(const AlertGroup& g, Plan& plan, Overlay& view) const {
+  auto previous_of = [&](const std::string& folder) {
     // Earlier callouts of the same technology and issue sort side by side.
     const RE2 sibling("^" + RE2::QuoteMeta(plan.state.issue) + R"(-\d{4}-\d{2}-\d{2}(-\d+)?$)");
     std::vector<std::string> previous;
-    for (const auto& name : m_repository.list(head, plan.state.technology)) {
+    for (const auto& name : view.list(plan.state.technology)) {
       if (plan.state.technology + "/" + name != folder && RE2::FullMatch(name, sibling)) {
         previous.push_back(name);
       }
     }
     std::sort(previous.rbegin(), previous.rend());
-    v.previous_occurrences = previous.empty() ? "n/a" : "";
-    for (std::size_t i = 0; i < previous.size() && i < k_max_previous_occurrences; ++i) {
-      v.previous_occurrences += (i ? "\n" : "") + std::string("- [") + plan.state.technology + "/" +
-                                previous[i] + "](../" + previous[i] + "/callout.md)";
-    }
-    return v;
+    return previous;
   };
+  std::optional<std::string> callout;
   if (plan.outcome == Outcome::opened) {
     // Same issue on the same day: -2, -3... after the first.
-    auto taken = m_repository.list(head, plan.state.technology);
+    auto taken = view.list(plan.state.technology);
     std::string base = plan.state.issue + "-" + format_date(plan.state.opened_at);
     std::string name = base;
     for (int n = 2; std::find(taken.begin(), taken.end(), name) != taken.end(); ++n) {
       name = base + "-" + std::to_string(n);
     }
     plan.state.folder = plan.state.technology + "/" + name;
-    auto view = view_for(plan.state.folder);
-    callout = m_templates.render_callout(view);
-    files.push_back({plan.state.folder + "/postmortem.md", m_templates.render_postmortem(view)});
+    auto view_values =
+        callout_view(g, plan.opening, *plan.route, plan.state, previous_of(plan.state.folder));
+    callout = m_templates.render_callout(view_values);
+    view.write(plan.state.folder + "/postmortem.md", m_templates.render_postmortem(view_values));
   } else {
-    callout = m_repository.read(head, plan.state.folder + "/callout.md");
-    if (!callout) {
-      log::warn("the callout is missing from the repository; writing it again",
-                {{"folder", plan.state.folder}});
-      if (plan.opening.empty()) {
-        plan.opening.push_back(&g.alerts.front());
-      }
-      if (plan.route == nullptr) {
-        plan.route = route_for(m_config.routes, plan.opening);
-      }
-      static const Route k_fallback{{}, Severity::hpi, "", "", "existing incident"};
-      if (plan.route == nullptr) {
-        plan.route = &k_fallback;
-      }
-      callout = m_templates.render_callout(view_for(plan.state.folder));
-    }
+    callout = view.read(plan.state.folder + "/callout.md");
   }
-  callout_path = plan.state.folder + "/callout.md";
+  if (!callout) {
+    // Deleted by someone: write it again rather than lose the event.
+    log::warn("the callout is missing from the repository; writing it again",
+              {{"folder", plan.state.folder}});
+    static const Route k_fallback{{}, Severity::hpi, "", "", "existing incident"};
+    std::vector<const Alert*> opening = plan.opening;
+    if (opening.empty()) {
+      opening.push_back(&g.alerts.front());
+    }
+    const Route* route = plan.route != nullptr ? plan.route : &k_fallback;
+    callout = m_templates.render_callout(
+        callout_view(g, opening, *route, plan.state, previous_of(plan.state.folder)));
+  }
   for (const auto& [t, line] : plan.entries) {
     callout =
         markdown::add_list_entry(*callout, k_timeline_key, t, line, markdown::Order::newest_first);
@@ -419,28 +367,8 @@ ApplyResult Engine::try_apply(const Event& event, const std::string& head, bool*
   if (plan.status) {
     callout = markdown::set_key(*callout, "Status", *plan.status);
   }
-  files.push_back({callout_path, *callout});
-  files.push_back({state_path(gid), serialize_state(plan.state)});
-
-  std::string what = plan.outcome == Outcome::opened
-                         ? "opened (" + severity_name(plan.state.severity) + ")"
-                     : plan.outcome == Outcome::reopened ? "reopened"
-                     : plan.status                       ? "resolved"
-                                   : std::to_string(plan.entries.size()) + " timeline entries";
-  std::string message = plan.state.folder + ": " + what +
-                        "\n\nCalloutd-Incident: " + plan.state.incident_id +
-                        "\nCalloutd-Group: " + gid + "\n";
-  auto committed = m_repository.commit(CommitRequest{head, files, message});
-  if (committed.status == CommitStatus::parent_moved) {
-    *retry = true;
-    return {};
-  }
-  if (committed.status == CommitStatus::failed) {
-    return ApplyResult{Outcome::failed, plan.state.incident_id, plan.state.folder, "",
-                       committed.error};
-  }
-  m_states[gid] = plan.state;
-  return ApplyResult{plan.outcome, plan.state.incident_id, plan.state.folder, committed.id, ""};
+  view.write(plan.state.folder + "/callout.md", *callout);
+  view.write(state_path(plan.state.group_id), serialize_state(plan.state));
 }
 
 std::vector<IncidentSummary> Engine::open_incidents() const {

@@ -57,12 +57,21 @@ class Engine {
   // older one after a newer one, changes nothing the second time.
   ApplyResult apply(const Event& event);
 
+  // Applies `events` in order as one commit (a group commit): each sees the
+  // changes of the ones before it. One result per event, in order.
+  std::vector<ApplyResult> apply_batch(const std::vector<Event>& events);
+
   std::vector<IncidentSummary> open_incidents() const;
 
  private:
   struct Plan;
-  std::optional<GroupState> state_for(const std::string& group_id, const std::string& head);
-  ApplyResult try_apply(const Event& event, const std::string& head, bool* retry);
+  class Overlay;
+  std::optional<GroupState> state_for(const std::string& group_id, const Overlay& view);
+  ApplyResult apply_to(const Event& event, Overlay& view);
+  // The state machine: what `event` changes, given the group's committed state.
+  Plan decide(const Event& event, const std::optional<GroupState>& prior) const;
+  // Renders and edits the files of `plan` into `view`.
+  void write(const AlertGroup& group, Plan& plan, Overlay& view) const;
 
   const Config& m_config;
   Repository& m_repository;

@@ -77,8 +77,6 @@ int run(const Flags& flags) {
     templates = std::move(*loaded);
   }
   git_libgit2_init();
-  // Commits are database commits: make libgit2 fsync objects and refs.
-  git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
   GitRepository repository(
       {config.repo_path, config.branch, config.author_name, config.author_email});
   Journal journal(config.effective_journal_dir());

@@ -7,6 +7,13 @@
 #include "receivers/alertmanager.hpp"
 
 namespace calloutd {
+namespace {
+
+// Events applied as one commit at most. Bigger batches commit more per fsync
+// but make the first event of a batch wait for the others' edits.
+constexpr std::size_t k_max_batch = 128;
+
+}  // namespace
 
 Pipeline::Pipeline(Journal& journal, Engine& engine, Metrics& metrics, std::size_t max_pending)
     : m_journal(journal), m_engine(engine), m_metrics(metrics), m_max_pending(max_pending) {
@@ -23,6 +30,7 @@ void Pipeline::replay() {
   if (!records.empty()) {
     log::info("replaying journaled events", {{"count", std::to_string(records.size())}});
   }
+  std::vector<Queued> batch;
   for (auto& r : records) {
     if (r.source != "alertmanager") {
       log::error("journal record from an unknown receiver skipped",
@@ -35,7 +43,14 @@ void Pipeline::replay() {
                  {{"seq", std::to_string(r.sequence)}, {"error", group.error()}});
       continue;
     }
-    apply(Event{r.sequence, r.received_at, std::move(*group)}, std::nullopt);
+    batch.push_back({Event{r.sequence, r.received_at, std::move(*group)}, std::nullopt});
+    if (batch.size() == k_max_batch) {
+      apply(batch);
+      batch.clear();
+    }
+  }
+  if (!batch.empty()) {
+    apply(batch);
   }
   publish();
 }
@@ -71,41 +86,70 @@ std::variant<std::uint64_t, Pipeline::Refusal> Pipeline::submit(std::string_view
   }
   event.sequence = *seq;
   m_metrics.set_journal_pending(static_cast<double>(++m_pending));
-  boost::asio::post(m_io, [this, event = std::move(event), arrived] {
-    apply(event, arrived);
-    m_metrics.set_journal_pending(static_cast<double>(--m_pending));
-  });
+  {
+    // Queue order is journal order: both happen under m_submit_mutex.
+    std::lock_guard queue_lock(m_queue_mutex);
+    m_queue.push_back({std::move(event), arrived});
+  }
+  boost::asio::post(m_io, [this] { drain(); });
   return *seq;
 }
 
-void Pipeline::apply(const Event& event,
-                     std::optional<std::chrono::steady_clock::time_point> arrived) {
-  auto result = m_engine.apply(event);
-  m_metrics.count_event(outcome_name(result.outcome));
-  if (!result.commit.empty()) {
-    m_metrics.count_commit();
-    if (arrived) {
-      m_metrics.observe_webhook_to_commit(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - *arrived).count());
+void Pipeline::drain() {
+  std::vector<Queued> batch;
+  {
+    std::lock_guard lock(m_queue_mutex);
+    while (!m_queue.empty() && batch.size() < k_max_batch) {
+      batch.push_back(std::move(m_queue.front()));
+      m_queue.pop_front();
     }
-    log::info("committed", {{"folder", result.folder},
-                            {"outcome", outcome_name(result.outcome)},
-                            {"incident", result.incident_id},
-                            {"commit", result.commit.substr(0, 12)}});
+  }
+  if (batch.empty()) {
+    return;  // an earlier drain took these events
+  }
+  apply(batch);
+  m_pending -= batch.size();
+  m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
+}
+
+void Pipeline::apply(const std::vector<Queued>& batch) {
+  std::vector<Event> events;
+  for (const auto& q : batch) {
+    events.push_back(q.event);
+  }
+  auto results = m_engine.apply_batch(events);
+  auto done = std::chrono::steady_clock::now();
+  bool committed = false;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& result = results[i];
+    m_metrics.count_event(outcome_name(result.outcome));
+    if (result.outcome == Outcome::failed) {
+      // Keep the applied mark before this event from now on, so that a restart
+      // (once the repository is writable again) retries it and what follows.
+      m_stuck = true;
+      log::error("cannot apply an event; it stays in the journal for the next start",
+                 {{"seq", std::to_string(events[i].sequence)}, {"error", result.error}});
+    } else if (!result.commit.empty()) {
+      committed = true;
+      if (batch[i].arrived) {
+        m_metrics.observe_webhook_to_commit(
+            std::chrono::duration<double>(done - *batch[i].arrived).count());
+      }
+      log::info("committed", {{"folder", result.folder},
+                              {"outcome", outcome_name(result.outcome)},
+                              {"incident", result.incident_id},
+                              {"commit", result.commit.substr(0, 12)}});
+    } else {
+      log::debug("event applied without a commit", {{"seq", std::to_string(events[i].sequence)},
+                                                    {"outcome", outcome_name(result.outcome)}});
+    }
+  }
+  if (committed) {
+    m_metrics.count_commit();
     publish();
-  } else if (result.outcome == Outcome::failed) {
-    // Keep the applied mark before this event from now on, so that a restart
-    // (once the repository is writable again) retries it and what follows.
-    m_stuck = true;
-    log::error("cannot apply an event; it stays in the journal for the next start",
-               {{"seq", std::to_string(event.sequence)}, {"error", result.error}});
-    return;
-  } else {
-    log::debug("event applied without a commit", {{"seq", std::to_string(event.sequence)},
-                                                  {"outcome", outcome_name(result.outcome)}});
   }
   if (!m_stuck) {
-    m_journal.mark_applied(event.sequence);
+    m_journal.mark_applied(events.back().sequence);
   }
 }
 

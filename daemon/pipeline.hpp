@@ -1,6 +1,7 @@
 // Ties the journal to the engine. HTTP threads journal an event (fsync) and
-// queue it; one Asio thread, the engine's strand, applies events in journal
-// order. submit() is thread-safe; the engine is only touched on the strand.
+// queue it; one Asio thread, the engine's strand, applies what is queued in
+// journal order, as one commit per batch (a group commit). submit() is
+// thread-safe; the engine is only touched on the strand.
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74 misses it under C++20 with GCC 12
@@ -9,6 +10,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -48,7 +50,13 @@ class Pipeline {
   boost::asio::io_context& io() { return m_io; }
 
  private:
-  void apply(const Event& event, std::optional<std::chrono::steady_clock::time_point> arrived);
+  struct Queued {
+    Event event;
+    std::optional<std::chrono::steady_clock::time_point> arrived;  // none when replayed
+  };
+  // On the strand: applies the queued events, up to one batch, as one commit.
+  void drain();
+  void apply(const std::vector<Queued>& batch);
   void publish();
 
   Journal& m_journal;
@@ -59,6 +67,8 @@ class Pipeline {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> m_work;
   std::thread m_thread;
   std::mutex m_submit_mutex;  // journal order == queue order
+  std::mutex m_queue_mutex;
+  std::deque<Queued> m_queue;
   std::atomic<std::size_t> m_pending{0};
   bool m_stuck = false;  // an event failed to apply: stop advancing the applied mark
   mutable std::mutex m_snapshot_mutex;

@@ -72,6 +72,8 @@ class GitRepository final : public Repository {
  private:
   void sync_worktree(const std::string& old_commit, const std::vector<FileWrite>& files);
   std::string ref_name() const { return "refs/heads/" + m_options.branch; }
+  // Flushes the file system holding the repository (one call, however many files).
+  bool sync_filesystem() const;
 
   Options m_options;
   git_repository* m_repo = nullptr;

@@ -97,7 +97,7 @@ TEST_F(DaemonTest, SamplesBecomeCommitsAndDuplicatesChangeNothing) {
       git(repo(), "show main:api/high-request-latency-2026-11-22/postmortem.md").find("POSTMORTEM"),
       std::string::npos);
   // The daemon's working tree is clean for the engineers who use it.
-  EXPECT_EQ(git(repo(), "status --porcelain"), "");
+  EXPECT_TRUE(testing::eventually(5, [&] { return git(repo(), "status --porcelain").empty(); }));
   // Duplicates were applied as "unchanged", never as commits.
   EXPECT_TRUE(testing::eventually(5, [&] {
     return d->client()
@@ -235,6 +235,10 @@ TEST_F(DaemonTest, EngineersEditsInTheWorkingTreeSurvive) {
   ASSERT_EQ(d->post_alertmanager(sample("am-0.25-firing-two-alerts.json"), bearer)->status, 200);
   ASSERT_TRUE(commits_reach(1));
   auto path = repo() / "api/high-request-latency-2026-11-22/callout.md";
+  // The working tree follows the branch just after the commit.
+  ASSERT_TRUE(testing::eventually(5, [&] {
+    return std::filesystem::exists(path) && git(repo(), "status --porcelain").empty();
+  }));
   // A committed edit of the Summary, then an uncommitted note in the timeline.
   auto text = read_file(path);
   write_file(path, markdown::set_key(text, "Summary",
