@@ -33,6 +33,10 @@ Result<Flags> parse_flags(const std::vector<std::string>& args) {
       (name == "help" ? f.help : name == "version" ? f.version : f.check_config) = true;
       continue;
     }
+    if (name != "config.file" && name != "web.listen-address" && name != "repo.path" &&
+        name != "log.level") {
+      return Error{"unknown flag --" + name + " (see --help)"};
+    }
     auto v = take();
     if (!v) {
       return Error{v.error()};
@@ -48,8 +52,6 @@ Result<Flags> parse_flags(const std::vector<std::string>& args) {
         return Error{"flag --log.level: \"" + *v + "\" is not one of debug, info, warn, error"};
       }
       f.log_level = *v;
-    } else {
-      return Error{"unknown flag --" + name + " (see --help)"};
     }
   }
   if (f.check_config && !f.config_file) {
