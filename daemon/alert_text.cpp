@@ -11,7 +11,6 @@ namespace {
 constexpr std::size_t k_max_previous_occurrences = 10;
 // The seed's rule: a lone responder hands over within 4 hours.
 constexpr auto k_handover_limit = std::chrono::hours{4};
-constexpr const char* k_source = "Alertmanager";
 
 // What tells this alert apart from the rest of its group: `instance=api-2:8080`.
 // When the notification holds one alert, every label is common; then the usual
@@ -97,8 +96,8 @@ std::string describe_alert(const AlertGroup& g, const Alert& a) {
   return alert_name(g, a) + (id.empty() ? "" : " (" + id + ")");
 }
 
-std::string timeline_line(TimePoint t, const std::string& text) {
-  return format_utc(t) + " - " + k_source + " - " + markdown::escape_inline(text);
+std::string timeline_line(TimePoint t, const std::string& text, const std::string& source) {
+  return format_utc(t) + " - " + source + " - " + markdown::escape_inline(text);
 }
 
 std::string technology_for(const AlertGroup& g, const Alert& first, const Route* route) {
@@ -135,8 +134,7 @@ const Route* route_for(const std::vector<Route>& routes, const std::vector<const
 }
 
 CalloutView callout_view(const AlertGroup& g, const std::vector<const Alert*>& opening,
-                         const Route& route, const GroupState& state,
-                         const std::vector<std::string>& previous) {
+                         const Route& route, const GroupState& state) {
   const Alert& first = *opening.front();
   CalloutView v;
   std::string summary = annotation(g, first, "summary");
@@ -166,12 +164,17 @@ CalloutView callout_view(const AlertGroup& g, const std::vector<const Alert*>& o
     rows.push_back(a.labels);
   }
   v.labels_table = labels_table(rows);
-  v.previous_occurrences = previous.empty() ? "n/a" : "";
-  for (std::size_t i = 0; i < previous.size() && i < k_max_previous_occurrences; ++i) {
-    v.previous_occurrences += (i ? "\n" : "") + std::string("- [") + state.technology + "/" +
-                              previous[i] + "](../" + previous[i] + "/callout.md)";
-  }
   return v;
+}
+
+std::string previous_occurrences(const std::string& technology,
+                                 const std::vector<std::string>& previous) {
+  std::string out = previous.empty() ? "n/a" : "";
+  for (std::size_t i = 0; i < previous.size() && i < k_max_previous_occurrences; ++i) {
+    out += (i ? "\n" : "") + std::string("- [") + technology + "/" + previous[i] + "](../" +
+           previous[i] + "/callout.md)";
+  }
+  return out;
 }
 
 }  // namespace calloutd

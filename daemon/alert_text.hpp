@@ -25,8 +25,9 @@ std::string alert_name(const AlertGroup& group, const Alert& alert);
 // alert apart from the rest of its group.
 std::string describe_alert(const AlertGroup& group, const Alert& alert);
 
-// A complete, escaped timeline line: `2026-11-22 03:45:52 UTC - Alertmanager - <text>`.
-std::string timeline_line(TimePoint when, const std::string& text);
+// A complete, escaped timeline line: `2026-11-22 03:45:52 UTC - <source> - <text>`.
+std::string timeline_line(TimePoint when, const std::string& text,
+                          const std::string& source = "Alertmanager");
 
 // The route's technology, else the labels technology, service, job; else `unclassified`.
 std::string technology_for(const AlertGroup& group, const Alert& first, const Route* route);
@@ -36,10 +37,13 @@ std::string technology_for(const AlertGroup& group, const Alert& first, const Ro
 const Route* route_for(const std::vector<Route>& routes, const std::vector<const Alert*>& alerts);
 
 // The values a new callout of `state` (opened by the firing `opening` alerts
-// through `route`) is rendered with. `previous` are sibling folder names of
-// earlier occurrences, newest first.
+// through `route`) is rendered with; previous_occurrences is left to the caller.
 CalloutView callout_view(const AlertGroup& group, const std::vector<const Alert*>& opening,
-                         const Route& route, const GroupState& state,
-                         const std::vector<std::string>& previous);
+                         const Route& route, const GroupState& state);
+
+// The Previous occurrences list: links to sibling folders `previous` (names in
+// `technology`, newest first), or n/a.
+std::string previous_occurrences(const std::string& technology,
+                                 const std::vector<std::string>& previous);
 
 }  // namespace calloutd

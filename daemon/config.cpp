@@ -208,19 +208,136 @@ void read_auth(Checker& c, const YAML::Node& node, const std::string& path, Rece
   }
 }
 
+enum class RouteKind { alertmanager, pagerduty };
+void read_route(Checker& c, const YAML::Node& node, const std::string& path, Route& route,
+                RouteKind kind);
+
+std::optional<Severity> severity_value(const std::string& v) {
+  if (v == "MPI" || v == "mpi")
+    return Severity::mpi;
+  if (v == "HPI" || v == "hpi")
+    return Severity::hpi;
+  if (v == "ignore")
+    return Severity::ignore;
+  return std::nullopt;
+}
+
+void read_pagerduty(Checker& c, const YAML::Node& node, PagerDutyConfig& pd) {
+  const std::string p = "receivers.pagerduty";
+  pd.enabled = true;
+  if (!c.mapping(node, p,
+                 {"signing_secret_files", "allow_unsigned", "max_body_bytes", "severity_map",
+                  "services", "routes"})) {
+    if (node.IsNull()) {
+      c.error(node, p + ": needs signing_secret_files (or allow_unsigned: true, to accept unsigned "
+                        "deliveries)");
+    }
+    return;
+  }
+  if (auto files = node["signing_secret_files"]) {
+    if (!files.IsSequence()) {
+      c.error(files, p + ".signing_secret_files: expected a list of files");
+    } else {
+      for (std::size_t i = 0; i < files.size(); ++i) {
+        std::string secret;
+        c.secret_file(files[i], p + ".signing_secret_files[" + std::to_string(i) + "]", secret);
+        if (!secret.empty()) {
+          pd.secrets.push_back(secret);
+        }
+      }
+    }
+  }
+  if (auto v = node["allow_unsigned"]) {
+    std::string text;
+    if (c.scalar(v, p + ".allow_unsigned", text)) {
+      if (text != "true" && text != "false") {
+        c.error(v, p + ".allow_unsigned: \"" + text + "\" is not true or false");
+      }
+      pd.allow_unsigned = text == "true";
+    }
+  }
+  if (!node["signing_secret_files"] && !pd.allow_unsigned) {
+    c.error(node, p + ": needs signing_secret_files (or allow_unsigned: true, to accept unsigned "
+                      "deliveries)");
+  }
+  if (node["max_body_bytes"]) {
+    c.number(node["max_body_bytes"], p + ".max_body_bytes", pd.max_body_bytes, std::size_t{1024});
+  }
+  if (auto map = node["severity_map"]) {
+    if (c.mapping(map, p + ".severity_map", {"P1", "P2", "P3", "P4", "P5", "high", "low"})) {
+      pd.severity_map.clear();
+      for (const auto& kv : map) {
+        std::string v;
+        if (c.scalar(kv.second, p + ".severity_map." + kv.first.as<std::string>(), v)) {
+          auto sev = severity_value(v);
+          if (!sev) {
+            c.error(kv.second, p + ".severity_map." + kv.first.as<std::string>() + ": \"" + v +
+                                   "\" is not one of MPI, HPI, ignore");
+          } else {
+            pd.severity_map[kv.first.as<std::string>()] = *sev;
+          }
+        }
+      }
+    }
+  }
+  if (auto services = node["services"]) {
+    if (!services.IsMap()) {
+      c.error(services, p + ".services: expected a mapping of service id or name to technology");
+    } else {
+      for (const auto& kv : services) {
+        std::string tech;
+        if (kv.first.IsScalar() && c.scalar(kv.second, p + ".services", tech)) {
+          pd.services[kv.first.as<std::string>()] = technology_slug(tech);
+        }
+      }
+    }
+  }
+  if (auto routes = node["routes"]) {
+    if (!routes.IsSequence()) {
+      c.error(routes, p + ".routes: expected a list of routes");
+      return;
+    }
+    pd.routes.clear();
+    for (std::size_t i = 0; i < routes.size(); ++i) {
+      Route route;
+      read_route(c, routes[i], p + ".routes[" + std::to_string(i) + "]", route,
+                 RouteKind::pagerduty);
+      pd.routes.push_back(std::move(route));
+    }
+  }
+}
+
 void read_receivers(Checker& c, const YAML::Node& node, Config& cfg) {
-  if (!c.mapping(node, "receivers", {"alertmanager"})) {
+  if (!c.mapping(node, "receivers", {"alertmanager", "pagerduty"})) {
     return;
   }
   if (node["alertmanager"]) {
     read_auth(c, node["alertmanager"], "receivers.alertmanager", cfg.alertmanager_auth);
   }
+  if (node["pagerduty"]) {
+    read_pagerduty(c, node["pagerduty"], cfg.pagerduty);
+  }
 }
 
-void read_route(Checker& c, const YAML::Node& node, const std::string& path, Route& route) {
+void read_route(Checker& c, const YAML::Node& node, const std::string& path, Route& route,
+                RouteKind kind) {
   route.name = path;
-  if (!c.mapping(node, path, {"matchers", "severity", "technology", "dashboard_url_template"})) {
+  std::set<std::string> keys{"matchers", "severity", "technology", "dashboard_url_template"};
+  if (kind == RouteKind::pagerduty) {
+    keys.insert("require_signature");
+  }
+  if (!c.mapping(node, path, keys)) {
     return;
+  }
+  if (kind == RouteKind::pagerduty && node["require_signature"]) {
+    std::string v;
+    if (c.scalar(node["require_signature"], path + ".require_signature", v)) {
+      route.require_signature = v == "true";
+      if (v != "true" && v != "false") {
+        c.error(node["require_signature"],
+                path + ".require_signature: \"" + v + "\" is not true or false");
+      }
+    }
   }
   if (auto matchers = node["matchers"]) {
     if (!matchers.IsSequence()) {
@@ -242,7 +359,9 @@ void read_route(Checker& c, const YAML::Node& node, const std::string& path, Rou
     }
   }
   std::string severity;
-  if (!node["severity"]) {
+  if (!node["severity"] && kind == RouteKind::pagerduty) {
+    route.severity_from_map = true;
+  } else if (!node["severity"]) {
     c.error(node, path + ": missing severity (MPI, HPI or ignore)");
   } else if (c.scalar(node["severity"], path + ".severity", severity)) {
     if (severity == "MPI" || severity == "mpi") {
@@ -280,7 +399,7 @@ void read_routes(Checker& c, const YAML::Node& node, Config& cfg) {
   cfg.routes.clear();
   for (std::size_t i = 0; i < node.size(); ++i) {
     Route route;
-    read_route(c, node[i], "routes[" + std::to_string(i) + "]", route);
+    read_route(c, node[i], "routes[" + std::to_string(i) + "]", route, RouteKind::alertmanager);
     cfg.routes.push_back(std::move(route));
   }
 }
@@ -304,6 +423,13 @@ std::vector<Route> Config::default_routes() {
   Route hpi{*parse_matchers(R"(severity=~"error|high|major")"), Severity::hpi, "", "",
             "default HPI"};
   return {mpi, hpi};
+}
+
+std::vector<Route> PagerDutyConfig::default_routes() {
+  Route all;
+  all.name = "default PagerDuty";
+  all.severity_from_map = true;
+  return {all};
 }
 
 std::string Config::effective_journal_dir() const {

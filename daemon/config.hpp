@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,29 @@ struct Route {
   std::string technology;              // slug; empty: from the alert labels
   std::string dashboard_url_template;  // mustache placeholders from labels: {{cluster}}
   std::string name;                    // for logs: "routes[2]" or "default"
+  // PagerDuty routes only: severity from the priority/urgency map when unset,
+  // and whether unsigned deliveries may use this route.
+  bool severity_from_map = false;
+  bool require_signature = false;
+};
+
+// The PagerDuty V3 receiver. Enabled by its section in the config.
+struct PagerDutyConfig {
+  bool enabled = false;
+  std::vector<std::string> secrets;  // signing secrets; several during rotation
+  bool allow_unsigned = false;       // explicit choice; warned about at start
+  std::size_t max_body_bytes = 256 * 1024;
+  // Priority (P1...) first, then urgency (high, low) -> severity.
+  std::map<std::string, Severity> severity_map{{"P1", Severity::mpi},
+                                               {"P2", Severity::hpi},
+                                               {"high", Severity::mpi},
+                                               {"low", Severity::hpi}};
+  std::map<std::string, std::string> services;  // service id or name -> technology slug
+  // Matched against labels made from the incident: service, service_id, team,
+  // urgency, priority, escalation_policy. Default: one route, every incident.
+  std::vector<Route> routes = default_routes();
+
+  static std::vector<Route> default_routes();
 };
 
 struct BasicAuth {
@@ -48,6 +72,7 @@ struct Config {
   std::string templates_dir;  // empty: the templates compiled into the binary
   std::chrono::seconds reopen_window{3600};
   ReceiverAuth alertmanager_auth;
+  PagerDutyConfig pagerduty;
   std::vector<Route> routes = default_routes();
 
   // critical|page -> MPI, error|high|major -> HPI; everything else is ignored.

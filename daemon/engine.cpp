@@ -3,10 +3,10 @@
 #include <re2/re2.h>
 
 #include <algorithm>
-#include <set>
 
 #include "daemon/alert_text.hpp"
 #include "daemon/duration.hpp"
+#include "daemon/engine_internal.hpp"
 #include "daemon/hash.hpp"
 #include "daemon/log.hpp"
 #include "daemon/markdown.hpp"
@@ -17,14 +17,6 @@ namespace {
 
 constexpr int k_max_attempts = 8;
 constexpr const char* k_timeline_key = "Incident timeline";
-
-TimePoint or_now(TimePoint t, TimePoint now) {
-  return t == TimePoint{} ? now : t;
-}
-
-bool changes_files(Outcome o) {
-  return o == Outcome::opened || o == Outcome::reopened || o == Outcome::updated;
-}
 
 }  // namespace
 
@@ -46,56 +38,6 @@ std::string outcome_name(Outcome o) {
   return "failed";
 }
 
-// The repository as one batch sees it: the head commit, plus the files and
-// group states written by the batch's earlier events.
-class Engine::Overlay {
- public:
-  Overlay(Repository& repository, std::string head)
-      : m_repository(repository), m_head(std::move(head)) {}
-
-  const std::string& head() const { return m_head; }
-  std::optional<std::string> read(const std::string& path) const {
-    auto it = m_files.find(path);
-    return it != m_files.end() ? std::optional(it->second) : m_repository.read(m_head, path);
-  }
-  std::vector<std::string> list(const std::string& dir) const {
-    auto names = m_repository.list(m_head, dir);
-    std::set<std::string> all(names.begin(), names.end());
-    for (const auto& [path, content] : m_files) {
-      if (path.rfind(dir + "/", 0) == 0) {
-        auto rest = path.substr(dir.size() + 1);
-        all.insert(rest.substr(0, rest.find('/')));
-      }
-    }
-    return {all.begin(), all.end()};
-  }
-  void write(const std::string& path, std::string content) { m_files[path] = std::move(content); }
-  std::vector<FileWrite> files() const {
-    std::vector<FileWrite> out;
-    for (const auto& [path, content] : m_files) {
-      out.push_back({path, content});
-    }
-    return out;
-  }
-
-  std::map<std::string, GroupState> states;  // by group id, as this batch leaves them
-  std::vector<std::string> changes;          // one line per change, for the commit message
-
- private:
-  Repository& m_repository;
-  std::string m_head;
-  std::map<std::string, std::string> m_files;
-};
-
-struct Engine::Plan {
-  GroupState state;
-  Outcome outcome = Outcome::unchanged;
-  const Route* route = nullptr;
-  std::vector<const Alert*> opening;  // firing alerts that open or reopen the callout
-  std::optional<std::string> status;
-  std::vector<std::pair<TimePoint, std::string>> entries;
-};
-
 Engine::Engine(const Config& config, Repository& repository, const Templates& templates)
     : m_config(config), m_repository(repository), m_templates(templates) {}
 
@@ -110,7 +52,29 @@ void Engine::load() {
     }
     m_states[state->group_id] = std::move(*state);
   }
+  rebuild_index();
   log::info("loaded incident state", {{"groups", std::to_string(m_states.size())}});
+}
+
+void Engine::index(const GroupState& s) {
+  for (const auto& key : s.dedup_keys) {
+    m_by_dedup_key[key] = s.group_id;
+  }
+  for (const auto& g : s.joined_groups) {
+    m_by_group[g] = s.group_id;
+  }
+  if (!s.pd_incident.empty()) {
+    m_by_pagerduty[s.pd_incident] = s.group_id;
+  }
+}
+
+void Engine::rebuild_index() {
+  m_by_dedup_key.clear();
+  m_by_group.clear();
+  m_by_pagerduty.clear();
+  for (const auto& [id, s] : m_states) {
+    index(s);
+  }
 }
 
 std::optional<GroupState> Engine::state_for(const std::string& id, const Overlay& view) {
@@ -124,6 +88,7 @@ std::optional<GroupState> Engine::state_for(const std::string& id, const Overlay
   auto state = text ? parse_state(*text) : std::nullopt;
   if (state) {
     m_states[id] = *state;
+    index(*state);
   }
   return state;
 }
@@ -154,9 +119,10 @@ std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
     auto committed = m_repository.commit(CommitRequest{view.head(), view.files(), message});
     if (committed.status == CommitStatus::parent_moved) {
       // Someone committed meanwhile: forget what was read and recompute on the new head.
-      for (const auto& event : events) {
-        m_states.erase(group_id(event.group));
+      for (const auto& [id, state] : view.states) {
+        m_states.erase(id);
       }
+      rebuild_index();
       continue;
     }
     for (auto& r : results) {
@@ -175,6 +141,7 @@ std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
         m_states[id] = std::move(state);
       }
     }
+    rebuild_index();
     return results;
   }
   std::vector<ApplyResult> gave_up(events.size());
@@ -186,30 +153,59 @@ std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
 }
 
 ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
-  const std::string gid = group_id(event.group);
-  Plan plan = decide(event, state_for(gid, view));
+  Plan plan;
+  if (const auto* g = event.alert_group()) {
+    auto sid = state_id_for(*g, view);
+    plan = decide_alerts(event, *g, sid, state_for(sid, view));
+  } else if (const auto* pd = event.pagerduty()) {
+    auto sid = state_id_for(*pd);
+    plan = decide_pagerduty(event, *pd, sid, state_for(sid, view));
+  }
   if (!changes_files(plan.outcome)) {
     return ApplyResult{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
   }
-  write(event.group, plan, view);
-  std::string what = plan.outcome == Outcome::opened
+  write(plan, view);
+  std::string what = !plan.summary.empty() ? plan.summary
+                     : plan.outcome == Outcome::opened
                          ? "opened (" + severity_name(plan.state.severity) + ")"
-                     : plan.outcome == Outcome::reopened ? "reopened"
-                     : plan.status                       ? "resolved"
-                                   : std::to_string(plan.entries.size()) + " timeline entries";
-  view.changes.push_back(plan.state.folder + ": " + what + "\n\nCalloutd-Incident: " +
-                         plan.state.incident_id + "\nCalloutd-Group: " + gid + "\n");
-  view.states[gid] = plan.state;
+                     : plan.outcome == Outcome::reopened
+                         ? "reopened"
+                         : std::to_string(plan.entries.size()) + " timeline entries";
+  view.changes.push_back(plan.state.folder + ": " + what +
+                         "\n\nCalloutd-Incident: " + plan.state.incident_id +
+                         "\nCalloutd-Group: " + plan.state.group_id + "\n");
+  view.states[plan.state.group_id] = plan.state;
+  index(plan.state);
   return ApplyResult{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
 }
 
-Engine::Plan Engine::decide(const Event& event, const std::optional<GroupState>& prior) const {
-  const AlertGroup& g = event.group;
-  const TimePoint now = event.received_at;
+std::string Engine::state_id_for(const AlertGroup& g, const Overlay& view) {
   const std::string gid = group_id(g);
+  if (auto it = m_by_group.find(gid); it != m_by_group.end()) {
+    return it->second;
+  }
+  if (g.group_key.empty() || state_for(gid, view)) {
+    return gid;
+  }
+  // Alertmanager paged PagerDuty for this group, and PagerDuty's webhook came
+  // first: the group joins the callout PagerDuty opened.
+  // Only a callout PagerDuty opened is joined: another Alertmanager group with
+  // the same key text is another group.
+  if (auto it = m_by_dedup_key.find(sha256_hex(g.group_key));
+      it != m_by_dedup_key.end() && it->second.rfind(k_pagerduty_state_prefix, 0) == 0) {
+    return it->second;
+  }
+  return gid;
+}
+
+Engine::Plan Engine::decide_alerts(const Event& event, const AlertGroup& g, const std::string& sid,
+                                   const std::optional<GroupState>& prior) const {
+  const TimePoint now = event.received_at;
   Plan plan;
   plan.state = prior.value_or(GroupState{});
-  plan.state.group_id = gid;
+  if (!prior) {
+    plan.state.group_id = sid;
+  }
   const bool active = prior && !prior->resolved;
 
   // Sort the alerts into news and repeats, comparing with what was committed.
@@ -248,7 +244,7 @@ Engine::Plan Engine::decide(const Event& event, const std::optional<GroupState>&
       plan.outcome = Outcome::reopened;
       plan.state.resolved = false;
       plan.state.resolved_at = {};
-      plan.status = "active";
+      plan.keys["Status"] = "active";
       plan.entries.emplace_back(
           first_start,
           timeline_line(first_start,
@@ -257,13 +253,13 @@ Engine::Plan Engine::decide(const Event& event, const std::optional<GroupState>&
     } else {
       plan.outcome = Outcome::opened;
       GroupState fresh;
-      fresh.group_id = gid;
+      fresh.group_id = sid;
       fresh.severity = plan.route->severity;
       fresh.technology = technology_for(g, first, plan.route);
       fresh.issue = kebab_slug(alert_name(g, first), "alert");
       fresh.opened_at = first_start;
       fresh.incident_id =
-          "am-" + sha256_hex(gid + "|" + format_rfc3339_millis(first_start)).substr(0, 10);
+          "am-" + sha256_hex(sid + "|" + format_rfc3339_millis(first_start)).substr(0, 10);
       plan.state = std::move(fresh);
     }
     for (const Alert* a : firing_new) {
@@ -300,7 +296,8 @@ Engine::Plan Engine::decide(const Event& event, const std::optional<GroupState>&
     }
     plan.state.resolved = true;
     plan.state.resolved_at = now;
-    plan.status = "resolved";
+    plan.keys["Status"] = "resolved";
+    plan.summary = "resolved";
     plan.entries.emplace_back(
         t, timeline_line(t, "all alerts of the group resolved; Status set to resolved"));
   }
@@ -314,10 +311,27 @@ Engine::Plan Engine::decide(const Event& event, const std::optional<GroupState>&
   if (plan.outcome == Outcome::unchanged && !plan.entries.empty()) {
     plan.outcome = Outcome::updated;
   }
+  if (changes_files(plan.outcome)) {
+    if (!g.group_key.empty()) {
+      plan.state.dedup_keys.insert(sha256_hex(g.group_key));
+    }
+    if (plan.state.group_id != group_id(g)) {
+      plan.state.joined_groups.insert(group_id(g));
+    }
+    // The callout's first values, for opening it (or writing it again if deleted).
+    const Route* route = plan.route;
+    std::vector<const Alert*> opening =
+        plan.opening.empty() ? std::vector<const Alert*>{&g.alerts.front()} : plan.opening;
+    plan.make_view = [&g, route, opening, this](const GroupState& state) {
+      static const Route k_fallback{{}, Severity::hpi, "", "", "existing incident"};
+      const Route* r = route != nullptr ? route : route_for(m_config.routes, opening);
+      return callout_view(g, opening, r != nullptr ? *r : k_fallback, state);
+    };
+  }
   return plan;
 }
 
-void Engine::write(const AlertGroup& g, Plan& plan, Overlay& view) const {
+void Engine::write(Plan& plan, Overlay& view) const {
   auto previous_of = [&](const std::string& folder) {
     // Earlier callouts of the same technology and issue sort side by side.
     const RE2 sibling("^" + RE2::QuoteMeta(plan.state.issue) + R"(-\d{4}-\d{2}-\d{2}(-\d+)?$)");
@@ -330,6 +344,12 @@ void Engine::write(const AlertGroup& g, Plan& plan, Overlay& view) const {
     std::sort(previous.rbegin(), previous.rend());
     return previous;
   };
+  auto render_view = [&] {
+    auto v = plan.make_view(plan.state);
+    v.previous_occurrences =
+        previous_occurrences(plan.state.technology, previous_of(plan.state.folder));
+    return v;
+  };
   std::optional<std::string> callout;
   if (plan.outcome == Outcome::opened) {
     // Same issue on the same day: -2, -3... after the first.
@@ -340,10 +360,9 @@ void Engine::write(const AlertGroup& g, Plan& plan, Overlay& view) const {
       name = base + "-" + std::to_string(n);
     }
     plan.state.folder = plan.state.technology + "/" + name;
-    auto view_values =
-        callout_view(g, plan.opening, *plan.route, plan.state, previous_of(plan.state.folder));
-    callout = m_templates.render_callout(view_values);
-    view.write(plan.state.folder + "/postmortem.md", m_templates.render_postmortem(view_values));
+    auto values = render_view();
+    callout = m_templates.render_callout(values);
+    view.write(plan.state.folder + "/postmortem.md", m_templates.render_postmortem(values));
   } else {
     callout = view.read(plan.state.folder + "/callout.md");
   }
@@ -351,21 +370,17 @@ void Engine::write(const AlertGroup& g, Plan& plan, Overlay& view) const {
     // Deleted by someone: write it again rather than lose the event.
     log::warn("the callout is missing from the repository; writing it again",
               {{"folder", plan.state.folder}});
-    static const Route k_fallback{{}, Severity::hpi, "", "", "existing incident"};
-    std::vector<const Alert*> opening = plan.opening;
-    if (opening.empty()) {
-      opening.push_back(&g.alerts.front());
-    }
-    const Route* route = plan.route != nullptr ? plan.route : &k_fallback;
-    callout = m_templates.render_callout(
-        callout_view(g, opening, *route, plan.state, previous_of(plan.state.folder)));
+    callout = m_templates.render_callout(render_view());
   }
   for (const auto& [t, line] : plan.entries) {
     callout =
         markdown::add_list_entry(*callout, k_timeline_key, t, line, markdown::Order::newest_first);
   }
-  if (plan.status) {
-    callout = markdown::set_key(*callout, "Status", *plan.status);
+  for (const auto& [key, value] : plan.keys) {
+    callout = markdown::set_key(*callout, key, value);
+  }
+  for (const auto& [role, holder] : plan.roles) {
+    callout = markdown::set_list_item(*callout, "Team roles", role, holder);
   }
   view.write(plan.state.folder + "/callout.md", *callout);
   view.write(state_path(plan.state.group_id), serialize_state(plan.state));

@@ -66,17 +66,30 @@ class Engine {
  private:
   struct Plan;
   class Overlay;
-  std::optional<GroupState> state_for(const std::string& group_id, const Overlay& view);
+  std::optional<GroupState> state_for(const std::string& id, const Overlay& view);
   ApplyResult apply_to(const Event& event, Overlay& view);
-  // The state machine: what `event` changes, given the group's committed state.
-  Plan decide(const Event& event, const std::optional<GroupState>& prior) const;
+  // Which state (callout) an event belongs to: its own, or the one it joins
+  // through the Alertmanager/PagerDuty correlation.
+  std::string state_id_for(const AlertGroup& group, const Overlay& view);
+  std::string state_id_for(const PagerDutyEvent& event) const;
+  // The state machines: what an event changes, given the committed state.
+  Plan decide_alerts(const Event& event, const AlertGroup& group, const std::string& id,
+                     const std::optional<GroupState>& prior) const;
+  Plan decide_pagerduty(const Event& event, const PagerDutyEvent& pd, const std::string& id,
+                        const std::optional<GroupState>& prior) const;
   // Renders and edits the files of `plan` into `view`.
-  void write(const AlertGroup& group, Plan& plan, Overlay& view) const;
+  void write(Plan& plan, Overlay& view) const;
+  void index(const GroupState& state);
+  void rebuild_index();
 
   const Config& m_config;
   Repository& m_repository;
   const Templates& m_templates;
-  std::map<std::string, GroupState> m_states;  // by group id, as last committed
+  std::map<std::string, GroupState> m_states;  // by state id, as last committed
+  // Correlation indexes over m_states and the batch in progress.
+  std::map<std::string, std::string> m_by_dedup_key;  // dedup/incident key -> state id
+  std::map<std::string, std::string> m_by_group;      // joined Alertmanager group -> state id
+  std::map<std::string, std::string> m_by_pagerduty;  // PagerDuty incident id -> state id
 };
 
 }  // namespace calloutd

@@ -55,7 +55,22 @@ std::string serialize_state(const GroupState& s) {
             {"opened_at", time_text(s.opened_at)},
             {"resolved_at", time_text(s.resolved_at)},
             {"truncated_alerts", s.truncated_alerts},
-            {"alerts", alerts}};
+            {"alerts", alerts},
+            {"dedup_keys", s.dedup_keys},
+            {"joined_groups", s.joined_groups}};
+  if (!s.pd_incident.empty()) {
+    json log = json::array();
+    for (const auto& [t, what] : s.pd_role_log) {
+      log.push_back({{"at", time_text(t)}, {"what", what}});
+    }
+    j["pagerduty"] = {{"incident", s.pd_incident},
+                      {"number", s.pd_number},
+                      {"url", s.pd_url},
+                      {"assignees", s.pd_assignees},
+                      {"events", s.pd_events},
+                      {"status_at", time_text(s.pd_status_at)},
+                      {"role_log", log}};
+  }
   return j.dump(2) + "\n";
 }
 
@@ -79,6 +94,20 @@ std::optional<GroupState> parse_state(const std::string& text) {
     for (const auto& [fp, a] : j.at("alerts").items()) {
       s.alerts[fp] = AlertRecord{time_value(a, "startsAt"), time_value(a, "endsAt"),
                                  a.value("resolved", false)};
+    }
+    s.dedup_keys = j.value("dedup_keys", std::set<std::string>{});
+    s.joined_groups = j.value("joined_groups", std::set<std::string>{});
+    if (j.contains("pagerduty")) {
+      const json& pd = j["pagerduty"];
+      s.pd_incident = pd.value("incident", std::string{});
+      s.pd_number = pd.value("number", std::int64_t{0});
+      s.pd_url = pd.value("url", std::string{});
+      s.pd_assignees = pd.value("assignees", std::vector<std::string>{});
+      s.pd_events = pd.value("events", std::vector<std::string>{});
+      s.pd_status_at = time_value(pd, "status_at");
+      for (const auto& entry : pd.value("role_log", json::array())) {
+        s.pd_role_log.emplace_back(time_value(entry, "at"), entry.value("what", std::string{}));
+      }
     }
     return s;
   } catch (const json::exception&) {

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "daemon/config.hpp"
 #include "daemon/timefmt.hpp"
@@ -33,6 +35,23 @@ struct GroupState {
   TimePoint resolved_at{};
   std::int64_t truncated_alerts = 0;
   std::map<std::string, AlertRecord> alerts;  // by fingerprint: the latest occurrence
+
+  // Correlation: SHA-256 of the Alertmanager groupKeys seen (what Alertmanager's
+  // PagerDuty notifier sends as dedup key), or the PagerDuty incident key; and
+  // the other Alertmanager groups that joined this callout.
+  std::set<std::string> dedup_keys;
+  std::set<std::string> joined_groups;
+
+  // PagerDuty's side of the incident, when there is one.
+  std::string pd_incident;  // PagerDuty incident id
+  std::int64_t pd_number = 0;
+  std::string pd_url;
+  std::vector<std::string> pd_assignees;  // names, as PagerDuty assigns them now
+  std::vector<std::string> pd_events;     // ids of applied events (the latest, bounded)
+  TimePoint pd_status_at{};               // when PagerDuty last changed the status
+  // Who acknowledged and who took over, with when: what responder-shift
+  // tracking needs (names stay out of the markdown's narrative).
+  std::vector<std::pair<TimePoint, std::string>> pd_role_log;
 };
 
 // Identity of an alert group: the receiver and the group labels, never the

@@ -8,6 +8,7 @@
 #include "daemon/hash.hpp"
 #include "daemon/log.hpp"
 #include "receivers/alertmanager.hpp"
+#include "receivers/pagerduty.hpp"
 
 namespace calloutd {
 namespace {
@@ -77,13 +78,18 @@ HttpServer::HttpServer(const Config& config, Pipeline& pipeline, Metrics& metric
   auto& s = *m_server;
   // Alertmanager keeps connections alive: without TCP_NODELAY each answer waits for Nagle.
   s.set_tcp_nodelay(true);
-  s.set_payload_max_length(m_config.max_body_bytes);
+  // The larger limit is enforced while reading; each endpoint checks its own.
+  s.set_payload_max_length(std::max(
+      m_config.max_body_bytes, m_config.pagerduty.enabled ? m_config.pagerduty.max_body_bytes : 0));
   s.set_read_timeout(10, 0);
   s.set_write_timeout(10, 0);
   s.set_keep_alive_timeout(30);
 
   s.Post("/api/v1/alertmanager", [this](const httplib::Request& req, httplib::Response& res) {
     handle_alertmanager(req, res);
+  });
+  s.Post("/api/v1/pagerduty", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_pagerduty(req, res);
   });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(m_metrics.serialize(), "text/plain; version=0.0.4; charset=utf-8");
@@ -115,6 +121,9 @@ HttpServer::HttpServer(const Config& config, Pipeline& pipeline, Metrics& metric
   s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 413 && req.path == "/api/v1/alertmanager") {
       m_metrics.count_request("alertmanager", "too_large");
+    }
+    if (res.status == 413 && req.path == "/api/v1/pagerduty") {
+      m_metrics.count_request("pagerduty", "too_large");
     }
     if (res.body.empty()) {
       send_error(res, res.status, default_message(res.status));
@@ -210,6 +219,103 @@ void HttpServer::handle_alertmanager(const httplib::Request& req, httplib::Respo
     }
     return;
   }
+  m_metrics.count_request(receiver, "accepted");
+  res.set_content(
+      json{{"status", "accepted"}, {"sequence", std::get<std::uint64_t>(outcome)}}.dump(),
+      "application/json");
+}
+
+}  // namespace calloutd
+
+namespace calloutd {
+
+bool HttpServer::seen_delivery(const std::string& webhook_id) {
+  std::lock_guard lock(m_deliveries_mutex);
+  return !webhook_id.empty() && m_recent_delivery_set.contains(webhook_id);
+}
+
+void HttpServer::remember_delivery(const std::string& webhook_id) {
+  constexpr std::size_t k_remembered = 4096;
+  std::lock_guard lock(m_deliveries_mutex);
+  if (webhook_id.empty() || !m_recent_delivery_set.insert(webhook_id).second) {
+    return;
+  }
+  m_recent_deliveries.push_back(webhook_id);
+  if (m_recent_deliveries.size() > k_remembered) {
+    m_recent_delivery_set.erase(m_recent_deliveries.front());
+    m_recent_deliveries.pop_front();
+  }
+}
+
+// PagerDuty disables a subscription after repeated failed deliveries and
+// drops on any 4xx but 429: whatever is valid but not for calloutd (pings,
+// service events, unknown event types) gets a 2xx.
+void HttpServer::handle_pagerduty(const httplib::Request& req, httplib::Response& res) {
+  const std::string receiver = "pagerduty";
+  const auto& pd = m_config.pagerduty;
+  if (!pd.enabled) {
+    m_metrics.count_request(receiver, "bad_request");
+    send_error(res, 404,
+               "the pagerduty receiver is not configured (receivers.pagerduty in the config)");
+    return;
+  }
+  if (req.body.size() > pd.max_body_bytes) {
+    m_metrics.count_request(receiver, "too_large");
+    send_error(res, 413,
+               "request body too large (receivers.pagerduty.max_body_bytes is " +
+                   std::to_string(pd.max_body_bytes) + ")");
+    return;
+  }
+  bool verified = false;
+  const std::string signature = req.get_header_value("X-PagerDuty-Signature");
+  if (!pd.secrets.empty()) {
+    verified = !signature.empty() &&
+               receivers::verify_pagerduty_signature(req.body, signature, pd.secrets);
+    if (!verified && !(pd.allow_unsigned && signature.empty())) {
+      m_metrics.count_request(receiver, "unauthorized");
+      send_error(res, 401,
+                 signature.empty() ? "missing X-PagerDuty-Signature header"
+                                   : "no valid signature in X-PagerDuty-Signature");
+      return;
+    }
+  }
+  auto event = receivers::parse_pagerduty(req.body);
+  if (!event) {
+    m_metrics.count_request(receiver, "bad_request");
+    log::warn("rejected a pagerduty webhook",
+              {{"error", event.error()}, {"remote", req.remote_addr}});
+    send_error(res, 400, "not a PagerDuty V3 webhook: " + event.error());
+    return;
+  }
+  event->signed_ok = verified;
+  res.status = 202;
+  if (!event->is_incident()) {
+    m_metrics.count_request(receiver, "ignored");
+    res.set_content(
+        json{{"status", "ignored"}, {"reason", event->event_type + " is not an incident event"}}
+            .dump(),
+        "application/json");
+    return;
+  }
+  const std::string webhook_id = req.get_header_value("X-Webhook-Id");
+  if (seen_delivery(webhook_id)) {
+    // A retry of a delivery already journaled (the engine also dedups on the event id).
+    m_metrics.count_request(receiver, "duplicate");
+    res.set_content(json{{"status", "duplicate"}}.dump(), "application/json");
+    return;
+  }
+  auto outcome = m_pipeline.submit(receiver, req.body, std::move(*event), verified);
+  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+    // PagerDuty retries 429 and 5xx; nothing was written.
+    bool overloaded = *refusal == Pipeline::Refusal::overloaded;
+    m_metrics.count_request(receiver, overloaded ? "overloaded" : "error");
+    res.set_header("Retry-After", "5");
+    send_error(res, overloaded ? 429 : 503,
+               overloaded ? "overloaded: too many events waiting to be committed; retry later"
+                          : "cannot journal the event (disk full or read-only?); retry later");
+    return;
+  }
+  remember_delivery(webhook_id);
   m_metrics.count_request(receiver, "accepted");
   res.set_content(
       json{{"status", "accepted"}, {"sequence", std::get<std::uint64_t>(outcome)}}.dump(),

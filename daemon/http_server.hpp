@@ -3,7 +3,10 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "daemon/config.hpp"
@@ -34,6 +37,10 @@ class HttpServer {
 
  private:
   void handle_alertmanager(const httplib::Request& req, httplib::Response& res);
+  void handle_pagerduty(const httplib::Request& req, httplib::Response& res);
+  // PagerDuty X-Webhook-Ids of recently journaled deliveries (bounded).
+  bool seen_delivery(const std::string& webhook_id);
+  void remember_delivery(const std::string& webhook_id);
   bool authorized(const ReceiverAuth& auth, const httplib::Request& req) const;
 
   const Config& m_config;
@@ -41,6 +48,9 @@ class HttpServer {
   Metrics& m_metrics;
   std::unique_ptr<httplib::Server> m_server;
   std::atomic<bool> m_ready{false};
+  std::mutex m_deliveries_mutex;
+  std::deque<std::string> m_recent_deliveries;  // oldest first, bounded
+  std::set<std::string> m_recent_delivery_set;
 };
 
 // Splits `HOST:PORT` (`[::1]:9095` too). Error names the bad address.

@@ -88,6 +88,7 @@ Journal::Journal(std::string dir, std::uint64_t compact_bytes)
     r.received_at = t ? *t : TimePoint{};
     r.source = j.value("source", std::string{});
     r.body = j.value("body", std::string{});
+    r.verified = j.value("verified", false);
     m_last_sequence = std::max(m_last_sequence, r.sequence);
     if (r.sequence > applied) {
       m_unapplied.push_back(std::move(r));
@@ -124,13 +125,14 @@ std::vector<JournalRecord> Journal::take_unapplied() {
 }
 
 Result<std::uint64_t> Journal::append(std::string_view source, TimePoint received_at,
-                                      std::string_view body) {
+                                      std::string_view body, bool verified) {
   std::lock_guard lock(m_mutex);
   std::uint64_t seq = m_last_sequence + 1;
   json j = {{"seq", seq},
             {"received", format_rfc3339_millis(received_at)},
             {"source", source},
-            {"body", body}};
+            {"body", body},
+            {"verified", verified}};
   // Invalid UTF-8 in a body must not make the record unwritable: replace it.
   std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   if (!write_all(m_fd, line.data(), line.size()) || ::fdatasync(m_fd) != 0) {

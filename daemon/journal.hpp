@@ -22,8 +22,9 @@ namespace calloutd {
 struct JournalRecord {
   std::uint64_t sequence = 0;
   TimePoint received_at{};
-  std::string source;  // receiver name: "alertmanager"
-  std::string body;    // the raw webhook body, parsed again on replay
+  std::string source;     // receiver name: "alertmanager"
+  std::string body;       // the raw webhook body, parsed again on replay
+  bool verified = false;  // its signature was verified when it arrived
 };
 
 class Journal {
@@ -41,7 +42,7 @@ class Journal {
 
   // Appends and fsyncs; returns the record's sequence number. Thread-safe.
   Result<std::uint64_t> append(std::string_view source, TimePoint received_at,
-                               std::string_view body);
+                               std::string_view body, bool verified = false);
 
   // Notes that every record up to `sequence` is applied; empties the journal
   // once everything is applied and it has grown past the compaction size.

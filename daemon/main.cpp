@@ -66,6 +66,12 @@ int run(const Flags& flags) {
                                   {"repository", config.repo_path},
                                   {"branch", config.branch}});
 
+  if (config.pagerduty.enabled && config.pagerduty.allow_unsigned) {
+    log::warn(
+        "the pagerduty receiver accepts unsigned deliveries (receivers.pagerduty.allow_unsigned)",
+        {{"signing_secrets", std::to_string(config.pagerduty.secrets.size())}});
+  }
+
   // 2. The parts: templates, repository, journal, metrics, engine, pipeline, HTTP.
   Templates templates = Templates::embedded();
   if (!config.templates_dir.empty()) {

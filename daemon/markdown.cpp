@@ -374,6 +374,45 @@ std::string add_list_entry(std::string_view doc, std::string_view key, TimePoint
   return l.join();
 }
 
+std::string set_list_item(std::string_view doc, std::string_view key, std::string_view label,
+                          std::string_view value) {
+  std::string line = std::string(label) + ": " + std::string(value);
+  auto blocks = parse_blocks(doc);
+  auto section = find_section(blocks, key);
+  if (!section) {
+    return append_key(doc, key, {"- " + line});
+  }
+  Lines l(doc);
+  std::string wanted = normalize_key(label) + ":";
+  for (std::size_t i = section->first; i < section->last; ++i) {
+    const auto& b = blocks[i];
+    if (b.type != CMARK_NODE_LIST) {
+      continue;
+    }
+    std::string marker = list_marker(l.at(b.item_lines.front()));
+    for (int item : b.item_lines) {
+      std::string text = strip_list_marker(l.at(item));
+      std::string lower;
+      for (char c : text.substr(0, wanted.size())) {
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      if (lower == wanted) {
+        l.erase(item, item);
+        l.insert(item, {marker + " " + line});
+        return l.join();
+      }
+    }
+    int last = b.item_end_lines.back();
+    while (last > b.item_lines.back() && trimmed_empty(l.at(last))) {
+      --last;
+    }
+    l.insert(last + 1, {marker + " " + line});
+    return l.join();
+  }
+  l.insert(blocks[section->heading].end_line + 1, {"", "- " + line});
+  return l.join();
+}
+
 std::optional<std::string> key_text(std::string_view doc, std::string_view key) {
   auto blocks = parse_blocks(doc);
   auto section = find_section(blocks, key);

@@ -38,6 +38,13 @@ std::string set_key(std::string_view doc, std::string_view key, std::string_view
 std::string add_list_entry(std::string_view doc, std::string_view key, TimePoint when,
                            std::string_view entry, Order order);
 
+// Sets the item `<label>: <value>` in the first list under the heading `key`
+// (the item whose text starts with `<label>:`, case-insensitive), adding the
+// item when it is missing and the key when it was deleted. `value` is escaped
+// by the caller.
+std::string set_list_item(std::string_view doc, std::string_view key, std::string_view label,
+                          std::string_view value);
+
 // The text of the first paragraph under `key`, trimmed; nullopt when absent.
 std::optional<std::string> key_text(std::string_view doc, std::string_view key);
 

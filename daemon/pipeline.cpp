@@ -5,6 +5,7 @@
 
 #include "daemon/log.hpp"
 #include "receivers/alertmanager.hpp"
+#include "receivers/pagerduty.hpp"
 
 namespace calloutd {
 namespace {
@@ -12,6 +13,26 @@ namespace {
 // Events applied as one commit at most. Bigger batches commit more per fsync
 // but make the first event of a batch wait for the others' edits.
 constexpr std::size_t k_max_batch = 128;
+
+// The journaled body parsed again by the receiver that accepted it.
+Result<std::variant<AlertGroup, PagerDutyEvent>> parse(const JournalRecord& r) {
+  if (r.source == "alertmanager") {
+    auto group = receivers::parse_alertmanager(r.body);
+    if (!group) {
+      return Error{group.error()};
+    }
+    return std::variant<AlertGroup, PagerDutyEvent>(std::move(*group));
+  }
+  if (r.source == "pagerduty") {
+    auto event = receivers::parse_pagerduty(r.body);
+    if (!event) {
+      return Error{event.error()};
+    }
+    event->signed_ok = r.verified;
+    return std::variant<AlertGroup, PagerDutyEvent>(std::move(*event));
+  }
+  return Error{"unknown receiver \"" + r.source + "\""};
+}
 
 }  // namespace
 
@@ -32,18 +53,14 @@ void Pipeline::replay() {
   }
   std::vector<Queued> batch;
   for (auto& r : records) {
-    if (r.source != "alertmanager") {
-      log::error("journal record from an unknown receiver skipped",
-                 {{"seq", std::to_string(r.sequence)}, {"source", r.source}});
+    auto payload = parse(r);
+    if (!payload) {
+      log::error(
+          "journal record no longer parses; skipped",
+          {{"seq", std::to_string(r.sequence)}, {"source", r.source}, {"error", payload.error()}});
       continue;
     }
-    auto group = receivers::parse_alertmanager(r.body);
-    if (!group) {
-      log::error("journal record no longer parses; skipped",
-                 {{"seq", std::to_string(r.sequence)}, {"error", group.error()}});
-      continue;
-    }
-    batch.push_back({Event{r.sequence, r.received_at, std::move(*group)}, std::nullopt});
+    batch.push_back({Event{r.sequence, r.received_at, std::move(*payload)}, std::nullopt});
     if (batch.size() == k_max_batch) {
       apply(batch);
       batch.clear();
@@ -68,18 +85,18 @@ void Pipeline::stop() {
   }
 }
 
-std::variant<std::uint64_t, Pipeline::Refusal> Pipeline::submit(std::string_view source,
-                                                                std::string_view body,
-                                                                AlertGroup group) {
+std::variant<std::uint64_t, Pipeline::Refusal> Pipeline::submit(
+    std::string_view source, std::string_view body,
+    std::variant<AlertGroup, PagerDutyEvent> payload, bool verified) {
   auto arrived = std::chrono::steady_clock::now();
   if (m_pending.load() >= m_max_pending) {
     return Refusal::overloaded;
   }
   Event event;
   event.received_at = std::chrono::system_clock::now();
-  event.group = std::move(group);
+  event.payload = std::move(payload);
   std::lock_guard lock(m_submit_mutex);
-  auto seq = m_journal.append(source, event.received_at, body);
+  auto seq = m_journal.append(source, event.received_at, body, verified);
   if (!seq) {
     log::error("cannot journal an event; refusing it", {{"error", seq.error()}});
     return Refusal::journal_failed;

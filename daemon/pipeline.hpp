@@ -40,10 +40,12 @@ class Pipeline {
   void stop();
 
   enum class Refusal { overloaded, journal_failed };
-  // Journals `body` from `source` and queues `group` for the engine; the
-  // returned sequence number means the event is durable.
+  // Journals `body` from `source` ("alertmanager", "pagerduty") and queues
+  // its parsed `payload` for the engine; the returned sequence number means the
+  // event is durable. `verified`: its signature checked out (kept for replay).
   std::variant<std::uint64_t, Refusal> submit(std::string_view source, std::string_view body,
-                                              AlertGroup group);
+                                              std::variant<AlertGroup, PagerDutyEvent> payload,
+                                              bool verified = false);
 
   std::vector<IncidentSummary> open_incidents() const;
   std::size_t pending() const { return m_pending.load(); }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "daemon/timefmt.hpp"
@@ -38,10 +39,54 @@ struct AlertGroup {
   std::int64_t truncated_alerts = 0;
 };
 
+// A PagerDuty person (user reference): id and display name.
+struct PagerDutyUser {
+  std::string id;
+  std::string name;
+};
+
+// One PagerDuty V3 webhook event about an incident (or, for resource types
+// calloutd does not act on, just enough to say so).
+struct PagerDutyEvent {
+  std::string id;             // event.id: the same on every retry
+  std::string event_type;     // incident.triggered, incident.acknowledged, ..., pagey.ping
+  std::string resource_type;  // incident, pagey, service...
+  TimePoint occurred_at{};
+  PagerDutyUser agent;     // who did it; empty for automatic events
+  bool signed_ok = false;  // a configured secret verified the body
+
+  // The incident (from data, or data.incident for notes and responders).
+  std::string incident_id;
+  std::string incident_url;
+  std::int64_t number = 0;
+  std::string title;
+  std::string status;
+  std::string urgency;
+  std::string priority;  // priority.summary, e.g. P1
+  std::string service_id;
+  std::string service_name;
+  std::string escalation_policy;
+  std::string incident_key;  // Alertmanager's dedup key when Alertmanager paged
+  std::vector<std::string> teams;
+  std::vector<PagerDutyUser> assignees;
+  // Event specifics.
+  std::string note;             // incident.annotated: the note text
+  PagerDutyUser responder;      // incident.responder.*: the requested user
+  std::string responder_state;  // pending, joined, declined
+  std::string message;          // responder request or status update text
+  std::string conference_url;   // conference_bridge.updated
+  std::string conference_number;
+
+  bool is_incident() const { return resource_type == "incident" && !incident_id.empty(); }
+};
+
 struct Event {
   std::uint64_t sequence = 0;  // journal sequence number
   TimePoint received_at{};     // when the webhook arrived (journaled, so replay is deterministic)
-  AlertGroup group;
+  std::variant<AlertGroup, PagerDutyEvent> payload;
+
+  const AlertGroup* alert_group() const { return std::get_if<AlertGroup>(&payload); }
+  const PagerDutyEvent* pagerduty() const { return std::get_if<PagerDutyEvent>(&payload); }
 };
 
 }  // namespace calloutd

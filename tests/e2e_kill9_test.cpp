@@ -32,6 +32,7 @@ std::string body_for(int i) {
   }
   body["groupLabels"]["alertname"] = name;
   body["commonLabels"]["alertname"] = name;
+  body["groupKey"] = "{}/{team=\"db\"}:{alertname=\"" + name + "\", cluster=\"eu-1\"}";
   return body.dump();
 }
 

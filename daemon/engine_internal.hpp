@@ -1,0 +1,83 @@
+// Engine internals shared by its implementation files (engine.cpp for the
+// batch and Alertmanager, engine_pagerduty.cpp for PagerDuty). Not for other users.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "daemon/engine.hpp"
+
+namespace calloutd {
+
+// The repository as one batch sees it: the head commit, plus the files and
+// states written by the batch's earlier events.
+class Engine::Overlay {
+ public:
+  Overlay(Repository& repository, std::string head)
+      : m_repository(repository), m_head(std::move(head)) {}
+
+  const std::string& head() const { return m_head; }
+  std::optional<std::string> read(const std::string& path) const {
+    auto it = m_files.find(path);
+    return it != m_files.end() ? std::optional(it->second) : m_repository.read(m_head, path);
+  }
+  std::vector<std::string> list(const std::string& dir) const {
+    auto names = m_repository.list(m_head, dir);
+    std::set<std::string> all(names.begin(), names.end());
+    for (const auto& [path, content] : m_files) {
+      if (path.rfind(dir + "/", 0) == 0) {
+        auto rest = path.substr(dir.size() + 1);
+        all.insert(rest.substr(0, rest.find('/')));
+      }
+    }
+    return {all.begin(), all.end()};
+  }
+  void write(const std::string& path, std::string content) { m_files[path] = std::move(content); }
+  std::vector<FileWrite> files() const {
+    std::vector<FileWrite> out;
+    for (const auto& [path, content] : m_files) {
+      out.push_back({path, content});
+    }
+    return out;
+  }
+
+  std::map<std::string, GroupState> states;  // by state id, as this batch leaves them
+  std::vector<std::string> changes;          // one line per change, for the commit message
+
+ private:
+  Repository& m_repository;
+  std::string m_head;
+  std::map<std::string, std::string> m_files;
+};
+
+// What one event changes: the new state and the semantic edits of the callout.
+struct Engine::Plan {
+  GroupState state;
+  Outcome outcome = Outcome::unchanged;
+  const Route* route = nullptr;
+  std::vector<const Alert*> opening;         // firing alerts that open or reopen the callout
+  std::map<std::string, std::string> keys;   // key heading -> new value (escaped)
+  std::map<std::string, std::string> roles;  // Team roles label -> holder (escaped)
+  std::vector<std::pair<TimePoint, std::string>> entries;  // complete timeline lines
+  std::string summary;  // for the commit message; derived from the outcome when empty
+  // Renders the callout's first values from the final state (to open it, or to
+  // write it again when someone deleted it).
+  std::function<CalloutView(const GroupState&)> make_view;
+};
+
+// State ids of callouts that PagerDuty opened (Alertmanager groups have hex ids).
+inline constexpr const char* k_pagerduty_state_prefix = "pd-";
+
+inline bool changes_files(Outcome o) {
+  return o == Outcome::opened || o == Outcome::reopened || o == Outcome::updated;
+}
+
+inline TimePoint or_now(TimePoint t, TimePoint now) {
+  return t == TimePoint{} ? now : t;
+}
+
+}  // namespace calloutd
