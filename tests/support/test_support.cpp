@@ -54,6 +54,14 @@ std::string sample(const std::string& name) {
   return text;
 }
 
+std::string pagerduty_sample(const std::string& name) {
+  auto text = read_file(fs::path(CALLOUTD_SAMPLES_DIR) / "pagerduty" / name);
+  if (text.empty()) {
+    throw std::runtime_error("missing sample " + name);
+  }
+  return text;
+}
+
 std::string run(const std::string& command, int* status) {
   std::string out;
   FILE* p = ::popen(command.c_str(), "r");

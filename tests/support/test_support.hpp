@@ -29,6 +29,8 @@ void write_file(const std::filesystem::path& p, const std::string& content);
 
 // A webhook body from ../shared/samples/alertmanager (path set by CMake).
 std::string sample(const std::string& name);
+// A webhook body from the PagerDuty samples.
+std::string pagerduty_sample(const std::string& name);
 
 // Runs a shell command, returning its stdout; `status` gets the exit status.
 std::string run(const std::string& command, int* status = nullptr);

@@ -1,0 +1,245 @@
+// The engine's PagerDuty side, on the in-memory repository.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/engine.hpp"
+#include "daemon/hash.hpp"
+#include "daemon/markdown.hpp"
+#include "receivers/alertmanager.hpp"
+#include "receivers/pagerduty.hpp"
+#include "tests/support/fake_repository.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace calloutd {
+namespace {
+
+using nlohmann::json;
+using testing::FakeRepository;
+
+TimePoint at(const char* t) {
+  return *parse_rfc3339(t);
+}
+
+// An event of incident PFQZPSY (#9, "Test Incident 3", service pig208), made
+// from the triggered sample: `type`, event id, time, then `edit` on the JSON.
+Event pd(const std::string& type, const std::string& id, const std::string& when,
+         const std::function<void(json&)>& edit = {}) {
+  json j = json::parse(testing::pagerduty_sample("pd-v3-incident.triggered.json"));
+  j["event"]["event_type"] = type;
+  j["event"]["id"] = id;
+  j["event"]["occurred_at"] = when;
+  if (edit) {
+    edit(j["event"]);
+  }
+  auto e = receivers::parse_pagerduty(j.dump());
+  EXPECT_TRUE(e) << e.error();
+  e->signed_ok = true;
+  return Event{1, at("2026-11-22T05:00:00Z"), *e};
+}
+
+Event alerts(const std::string& body) {
+  auto g = receivers::parse_alertmanager(body);
+  EXPECT_TRUE(g) << g.error();
+  return Event{1, at("2026-11-22T03:50:00Z"), *g};
+}
+
+std::string timeline(const std::string& callout) {
+  auto t = callout.substr(callout.find("## Incident timeline"));
+  return t.substr(0, t.find("## Supporting"));
+}
+
+class EnginePagerDutyTest : public ::testing::Test {
+ protected:
+  Config config;
+  FakeRepository repo;
+  Templates templates = Templates::embedded();
+  Engine engine{config, repo, templates};
+  const std::string callout = "pig208/test-incident-3-2021-06-04/callout.md";
+};
+
+TEST_F(EnginePagerDutyTest, IncidentLifeBecomesTheCallout) {
+  EXPECT_EQ(engine.apply(pd("incident.triggered", "E1", "2021-06-04T13:35:29Z")).outcome,
+            Outcome::opened);
+  EXPECT_EQ(engine.apply(pd("incident.acknowledged", "E2", "2021-06-04T13:40:00Z")).outcome,
+            Outcome::updated);
+  EXPECT_EQ(
+      engine
+          .apply(
+              pd("incident.reassigned", "E3", "2021-06-04T13:45:00Z",
+                 [](json& e) {
+                   e["data"]["assignees"] = json::array({{{"id", "PX"}, {"summary", "Jane Roe"}}});
+                 }))
+          .outcome,
+      Outcome::updated);
+  EXPECT_EQ(
+      engine
+          .apply(pd("incident.annotated", "E4", "2021-06-04T13:50:00Z",
+                    [](json& e) {
+                      e["data"] = {
+                          {"incident", {{"id", "PFQZPSY"}, {"summary", "Test Incident 3"}}},
+                          {"content", "Restarted the API pods | see <b>graph</b>\n# not a heading"},
+                          {"type", "incident_note"}};
+                    }))
+          .outcome,
+      Outcome::updated);
+  EXPECT_EQ(engine.apply(pd("incident.resolved", "E5", "2021-06-04T14:00:00Z")).outcome,
+            Outcome::updated);
+  // Retries (same event id) change nothing.
+  EXPECT_EQ(engine.apply(pd("incident.acknowledged", "E2", "2021-06-04T13:40:00Z")).outcome,
+            Outcome::unchanged);
+  EXPECT_EQ(engine.apply(pd("incident.resolved", "E5", "2021-06-04T14:00:00Z")).outcome,
+            Outcome::unchanged);
+  EXPECT_EQ(repo.commit_count(), 5u);
+
+  auto text = repo.file(callout);
+  EXPECT_EQ(text.substr(0, text.find('\n')), "# Test Incident 3 - CALLOUT - 2021-06-04");
+  EXPECT_EQ(markdown::key_text(text, "Severity"), "MPI");  // urgency high
+  EXPECT_EQ(markdown::key_text(text, "Status"), "resolved");
+  EXPECT_NE(markdown::key_text(text, "Incident Number")->find("PagerDuty #9"), std::string::npos);
+  EXPECT_NE(text.find("- Operations: Jane Roe\n"), std::string::npos);
+  EXPECT_EQ(timeline(text),
+            "## Incident timeline\n\n"
+            "- 2021-06-04 14:00:00 UTC - PagerDuty - incident \\#9 resolved in PagerDuty\n"
+            "- 2021-06-04 13:50:00 UTC - PagerDuty - note: Restarted the API pods \\| see "
+            "\\<b\\>graph\\</b\\> \\# not a "
+            "heading\n"
+            "- 2021-06-04 13:45:00 UTC - PagerDuty - handover: incident reassigned in PagerDuty; "
+            "Operations passes to "
+            "the new assignee (see Team roles)\n"
+            "- 2021-06-04 13:40:00 UTC - PagerDuty - incident \\#9 acknowledged in PagerDuty by "
+            "Operations\n"
+            "- 2021-06-04 13:35:29 UTC - PagerDuty - incident \\#9 opened in PagerDuty; callout "
+            "opened as MPI\n\n");
+  EXPECT_TRUE(engine.open_incidents().empty());
+}
+
+TEST_F(EnginePagerDutyTest, OutOfOrderDeliveriesKeepTheNewestStatus) {
+  engine.apply(pd("incident.triggered", "E1", "2021-06-04T13:35:29Z"));
+  engine.apply(pd("incident.resolved", "E5", "2021-06-04T14:00:00Z"));
+  EXPECT_EQ(engine.apply(pd("incident.reopened", "E4", "2021-06-04T13:50:00Z")).outcome,
+            Outcome::updated);
+  EXPECT_EQ(engine.apply(pd("incident.acknowledged", "E2", "2021-06-04T13:40:00Z")).outcome,
+            Outcome::updated);
+  auto text = repo.file(callout);
+  EXPECT_EQ(markdown::key_text(text, "Status"), "resolved");
+  auto t = timeline(text);
+  EXPECT_LT(t.find("14:00:00 UTC - PagerDuty - incident \\#9 resolved"),
+            t.find("13:50:00 UTC - PagerDuty - incident \\#9 reopened"));
+  EXPECT_LT(t.find("13:50:00"), t.find("13:40:00"));
+}
+
+TEST_F(EnginePagerDutyTest, PriorityConferenceBridgeAndResponder) {
+  engine.apply(pd("incident.triggered", "E1", "2021-06-04T13:35:29Z",
+                  [](json& e) { e["data"]["urgency"] = "low"; }));
+  EXPECT_EQ(markdown::key_text(repo.file(callout), "Severity"), "HPI");
+  engine.apply(pd("incident.priority_updated", "E2", "2021-06-04T13:36:00Z", [](json& e) {
+    e["data"]["priority"] = {{"summary", "P1"}, {"id", "PP"}};
+  }));
+  engine.apply(pd("incident.conference_bridge.updated", "E3", "2021-06-04T13:37:00Z", [](json& e) {
+    e["data"]["conference_bridge"] = {{"conference_url", "https://meet.example.com/inc-9"},
+                                      {"conference_number", "+1 555 0100,,123#"}};
+  }));
+  engine.apply(pd("incident.responder.added", "E4", "2021-06-04T13:38:00Z", [](json& e) {
+    e["data"] = {{"incident", {{"id", "PFQZPSY"}}},
+                 {"user", {{"id", "PU2"}, {"summary", "Sam Poe"}}},
+                 {"state", "pending"},
+                 {"type", "incident_responder"}};
+  }));
+  auto text = repo.file(callout);
+  EXPECT_EQ(markdown::key_text(text, "Severity"), "MPI");
+  EXPECT_NE(text.find("priority set to P1 in PagerDuty; Severity now MPI"), std::string::npos);
+  EXPECT_NE(
+      text.find(
+          "## Engineer updates\n\n[conference bridge](https://meet.example.com/inc-9), dial +1 555 "
+          "0100,,123\\#\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("- Secondary: Sam Poe\n"), std::string::npos);
+}
+
+TEST_F(EnginePagerDutyTest, UnmatchedServicesPingsAndUnknownIncidentsChangeNothing) {
+  LoadedConfig c = parse_config(R"(
+receivers:
+  pagerduty:
+    allow_unsigned: true
+    routes:
+      - matchers: ['service="pig208"', 'urgency="low"']
+        severity: HPI
+)",
+                                "t.yml", "/");
+  ASSERT_TRUE(c.errors.empty()) << c.errors[0];
+  config = c.config;
+  EXPECT_EQ(engine.apply(pd("incident.triggered", "E1", "2021-06-04T13:35:29Z")).outcome,
+            Outcome::ignored);
+  EXPECT_EQ(engine.apply(pd("incident.resolved", "E2", "2021-06-04T13:35:29Z")).outcome,
+            Outcome::ignored);
+  EXPECT_EQ(repo.commit_count(), 0u);
+  EXPECT_EQ(engine
+                .apply(pd("incident.triggered", "E3", "2021-06-04T13:35:29Z",
+                          [](json& e) { e["data"]["urgency"] = "low"; }))
+                .outcome,
+            Outcome::opened);
+}
+
+// Alertmanager's PagerDuty notifier sends SHA-256(groupKey) as the dedup key,
+// which PagerDuty reports as the incident key: one incident, one callout.
+class CorrelationTest : public EnginePagerDutyTest {
+ protected:
+  std::string am_body = testing::sample("am-0.34-format-firing-nested-route-ADAPTED.json");
+  std::string key = sha256_hex(json::parse(am_body)["groupKey"].get<std::string>());
+  Event triggered() {
+    return pd("incident.triggered", "E1", "2026-11-22T03:46:10Z",
+              [&](json& e) { e["data"]["incident_key"] = key; });
+  }
+  std::vector<std::string> folders() {
+    std::vector<std::string> out;
+    for (const auto& tech : repo.list(repo.head(), "")) {
+      if (tech != ".calloutd") {
+        for (const auto& f : repo.list(repo.head(), tech)) {
+          out.push_back(tech + "/" + f);
+        }
+      }
+    }
+    return out;
+  }
+};
+
+TEST_F(CorrelationTest, PagerDutyJoinsTheAlertmanagerCallout) {
+  auto am = engine.apply(alerts(am_body));
+  ASSERT_EQ(am.outcome, Outcome::opened);
+  auto joined = engine.apply(triggered());
+  EXPECT_EQ(joined.outcome, Outcome::updated);
+  EXPECT_EQ(joined.folder, am.folder);
+  EXPECT_EQ(folders(), std::vector<std::string>{am.folder});
+  auto text = repo.file(am.folder + "/callout.md");
+  EXPECT_EQ(markdown::key_text(text, "Incident Number"), am.incident_id + " (PagerDuty #9)");
+  EXPECT_NE(text.find("PagerDuty - PagerDuty incident \\#9 joined this callout"),
+            std::string::npos);
+  // Later PagerDuty events land in the same callout.
+  EXPECT_EQ(engine.apply(pd("incident.resolved", "E2", "2026-11-22T04:00:00Z")).folder, am.folder);
+  EXPECT_EQ(markdown::key_text(repo.file(am.folder + "/callout.md"), "Status"), "resolved");
+}
+
+TEST_F(CorrelationTest, AlertmanagerJoinsThePagerDutyCallout) {
+  auto opened = engine.apply(triggered());
+  ASSERT_EQ(opened.outcome, Outcome::opened);
+  auto am = engine.apply(alerts(am_body));
+  EXPECT_EQ(am.outcome, Outcome::updated);
+  EXPECT_EQ(am.folder, opened.folder);
+  EXPECT_EQ(folders(), std::vector<std::string>{opened.folder});
+  auto text = repo.file(opened.folder + "/callout.md");
+  EXPECT_NE(text.find("Alertmanager - PostgresReplicationLag (instance=pg-replica-1:9187) firing"),
+            std::string::npos);
+  // The group resolving resolves the shared callout; a repeat changes nothing.
+  EXPECT_EQ(engine.apply(alerts(am_body)).outcome, Outcome::unchanged);
+  // After a restart the correlation still holds.
+  Engine restarted(config, repo, templates);
+  restarted.load();
+  EXPECT_EQ(restarted.apply(alerts(am_body)).outcome, Outcome::unchanged);
+  EXPECT_EQ(restarted.apply(pd("incident.acknowledged", "E9", "2026-11-22T03:47:00Z")).folder,
+            opened.folder);
+}
+
+}  // namespace
+}  // namespace calloutd
