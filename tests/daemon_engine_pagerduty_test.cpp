@@ -243,3 +243,78 @@ TEST_F(CorrelationTest, AlertmanagerJoinsThePagerDutyCallout) {
 
 }  // namespace
 }  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+struct TypeCase {
+  const char* type;
+  const char* entry;  // expected in the timeline, after "<time> - PagerDuty - "
+};
+
+class PagerDutyEventTypeTest : public EnginePagerDutyTest,
+                               public ::testing::WithParamInterface<TypeCase> {};
+
+// Each incident event type calloutd handles becomes its timeline entry.
+TEST_P(PagerDutyEventTypeTest, BecomesATimelineEntry) {
+  engine.apply(pd("incident.triggered", "E1", "2021-06-04T13:35:29Z"));
+  auto r = engine.apply(pd(GetParam().type, "E2", "2021-06-04T13:40:00Z", [](json& e) {
+    if (std::string(e["event_type"]).find("responder") != std::string::npos ||
+        e["event_type"] == "incident.status_update_published" ||
+        e["event_type"] == "incident.annotated") {
+      e["data"] = {{"incident", {{"id", "PFQZPSY"}}},
+                   {"user", {{"id", "PU2"}, {"summary", "Sam Poe"}}},
+                   {"state", "joined"},
+                   {"message", "Checkout is degraded"},
+                   {"content", "A note"},
+                   {"type", "incident_note"}};
+    }
+    e["data"]["conference_bridge"] = {{"conference_url", "https://meet.example.com/x"}};
+    e["data"]["priority"] = {{"summary", "P2"}};
+  }));
+  EXPECT_EQ(r.outcome, Outcome::updated);
+  auto text = repo.file("pig208/test-incident-3-2021-06-04/callout.md");
+  EXPECT_NE(
+      text.find(std::string("- 2021-06-04 13:40:00 UTC - PagerDuty - ") + GetParam().entry + "\n"),
+      std::string::npos)
+      << text;
+}
+
+std::string type_name(const ::testing::TestParamInfo<TypeCase>& param) {
+  std::string out;
+  for (char c : std::string(param.param.type).substr(9)) {
+    out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Types, PagerDutyEventTypeTest,
+    ::testing::Values(
+        TypeCase{"incident.acknowledged", "incident \\#9 acknowledged in PagerDuty by Operations"},
+        TypeCase{"incident.unacknowledged",
+                 "acknowledgement timed out; incident \\#9 unacknowledged"},
+        TypeCase{"incident.reassigned",
+                 "handover: incident reassigned in PagerDuty; Operations passes to the new "
+                 "assignee (see Team roles)"},
+        TypeCase{"incident.escalated",
+                 "handover: incident escalated in PagerDuty (escalation policy Default); "
+                 "Operations passes to the "
+                 "new assignee (see Team roles)"},
+        TypeCase{"incident.delegated",
+                 "handover: incident delegated in PagerDuty; Operations passes to the new assignee "
+                 "(see Team roles)"},
+        TypeCase{"incident.responder.added",
+                 "responder requested through PagerDuty for the Secondary role (joined)"},
+        TypeCase{"incident.responder.replied", "Secondary responder replied in PagerDuty: joined"},
+        TypeCase{"incident.priority_updated", "priority set to P2 in PagerDuty; Severity now HPI"},
+        TypeCase{"incident.annotated", "note: A note"},
+        TypeCase{"incident.status_update_published",
+                 "status update published: Checkout is degraded"},
+        TypeCase{"incident.conference_bridge.updated", "conference bridge updated in PagerDuty"},
+        TypeCase{"incident.reopened", "incident \\#9 reopened in PagerDuty"},
+        TypeCase{"incident.resolved", "incident \\#9 resolved in PagerDuty"}),
+    type_name);
+
+}  // namespace
+}  // namespace calloutd
