@@ -431,6 +431,129 @@ std::optional<std::string> key_text(std::string_view doc, std::string_view key) 
   return std::string{};
 }
 
+namespace {
+
+// The nodes under the heading `key` until the next heading of the same or a
+// higher level, as cmark parsed them. `visit` gets each top-level node.
+template <typename Visit>
+void for_each_in_section(std::string_view doc, std::string_view key, Visit visit) {
+  static std::once_flag k_registered;
+  std::call_once(k_registered, [] { cmark_gfm_core_extensions_ensure_registered(); });
+  std::unique_ptr<cmark_parser, decltype(&cmark_parser_free)> parser(
+      cmark_parser_new(CMARK_OPT_SOURCEPOS), &cmark_parser_free);
+  if (auto* table = cmark_find_syntax_extension("table")) {
+    cmark_parser_attach_syntax_extension(parser.get(), table);
+  }
+  cmark_parser_feed(parser.get(), doc.data(), doc.size());
+  std::unique_ptr<cmark_node, decltype(&cmark_node_free)> root(cmark_parser_finish(parser.get()),
+                                                               &cmark_node_free);
+  auto wanted = normalize_key(key);
+  int level = 0;
+  for (cmark_node* n = cmark_node_first_child(root.get()); n != nullptr; n = cmark_node_next(n)) {
+    if (cmark_node_get_type(n) == CMARK_NODE_HEADING) {
+      int l = cmark_node_get_heading_level(n);
+      if (level > 0 && l <= level) {
+        return;
+      }
+      if (level == 0 && normalize_key(node_text(n)) == wanted) {
+        level = l;
+      }
+      continue;
+    }
+    if (level > 0) {
+      visit(n);
+    }
+  }
+}
+
+std::string trim_copy(std::string s) {
+  auto first = s.find_first_not_of(" \t");
+  auto last = s.find_last_not_of(" \t");
+  return first == std::string::npos ? "" : s.substr(first, last - first + 1);
+}
+
+// Cells of a `| a | b |` line that cmark did not parse as a table row.
+std::vector<std::string> split_row(const std::string& line) {
+  std::vector<std::string> cells;
+  std::string cell;
+  std::string t = trim_copy(line);
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '\\' && i + 1 < t.size()) {
+      cell += t[++i];
+    } else if (t[i] == '|') {
+      cells.push_back(trim_copy(cell));
+      cell.clear();
+    } else {
+      cell += t[i];
+    }
+  }
+  cells.push_back(trim_copy(cell));
+  if (!cells.empty() && cells.front().empty() && t.front() == '|') {
+    cells.erase(cells.begin());
+  }
+  if (!cells.empty() && cells.back().empty() && t.back() == '|') {
+    cells.pop_back();
+  }
+  return cells;
+}
+
+}  // namespace
+
+std::vector<Table> tables(std::string_view doc, std::string_view key) {
+  std::vector<Table> out;
+  Lines lines(doc);
+  for_each_in_section(doc, key, [&](cmark_node* n) {
+    const char* type = cmark_node_get_type_string(n);
+    if (std::string_view(type) == "table") {
+      Table t;
+      t.line = cmark_node_get_start_line(n);
+      bool header = true;
+      for (cmark_node* row = cmark_node_first_child(n); row != nullptr;
+           row = cmark_node_next(row)) {
+        TableRow r{cmark_node_get_start_line(row), {}};
+        for (cmark_node* cell = cmark_node_first_child(row); cell != nullptr;
+             cell = cmark_node_next(cell)) {
+          r.cells.push_back(trim_copy(node_text(cell)));
+        }
+        if (header) {
+          t.header = std::move(r.cells);
+          header = false;
+        } else {
+          t.rows.push_back(std::move(r));
+        }
+      }
+      out.push_back(std::move(t));
+    } else if (cmark_node_get_type(n) == CMARK_NODE_PARAGRAPH && !out.empty()) {
+      // Rows split off from the table above by a blank line.
+      Table t;
+      t.line = cmark_node_get_start_line(n);
+      for (int i = t.line; i <= cmark_node_get_end_line(n); ++i) {
+        if (trim_copy(lines.at(i)).rfind('|', 0) == 0) {
+          t.rows.push_back({i, split_row(lines.at(i))});
+        }
+      }
+      if (!t.rows.empty()) {
+        out.push_back(std::move(t));
+      }
+    }
+  });
+  return out;
+}
+
+std::vector<TableRow> list_items(std::string_view doc, std::string_view key) {
+  std::vector<TableRow> out;
+  for_each_in_section(doc, key, [&](cmark_node* n) {
+    if (cmark_node_get_type(n) != CMARK_NODE_LIST) {
+      return;
+    }
+    for (cmark_node* item = cmark_node_first_child(n); item != nullptr;
+         item = cmark_node_next(item)) {
+      out.push_back({cmark_node_get_start_line(item), {trim_copy(node_text(item))}});
+    }
+  });
+  return out;
+}
+
 std::vector<std::string> headings(std::string_view doc) {
   std::vector<std::string> out;
   for (const auto& b : parse_blocks(doc)) {

@@ -48,6 +48,26 @@ std::string set_list_item(std::string_view doc, std::string_view key, std::strin
 // The text of the first paragraph under `key`, trimmed; nullopt when absent.
 std::optional<std::string> key_text(std::string_view doc, std::string_view key);
 
+// A GFM table (or rows of one split off by a blank line) under a key.
+struct TableRow {
+  int line = 0;  // 1-based source line
+  std::vector<std::string> cells;
+};
+struct Table {
+  int line = 0;
+  std::vector<std::string> header;  // empty for rows split off from a table above
+  std::vector<TableRow> rows;
+};
+
+// The tables under the heading `key` (and its subheadings), in order, with the
+// text of each cell as GitHub shows it (a link's text, code as written).
+// Lines that look like table rows but follow a blank line after a table (a
+// table split in two) come back as a Table without a header.
+std::vector<Table> tables(std::string_view doc, std::string_view key);
+
+// The list items under `key` (and its subheadings) as plain text, with lines.
+std::vector<TableRow> list_items(std::string_view doc, std::string_view key);
+
 // The headings of `doc` in order, as GitHub renders them (used to check templates).
 std::vector<std::string> headings(std::string_view doc);
 
