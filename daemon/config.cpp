@@ -158,9 +158,15 @@ void read_web(Checker& c, const YAML::Node& node, Config& cfg) {
 }
 
 void read_repository(Checker& c, const YAML::Node& node, Config& cfg) {
-  if (!c.mapping(node, "repository",
-                 {"path", "branch", "author_name", "author_email", "journal_dir"})) {
+  if (!c.mapping(
+          node, "repository",
+          {"path", "branch", "author_name", "author_email", "journal_dir", "poll_interval"})) {
     return;
+  }
+  if (node["poll_interval"]) {
+    std::chrono::seconds poll{2};
+    c.duration(node["poll_interval"], "repository.poll_interval", poll);
+    cfg.poll_interval = std::chrono::duration_cast<std::chrono::milliseconds>(poll);
   }
   // The repository and journal paths are relative to the working directory,
   // as the --repo.path flag is; files the config reads are relative to it.
@@ -456,8 +462,14 @@ void read_sections(Checker& c, const YAML::Node& root, Config& cfg) {
     read_routes(c, root["routes"], cfg);
   }
   if (auto inc = root["incidents"]) {
-    if (c.mapping(inc, "incidents", {"reopen_window"}) && inc["reopen_window"]) {
-      c.duration(inc["reopen_window"], "incidents.reopen_window", cfg.reopen_window);
+    if (c.mapping(inc, "incidents", {"reopen_window", "postmortem_overdue_after"})) {
+      if (inc["reopen_window"]) {
+        c.duration(inc["reopen_window"], "incidents.reopen_window", cfg.reopen_window);
+      }
+      if (inc["postmortem_overdue_after"]) {
+        c.duration(inc["postmortem_overdue_after"], "incidents.postmortem_overdue_after",
+                   cfg.postmortem_overdue_after);
+      }
     }
   }
   if (root["templates_dir"] &&

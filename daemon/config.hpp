@@ -71,6 +71,8 @@ struct Config {
   std::string journal_dir;    // empty: <repo_path>/.git/calloutd
   std::string templates_dir;  // empty: the templates compiled into the binary
   std::chrono::seconds reopen_window{3600};
+  std::chrono::seconds postmortem_overdue_after{24 * 3600};  // resolved, still a draft
+  std::chrono::milliseconds poll_interval{2000};  // how often to look for engineers' commits
   ReceiverAuth alertmanager_auth;
   PagerDutyConfig pagerduty;
   std::vector<Route> routes = default_routes();

@@ -17,6 +17,7 @@
 #include "daemon/pipeline.hpp"
 #include "daemon/render.hpp"
 #include "daemon/repository.hpp"
+#include "daemon/scanner.hpp"
 
 namespace {
 
@@ -90,6 +91,10 @@ int run(const Flags& flags) {
   Engine engine(config, repository, templates);
   engine.load();
   Pipeline pipeline(journal, engine, metrics, config.max_pending_events);
+  SystemClock clock;
+  Scanner scanner(repository, metrics, config.postmortem_overdue_after);
+  ScanLoop scan_loop(pipeline.io(), scanner, repository, clock, config.poll_interval);
+  pipeline.set_after_commit([&] { scan_loop.poke(); });
   HttpServer http(config, pipeline, metrics);
   auto port = http.bind(config.listen_address);
   if (!port) {
@@ -99,6 +104,7 @@ int run(const Flags& flags) {
 
   // 3. Catch up with the journal (alerts accepted before a crash), then serve.
   pipeline.replay();
+  scan_loop.start();  // the metrics are exact from the first scrape on
   pipeline.start();
   http.set_ready(true);
   std::thread server([&] { http.run(); });
@@ -114,6 +120,7 @@ int run(const Flags& flags) {
   http.set_ready(false);
   http.stop();
   server.join();
+  scan_loop.stop();
   pipeline.stop();
   log::info("stopped cleanly", {{"pending", std::to_string(pipeline.pending())}});
   git_libgit2_shutdown();

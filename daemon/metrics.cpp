@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "daemon/scanner.hpp"
+
 #include <algorithm>
 
 namespace calloutd {
@@ -40,8 +42,63 @@ Metrics::Metrics()
                             .Add({})),
       m_open(BuildGauge()
                  .Name("calloutd_incidents_open")
-                 .Help("Open (active) incidents by severity and technology.")
-                 .Register(*m_registry)) {
+                 .Help("Incidents whose callout.md Status is active, by severity and technology.")
+                 .Register(*m_registry)),
+      m_items_open(BuildGauge()
+                       .Name("calloutd_action_items_open")
+                       .Help("Postmortem action items with Status TODO or IN PROGRESS, by "
+                             "technology and type.")
+                       .Register(*m_registry)),
+      m_items_overdue(BuildGauge()
+                          .Name("calloutd_action_items_overdue")
+                          .Help("Open postmortem action items whose Due date (UTC) has passed, by "
+                                "technology and type.")
+                          .Register(*m_registry)),
+      m_postmortems_pending(
+          BuildGauge()
+              .Name("calloutd_postmortems_pending")
+              .Help("Postmortems not yet published, by status (draft, in review).")
+              .Register(*m_registry)),
+      m_postmortems_overdue(BuildGauge()
+                                .Name("calloutd_postmortems_overdue")
+                                .Help("Postmortems still a draft longer than the allowed time "
+                                      "after the incident resolved.")
+                                .Register(*m_registry)
+                                .Add({})),
+      m_callouts(BuildCounter()
+                     .Name("calloutd_callouts_total")
+                     .Help("Callouts in the repository by technology and callout issue "
+                           "(recurrences add up).")
+                     .Register(*m_registry)),
+      m_problem_files(
+          BuildGauge()
+              .Name("calloutd_markdown_files_unreadable")
+              .Help(
+                  "callout.md or postmortem.md files with parts that cannot be read (see the log).")
+              .Register(*m_registry)),
+      m_scan_duration(BuildHistogram()
+                          .Name("calloutd_scan_duration_seconds")
+                          .Help("Time to scan the repository's write-ups after a change.")
+                          .Register(*m_registry)
+                          .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.05,
+                                                                           0.1, 0.5, 1, 5, 10})),
+      m_last_scan(BuildGauge()
+                      .Name("calloutd_last_scan_timestamp_seconds")
+                      .Help("When the write-ups were last scanned (Unix time).")
+                      .Register(*m_registry)
+                      .Add({})) {
+  m_open_set = {&m_open, {}};
+  m_items_open_set = {&m_items_open, {}};
+  m_items_overdue_set = {&m_items_overdue, {}};
+  m_pending_set = {&m_postmortems_pending, {}};
+  m_problem_set = {&m_problem_files, {}};
+  // Present from the start, so that panels and rules find series at 0.
+  for (const char* status : {"draft", "in review"}) {
+    m_postmortems_pending.Add({{"status", status}});
+  }
+  for (const char* kind : {"callout", "postmortem"}) {
+    m_problem_files.Add({{"kind", kind}});
+  }
   for (const char* r : {"alertmanager"}) {
     for (const char* o :
          {"accepted", "bad_request", "unauthorized", "too_large", "overloaded", "error"}) {
@@ -73,18 +130,60 @@ void Metrics::set_journal_pending(double count) {
   m_journal_pending.Set(count);
 }
 
-void Metrics::set_open_incidents(const std::map<std::pair<std::string, std::string>, int>& counts) {
-  std::lock_guard lock(m_open_mutex);
-  for (auto* g : m_open_gauges) {
-    g->Set(0);
+void Metrics::replace(
+    Replaced& r, const std::vector<std::pair<std::map<std::string, std::string>, double>>& values) {
+  std::vector<prometheus::Gauge*> now;
+  for (const auto& [labels, value] : values) {
+    auto& g = r.family->Add(labels);
+    g.Set(value);
+    now.push_back(&g);
   }
-  for (const auto& [key, n] : counts) {
-    auto& g = m_open.Add({{"severity", key.first}, {"technology", key.second}});
-    g.Set(n);
-    if (std::find(m_open_gauges.begin(), m_open_gauges.end(), &g) == m_open_gauges.end()) {
-      m_open_gauges.push_back(&g);
+  for (auto* g : r.known) {
+    if (std::find(now.begin(), now.end(), g) == now.end()) {
+      g->Set(0);
+      now.push_back(g);
     }
   }
+  r.known = std::move(now);
+}
+
+void Metrics::set_scan_totals(const ScanTotals& t) {
+  using Values = std::vector<std::pair<std::map<std::string, std::string>, double>>;
+  auto pairs = [](const std::map<std::pair<std::string, std::string>, int>& m, const char* a,
+                  const char* b) {
+    Values v;
+    for (const auto& [k, n] : m) {
+      v.push_back({{{a, k.first}, {b, k.second}}, static_cast<double>(n)});
+    }
+    return v;
+  };
+  auto singles = [](const std::map<std::string, int>& m, const char* a) {
+    Values v;
+    for (const auto& [k, n] : m) {
+      v.push_back({{{a, k}}, static_cast<double>(n)});
+    }
+    return v;
+  };
+  std::lock_guard lock(m_scan_mutex);
+  replace(m_open_set, pairs(t.open_incidents, "severity", "technology"));
+  replace(m_items_open_set, pairs(t.items_open, "technology", "type"));
+  replace(m_items_overdue_set, pairs(t.items_overdue, "technology", "type"));
+  replace(m_pending_set, singles(t.postmortems_pending, "status"));
+  replace(m_problem_set, singles(t.files_with_problems, "kind"));
+  m_postmortems_overdue.Set(t.postmortems_overdue);
+  // A counter only goes up: add what appeared since the last scan.
+  for (const auto& [key, n] : t.callouts) {
+    int& seen = m_callouts_seen[key];
+    if (n > seen) {
+      m_callouts.Add({{"technology", key.first}, {"issue", key.second}}).Increment(n - seen);
+      seen = n;
+    }
+  }
+  m_last_scan.SetToCurrentTime();
+}
+
+void Metrics::observe_scan(double seconds) {
+  m_scan_duration.Observe(seconds);
 }
 
 std::string Metrics::serialize() const {

@@ -17,6 +17,8 @@
 
 namespace calloutd {
 
+struct ScanTotals;
+
 class Metrics {
  public:
   Metrics();
@@ -29,9 +31,10 @@ class Metrics {
   void count_commit();
   void observe_webhook_to_commit(double seconds);
   void set_journal_pending(double count);
-  // Replaces the open-incident counts; label sets no longer open drop to 0.
-  void set_open_incidents(
-      const std::map<std::pair<std::string, std::string>, int>& by_severity_technology);
+  // Publishes what a scan of the repository found; label sets no longer
+  // present drop to 0.
+  void set_scan_totals(const ScanTotals& totals);
+  void observe_scan(double seconds);
 
   // The text exposition format.
   std::string serialize() const;
@@ -44,8 +47,25 @@ class Metrics {
   prometheus::Histogram& m_webhook_to_commit;
   prometheus::Gauge& m_journal_pending;
   prometheus::Family<prometheus::Gauge>& m_open;
-  std::mutex m_open_mutex;
-  std::vector<prometheus::Gauge*> m_open_gauges;
+  prometheus::Family<prometheus::Gauge>& m_items_open;
+  prometheus::Family<prometheus::Gauge>& m_items_overdue;
+  prometheus::Family<prometheus::Gauge>& m_postmortems_pending;
+  prometheus::Gauge& m_postmortems_overdue;
+  prometheus::Family<prometheus::Counter>& m_callouts;
+  prometheus::Family<prometheus::Gauge>& m_problem_files;
+  prometheus::Histogram& m_scan_duration;
+  prometheus::Gauge& m_last_scan;
+
+  // Gauges of a family replaced wholesale by each scan.
+  struct Replaced {
+    prometheus::Family<prometheus::Gauge>* family;
+    std::vector<prometheus::Gauge*> known;
+  };
+  void replace(Replaced& r,
+               const std::vector<std::pair<std::map<std::string, std::string>, double>>& values);
+  std::mutex m_scan_mutex;
+  Replaced m_open_set, m_items_open_set, m_items_overdue_set, m_pending_set, m_problem_set;
+  std::map<std::pair<std::string, std::string>, int> m_callouts_seen;
 };
 
 }  // namespace calloutd

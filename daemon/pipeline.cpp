@@ -172,11 +172,9 @@ void Pipeline::apply(const std::vector<Queued>& batch) {
 
 void Pipeline::publish() {
   auto open = m_engine.open_incidents();
-  std::map<std::pair<std::string, std::string>, int> counts;
-  for (const auto& i : open) {
-    ++counts[{i.severity, i.technology}];
+  if (m_after_commit) {
+    m_after_commit();
   }
-  m_metrics.set_open_incidents(counts);
   std::lock_guard lock(m_snapshot_mutex);
   m_snapshot = std::move(open);
 }

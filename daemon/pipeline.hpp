@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -48,6 +49,8 @@ class Pipeline {
                                               bool verified = false);
 
   std::vector<IncidentSummary> open_incidents() const;
+  // Called on the strand after each commit (and replay), e.g. to rescan.
+  void set_after_commit(std::function<void()> hook) { m_after_commit = std::move(hook); }
   std::size_t pending() const { return m_pending.load(); }
   boost::asio::io_context& io() { return m_io; }
 
@@ -72,7 +75,9 @@ class Pipeline {
   std::mutex m_queue_mutex;
   std::deque<Queued> m_queue;
   std::atomic<std::size_t> m_pending{0};
-  bool m_stuck = false;  // an event failed to apply: stop advancing the applied mark
+  bool m_stuck = false;
+  std::function<void()>
+      m_after_commit;  // an event failed to apply: stop advancing the applied mark
   mutable std::mutex m_snapshot_mutex;
   std::vector<IncidentSummary> m_snapshot;
 };

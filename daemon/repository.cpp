@@ -199,6 +199,19 @@ std::optional<std::string> GitRepository::read(const std::string& commit, const 
                      static_cast<std::size_t>(git_blob_rawsize(blob)));
 }
 
+std::optional<std::string> GitRepository::file_id(const std::string& commit,
+                                                  const std::string& path) {
+  TreePtr tree = tree_of(m_repo, commit);
+  git_tree_entry* raw = nullptr;
+  if (!tree || git_tree_entry_bypath(&raw, tree.get(), path.c_str()) != 0) {
+    return std::nullopt;
+  }
+  EntryPtr entry(raw);
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, git_tree_entry_id(raw));
+  return std::string(hex);
+}
+
 std::vector<std::string> GitRepository::list(const std::string& commit, const std::string& dir) {
   std::vector<std::string> names;
   TreePtr root = tree_of(m_repo, commit);

@@ -39,6 +39,9 @@ class Repository {
   virtual std::optional<std::string> read(const std::string& commit, const std::string& path) = 0;
   // Names of the entries of directory `dir` ("" for the root) at `commit`.
   virtual std::vector<std::string> list(const std::string& commit, const std::string& dir) = 0;
+  // An id of the file's content at `commit` (equal ids, equal content); nullopt when absent.
+  virtual std::optional<std::string> file_id(const std::string& commit,
+                                             const std::string& path) = 0;
   // Commits `request.files` on top of `request.parent`. parent_moved when the
   // branch no longer points there (someone committed meanwhile): recompute and retry.
   virtual CommitOutcome commit(const CommitRequest& request) = 0;
@@ -67,6 +70,7 @@ class GitRepository final : public Repository {
   std::string head() override;
   std::optional<std::string> read(const std::string& commit, const std::string& path) override;
   std::vector<std::string> list(const std::string& commit, const std::string& dir) override;
+  std::optional<std::string> file_id(const std::string& commit, const std::string& path) override;
   CommitOutcome commit(const CommitRequest& request) override;
 
  private:

@@ -42,6 +42,12 @@ class FakeRepository final : public Repository {
     return {names.begin(), names.end()};
   }
 
+  std::optional<std::string> file_id(const std::string& commit, const std::string& path) override {
+    auto content = read(commit, path);
+    return content ? std::optional(std::to_string(std::hash<std::string>{}(*content)))
+                   : std::nullopt;
+  }
+
   CommitOutcome commit(const CommitRequest& request) override {
     if (before_commit) {
       auto hook = std::move(before_commit);

@@ -1,0 +1,87 @@
+// The scanner: reads every callout.md and postmortem.md of the repository
+// (people's edits included) and turns them into the metrics Grafana panels
+// and alert rules use. Incremental: a file is parsed again only when its
+// content changed. Runs on the engine's strand (it reads the repository).
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74 misses it under C++20 with GCC 12
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "daemon/clock.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/postmortem.hpp"
+#include "daemon/repository.hpp"
+
+namespace calloutd {
+
+// What one incident folder's files say.
+struct FolderFacts {
+  std::string technology;
+  std::string issue;
+  std::string callout_id;  // file ids the facts were read from
+  std::string postmortem_id;
+  CalloutFile callout;
+  PostmortemFile postmortem;
+};
+
+// The totals of one scan, as the metrics show them.
+struct ScanTotals {
+  std::map<std::pair<std::string, std::string>, int> open_incidents;  // (severity, technology)
+  std::map<std::pair<std::string, std::string>, int> items_open;      // (technology, type)
+  std::map<std::pair<std::string, std::string>, int> items_overdue;   // (technology, type)
+  std::map<std::string, int> postmortems_pending;                     // status: draft, in review
+  int postmortems_overdue = 0;
+  std::map<std::pair<std::string, std::string>, int> callouts;  // (technology, issue)
+  std::map<std::string, int> files_with_problems;               // kind: callout, postmortem
+};
+
+class Scanner {
+ public:
+  Scanner(Repository& repository, Metrics& metrics, std::chrono::seconds postmortem_overdue_after);
+
+  // Reads what changed at `head` and publishes the totals for `now`.
+  ScanTotals scan(const std::string& head, TimePoint now);
+
+  const std::map<std::string, FolderFacts>& folders() const { return m_folders; }
+
+ private:
+  ScanTotals totals(TimePoint now) const;
+
+  Repository& m_repository;
+  Metrics& m_metrics;
+  std::chrono::seconds m_postmortem_overdue_after;
+  std::map<std::string, FolderFacts> m_folders;  // by folder path
+};
+
+// Scans when the branch moves (polled) or when poked after a commit, and at
+// least every minute (overdue-ness changes with the date alone).
+class ScanLoop {
+ public:
+  ScanLoop(boost::asio::io_context& io, Scanner& scanner, Repository& repository,
+           const Clock& clock, std::chrono::milliseconds poll_interval);
+  void start();
+  void stop();
+  // Scan now (on the strand), e.g. after the daemon committed.
+  void poke();
+
+ private:
+  void tick();
+  void scan_if_needed(bool force);
+
+  boost::asio::io_context& m_io;
+  boost::asio::steady_timer m_timer;
+  Scanner& m_scanner;
+  Repository& m_repository;
+  const Clock& m_clock;
+  std::chrono::milliseconds m_poll_interval;
+  std::string m_last_head;
+  std::chrono::steady_clock::time_point m_last_scan{};
+  bool m_stopped = false;
+};
+
+}  // namespace calloutd
