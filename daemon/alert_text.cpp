@@ -1,6 +1,7 @@
 #include "daemon/alert_text.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include "daemon/markdown.hpp"
 #include "daemon/slug.hpp"
@@ -32,11 +33,13 @@ std::string alert_identity(const AlertGroup& g, const Alert& a) {
   return out;
 }
 
-std::string dashboard_link(const AlertGroup& g, const Alert& first, const Route* route) {
+// The dashboard's URL (empty when only the alert source is known) and its link.
+std::pair<std::string, std::string> dashboard_link(const AlertGroup& g, const Alert& first,
+                                                   const Route* route) {
   for (const char* key : {"dashboard", "dashboard_url", "grafana_url"}) {
     auto v = annotation(g, first, key);
     if (!markdown::safe_url(v).empty()) {
-      return markdown::link("Dashboard", v);
+      return {v, markdown::link("Dashboard", v)};
     }
   }
   if (route != nullptr && !route->dashboard_url_template.empty()) {
@@ -44,10 +47,10 @@ std::string dashboard_link(const AlertGroup& g, const Alert& first, const Route*
     labels.insert(first.labels.begin(), first.labels.end());
     auto url = render_url_template(route->dashboard_url_template, labels);
     if (!markdown::safe_url(url).empty()) {
-      return markdown::link("Dashboard", url);
+      return {url, markdown::link("Dashboard", url)};
     }
   }
-  return markdown::link("Alert source (Prometheus graph)", first.generator_url);
+  return {"", markdown::link("Alert source (Prometheus graph)", first.generator_url)};
 }
 
 std::string runbook_link(const AlertGroup& g, const Alert& first) {
@@ -154,7 +157,7 @@ CalloutView callout_view(const AlertGroup& g, const std::vector<const Alert*>& o
       state.opened_at, alert_name(g, first) + " firing (" + std::to_string(opening.size()) +
                            (opening.size() == 1 ? " alert" : " alerts") + "); callout opened as " +
                            v.severity);
-  v.dashboard = dashboard_link(g, first, &route);
+  std::tie(v.dashboard_url, v.dashboard) = dashboard_link(g, first, &route);
   v.alert_source = source_link(g, first);
   v.runbook = runbook_link(g, first);
   v.detection = markdown::escape_inline("Alertmanager alert " + alert_name(g, first) +

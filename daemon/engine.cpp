@@ -3,6 +3,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <set>
 
 #include "daemon/alert_text.hpp"
 #include "daemon/duration.hpp"
@@ -10,6 +11,7 @@
 #include "daemon/hash.hpp"
 #include "daemon/log.hpp"
 #include "daemon/markdown.hpp"
+#include "daemon/postmortem.hpp"
 #include "daemon/slug.hpp"
 
 namespace calloutd {
@@ -17,6 +19,54 @@ namespace {
 
 constexpr int k_max_attempts = 8;
 constexpr const char* k_timeline_key = "Incident timeline";
+
+bool is_grafana(const std::string& url) {
+  return url.find("/d/") != std::string::npos || url.find("/d-solo/") != std::string::npos ||
+         url.find("grafana") != std::string::npos;
+}
+
+// `url` with Grafana's from/to (Unix milliseconds) set to [from, to].
+std::string pin_time_range(const std::string& url, TimePoint from, TimePoint to) {
+  auto ms = [](TimePoint t) {
+    return std::to_string(
+        std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+  };
+  std::string base = url.substr(0, url.find('#'));
+  std::string fragment = url.size() > base.size() ? url.substr(base.size()) : "";
+  static const RE2 k_old_range(R"([?&](?:from|to)=[^&]*)");
+  RE2::GlobalReplace(&base, k_old_range, "");
+  if (base.find('?') == std::string::npos && base.find('&') != std::string::npos) {
+    base[base.find('&')] = '?';
+  }
+  base += (base.find('?') == std::string::npos ? "?" : "&") + std::string("from=") + ms(from) +
+          "&to=" + ms(to);
+  return base + fragment;
+}
+
+// When the callout resolves, the postmortem's Timeline gets the callout's
+// entries (oldest first, each once) and its Dashboard the incident's time range.
+std::string seed_postmortem(std::string postmortem, const std::string& callout,
+                            const GroupState& state) {
+  auto existing = markdown::list_item_sources(postmortem, "Timeline");
+  std::set<std::string> have(existing.begin(), existing.end());
+  // The callout lists newest first: walk it backwards so that entries of the
+  // same second keep their order.
+  auto entries = markdown::list_item_sources(callout, k_timeline_key);
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    const auto& entry = *it;
+    if (have.insert(entry).second) {
+      postmortem = markdown::add_list_entry(postmortem, "Timeline",
+                                            parse_timeline_time(entry).value_or(TimePoint{}), entry,
+                                            markdown::Order::oldest_first);
+    }
+  }
+  if (is_grafana(state.dashboard_url)) {
+    auto pinned = pin_time_range(state.dashboard_url, state.opened_at, state.resolved_at);
+    postmortem = markdown::set_list_item(postmortem, "Supporting Information", "Dashboard",
+                                         markdown::link("Dashboard (incident time range)", pinned));
+  }
+  return postmortem;
+}
 
 }  // namespace
 
@@ -160,6 +210,10 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   } else if (const auto* pd = event.pagerduty()) {
     auto sid = state_id_for(*pd);
     plan = decide_pagerduty(event, *pd, sid, state_for(sid, view));
+  } else if (const auto* change = event.postmortem()) {
+    auto sid = state_id_of(*change);
+    plan =
+        decide_postmortem(event, *change, sid.empty() ? std::nullopt : state_for(sid, view), view);
   }
   if (!changes_files(plan.outcome)) {
     return ApplyResult{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
@@ -361,6 +415,7 @@ void Engine::write(Plan& plan, Overlay& view) const {
     }
     plan.state.folder = plan.state.technology + "/" + name;
     auto values = render_view();
+    plan.state.dashboard_url = values.dashboard_url;
     callout = m_templates.render_callout(values);
     view.write(plan.state.folder + "/postmortem.md", m_templates.render_postmortem(values));
   } else {
@@ -383,7 +438,101 @@ void Engine::write(Plan& plan, Overlay& view) const {
     callout = markdown::set_list_item(*callout, "Team roles", role, holder);
   }
   view.write(plan.state.folder + "/callout.md", *callout);
+  bool resolving = plan.keys.contains("Status") && plan.keys.at("Status") == "resolved";
+  if (resolving || !plan.postmortem_keys.empty()) {
+    if (auto postmortem = view.read(plan.state.folder + "/postmortem.md")) {
+      for (const auto& [key, value] : plan.postmortem_keys) {
+        postmortem = markdown::set_key(*postmortem, key, value);
+      }
+      if (resolving) {
+        postmortem = seed_postmortem(*postmortem, *callout, plan.state);
+      }
+      view.write(plan.state.folder + "/postmortem.md", *postmortem);
+    }
+  }
   view.write(state_path(plan.state.group_id), serialize_state(plan.state));
+}
+
+void Engine::observe_postmortems(const std::map<std::string, std::string>& status_by_folder,
+                                 TimePoint now) {
+  std::vector<Event> events;
+  for (const auto& [id, s] : m_states) {
+    auto it = status_by_folder.find(s.folder);
+    if (it != status_by_folder.end() && !it->second.empty() && it->second != s.postmortem_status) {
+      events.push_back(
+          Event{0, now, PostmortemStatusChange{s.incident_id, s.folder, it->second, true}});
+    }
+  }
+  if (!events.empty()) {
+    apply_batch(events);
+  }
+}
+
+Result<std::vector<std::string>> Engine::postmortem_blockers(const std::string& incident_id,
+                                                             const std::string& status) {
+  auto sid = state_id_of(PostmortemStatusChange{incident_id, "", status, false});
+  if (sid.empty()) {
+    return Error{"no incident \"" + incident_id + "\""};
+  }
+  const auto& folder = m_states.at(sid).folder;
+  auto text = m_repository.read(m_repository.head(), folder + "/postmortem.md");
+  if (!text) {
+    return Error{"incident \"" + incident_id + "\" has no postmortem.md"};
+  }
+  return transition_blockers(read_postmortem(*text, folder + "/postmortem.md"), status);
+}
+
+std::string Engine::state_id_of(const PostmortemStatusChange& change) const {
+  for (const auto& [id, s] : m_states) {
+    if ((!change.incident_id.empty() && s.incident_id == change.incident_id) ||
+        (!change.folder.empty() && s.folder == change.folder)) {
+      return id;
+    }
+  }
+  return "";
+}
+
+Engine::Plan Engine::decide_postmortem(const Event& event, const PostmortemStatusChange& change,
+                                       const std::optional<GroupState>& prior,
+                                       const Overlay& view) const {
+  Plan plan;
+  if (!prior) {
+    plan.outcome = Outcome::ignored;  // a folder people made by hand, or an unknown id
+    return plan;
+  }
+  plan.state = *prior;
+  if (plan.state.postmortem_status == change.status && change.observed) {
+    plan.outcome = Outcome::unchanged;
+    return plan;
+  }
+  if (!change.observed) {
+    // Requested through the API: check again against the file as it is now.
+    auto text = view.read(plan.state.folder + "/postmortem.md");
+    auto file = read_postmortem(text.value_or(""), plan.state.folder + "/postmortem.md");
+    if (file.status == change.status) {
+      plan.outcome = Outcome::unchanged;
+      return plan;
+    }
+    auto blockers = transition_blockers(file, change.status);
+    if (!text || !blockers.empty()) {
+      log::warn("postmortem status change refused",
+                {{"incident", change.incident_id},
+                 {"to", change.status},
+                 {"why", blockers.empty() ? "no postmortem.md" : blockers.front()}});
+      plan.outcome = Outcome::ignored;
+      return plan;
+    }
+    plan.postmortem_keys["Status"] = change.status;
+  }
+  plan.entries.emplace_back(event.received_at,
+                            timeline_line(event.received_at,
+                                          "postmortem moved from " + plan.state.postmortem_status +
+                                              " to " + change.status,
+                                          change.observed ? "Postmortem" : "calloutd API"));
+  plan.state.postmortem_status = change.status;
+  plan.summary = "postmortem " + change.status;
+  plan.outcome = Outcome::updated;
+  return plan;
 }
 
 std::vector<IncidentSummary> Engine::open_incidents() const {

@@ -63,6 +63,16 @@ class Engine {
 
   std::vector<IncidentSummary> open_incidents() const;
 
+  // Records postmortem Status edits people made (folder -> status read from
+  // postmortem.md) as timeline entries of their callouts; one commit for all.
+  void observe_postmortems(const std::map<std::string, std::string>& status_by_folder,
+                           TimePoint now);
+
+  // Why incident `incident_id`'s postmortem cannot move to `status` now (empty:
+  // it can); an error when there is no such incident or postmortem.
+  Result<std::vector<std::string>> postmortem_blockers(const std::string& incident_id,
+                                                       const std::string& status);
+
  private:
   struct Plan;
   class Overlay;
@@ -77,6 +87,10 @@ class Engine {
                      const std::optional<GroupState>& prior) const;
   Plan decide_pagerduty(const Event& event, const PagerDutyEvent& pd, const std::string& id,
                         const std::optional<GroupState>& prior) const;
+  Plan decide_postmortem(const Event& event, const PostmortemStatusChange& change,
+                         const std::optional<GroupState>& prior, const Overlay& view) const;
+  // The state id of an incident id or folder, "" when unknown.
+  std::string state_id_of(const PostmortemStatusChange& change) const;
   // Renders and edits the files of `plan` into `view`.
   void write(Plan& plan, Overlay& view) const;
   void index(const GroupState& state);

@@ -62,6 +62,7 @@ struct Engine::Plan {
   std::vector<const Alert*> opening;         // firing alerts that open or reopen the callout
   std::map<std::string, std::string> keys;   // key heading -> new value (escaped)
   std::map<std::string, std::string> roles;  // Team roles label -> holder (escaped)
+  std::map<std::string, std::string> postmortem_keys;      // postmortem.md key -> new value
   std::vector<std::pair<TimePoint, std::string>> entries;  // complete timeline lines
   std::string summary;  // for the commit message; derived from the outcome when empty
   // Renders the callout's first values from the final state (to open it, or to

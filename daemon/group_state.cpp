@@ -55,6 +55,8 @@ std::string serialize_state(const GroupState& s) {
             {"opened_at", time_text(s.opened_at)},
             {"resolved_at", time_text(s.resolved_at)},
             {"truncated_alerts", s.truncated_alerts},
+            {"dashboard_url", s.dashboard_url},
+            {"postmortem_status", s.postmortem_status},
             {"alerts", alerts},
             {"dedup_keys", s.dedup_keys},
             {"joined_groups", s.joined_groups}};
@@ -91,6 +93,8 @@ std::optional<GroupState> parse_state(const std::string& text) {
     s.opened_at = time_value(j, "opened_at");
     s.resolved_at = time_value(j, "resolved_at");
     s.truncated_alerts = j.value("truncated_alerts", std::int64_t{0});
+    s.dashboard_url = j.value("dashboard_url", std::string{});
+    s.postmortem_status = j.value("postmortem_status", std::string{"draft"});
     for (const auto& [fp, a] : j.at("alerts").items()) {
       s.alerts[fp] = AlertRecord{time_value(a, "startsAt"), time_value(a, "endsAt"),
                                  a.value("resolved", false)};

@@ -34,6 +34,8 @@ struct GroupState {
   TimePoint opened_at{};
   TimePoint resolved_at{};
   std::int64_t truncated_alerts = 0;
+  std::string dashboard_url;                // pinned to the incident's time range in the postmortem
+  std::string postmortem_status = "draft";  // as last recorded in the callout's timeline
   std::map<std::string, AlertRecord> alerts;  // by fingerprint: the latest occurrence
 
   // Correlation: SHA-256 of the Alertmanager groupKeys seen (what Alertmanager's

@@ -70,11 +70,13 @@ Result<std::pair<std::string, int>> split_host_port(const std::string& address) 
   return std::pair{host.empty() ? std::string("0.0.0.0") : host, port};
 }
 
-HttpServer::HttpServer(const Config& config, Pipeline& pipeline, Metrics& metrics)
+HttpServer::HttpServer(const Config& config, Pipeline& pipeline, Metrics& metrics,
+                       PostmortemCheck check)
     : m_config(config),
       m_pipeline(pipeline),
       m_metrics(metrics),
-      m_server(std::make_unique<httplib::Server>()) {
+      m_server(std::make_unique<httplib::Server>()),
+      m_engine_check(std::move(check)) {
   auto& s = *m_server;
   // Alertmanager keeps connections alive: without TCP_NODELAY each answer waits for Nagle.
   s.set_tcp_nodelay(true);
@@ -91,6 +93,10 @@ HttpServer::HttpServer(const Config& config, Pipeline& pipeline, Metrics& metric
   s.Post("/api/v1/pagerduty", [this](const httplib::Request& req, httplib::Response& res) {
     handle_pagerduty(req, res);
   });
+  s.Post(R"(/api/v1/incidents/([A-Za-z0-9_.-]+)/postmortem/status)",
+         [this](const httplib::Request& req, httplib::Response& res) {
+           handle_postmortem_status(req, res);
+         });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(m_metrics.serialize(), "text/plain; version=0.0.4; charset=utf-8");
   });
@@ -319,6 +325,59 @@ void HttpServer::handle_pagerduty(const httplib::Request& req, httplib::Response
   m_metrics.count_request(receiver, "accepted");
   res.set_content(
       json{{"status", "accepted"}, {"sequence", std::get<std::uint64_t>(outcome)}}.dump(),
+      "application/json");
+}
+
+}  // namespace calloutd
+
+namespace calloutd {
+
+// POST /api/v1/incidents/{id}/postmortem/status {"status": "published"}:
+// moves the postmortem (draft, in review, published). Authenticated like the
+// Alertmanager receiver. 409 lists what blocks the move.
+void HttpServer::handle_postmortem_status(const httplib::Request& req, httplib::Response& res) {
+  if (!authorized(m_config.alertmanager_auth, req)) {
+    res.set_header("WWW-Authenticate", "Bearer realm=\"calloutd\"");
+    send_error(res, 401, "missing or wrong credentials");
+    return;
+  }
+  const std::string incident = req.matches[1];
+  auto body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("status") ||
+      !body["status"].is_string()) {
+    send_error(res, 400,
+               "expected a JSON object {\"status\": \"draft\" | \"in review\" | \"published\"}");
+    return;
+  }
+  const std::string status = body["status"];
+  if (!m_engine_check) {
+    send_error(res, 404, "postmortem changes are not available here");
+    return;
+  }
+  auto blockers = m_pipeline.on_strand([&] { return m_engine_check(incident, status); });
+  if (!blockers) {
+    send_error(res, 404, blockers.error());
+    return;
+  }
+  if (!blockers->empty()) {
+    res.status = 409;
+    res.set_content(
+        json{{"error", "the postmortem cannot move to \"" + status + "\""}, {"missing", *blockers}}
+            .dump(),
+        "application/json");
+    return;
+  }
+  json record{{"incident_id", incident}, {"status", status}};
+  auto outcome =
+      m_pipeline.submit("api", record.dump(), PostmortemStatusChange{incident, "", status, false});
+  if (std::holds_alternative<Pipeline::Refusal>(outcome)) {
+    res.set_header("Retry-After", "5");
+    send_error(res, 503, "cannot accept the change now; retry later");
+    return;
+  }
+  res.status = 202;
+  res.set_content(
+      json{{"status", "accepted"}, {"incident", incident}, {"postmortem_status", status}}.dump(),
       "application/json");
 }
 

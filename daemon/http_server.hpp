@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -24,7 +25,13 @@ namespace calloutd {
 
 class HttpServer {
  public:
-  HttpServer(const Config& config, Pipeline& pipeline, Metrics& metrics);
+  // Checks a postmortem status change (on the engine's strand): what blocks it,
+  // or an error when the incident is unknown.
+  using PostmortemCheck = std::function<Result<std::vector<std::string>>(
+      const std::string& incident, const std::string& status)>;
+
+  HttpServer(const Config& config, Pipeline& pipeline, Metrics& metrics,
+             PostmortemCheck check = {});
   ~HttpServer();
 
   // Binds `address` (`HOST:PORT`; port 0 picks a free one). Returns the port.
@@ -38,6 +45,7 @@ class HttpServer {
  private:
   void handle_alertmanager(const httplib::Request& req, httplib::Response& res);
   void handle_pagerduty(const httplib::Request& req, httplib::Response& res);
+  void handle_postmortem_status(const httplib::Request& req, httplib::Response& res);
   // PagerDuty X-Webhook-Ids of recently journaled deliveries (bounded).
   bool seen_delivery(const std::string& webhook_id);
   void remember_delivery(const std::string& webhook_id);
@@ -48,6 +56,7 @@ class HttpServer {
   Metrics& m_metrics;
   std::unique_ptr<httplib::Server> m_server;
   std::atomic<bool> m_ready{false};
+  PostmortemCheck m_engine_check;
   std::mutex m_deliveries_mutex;
   std::deque<std::string> m_recent_deliveries;  // oldest first, bounded
   std::set<std::string> m_recent_delivery_set;

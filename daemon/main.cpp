@@ -95,7 +95,18 @@ int run(const Flags& flags) {
   Scanner scanner(repository, metrics, config.postmortem_overdue_after);
   ScanLoop scan_loop(pipeline.io(), scanner, repository, clock, config.poll_interval);
   pipeline.set_after_commit([&] { scan_loop.poke(); });
-  HttpServer http(config, pipeline, metrics);
+  // Postmortem Status edits people commit become timeline entries of their callouts.
+  scan_loop.on_scanned([&](const Scanner& s) {
+    std::map<std::string, std::string> status;
+    for (const auto& folder : s.changed_postmortems()) {
+      status[folder] = s.folders().at(folder).postmortem.status;
+    }
+    engine.observe_postmortems(status, clock.now());
+  });
+  HttpServer http(config, pipeline, metrics,
+                  [&](const std::string& incident, const std::string& status) {
+                    return engine.postmortem_blockers(incident, status);
+                  });
   auto port = http.bind(config.listen_address);
   if (!port) {
     log::error("cannot serve HTTP", {{"error", port.error()}});

@@ -554,6 +554,15 @@ std::vector<TableRow> list_items(std::string_view doc, std::string_view key) {
   return out;
 }
 
+std::vector<std::string> list_item_sources(std::string_view doc, std::string_view key) {
+  Lines lines(doc);
+  std::vector<std::string> out;
+  for (const auto& item : list_items(doc, key)) {
+    out.push_back(strip_list_marker(lines.at(item.line)));
+  }
+  return out;
+}
+
 std::vector<std::string> headings(std::string_view doc) {
   std::vector<std::string> out;
   for (const auto& b : parse_blocks(doc)) {

@@ -65,6 +65,10 @@ struct Table {
 // table split in two) come back as a Table without a header.
 std::vector<Table> tables(std::string_view doc, std::string_view key);
 
+// The first source line of each list item under `key`, without its bullet,
+// exactly as written (escapes included).
+std::vector<std::string> list_item_sources(std::string_view doc, std::string_view key);
+
 // The list items under `key` (and its subheadings) as plain text, with lines.
 std::vector<TableRow> list_items(std::string_view doc, std::string_view key);
 

@@ -91,6 +91,7 @@ CalloutView pagerduty_view(const PagerDutyEvent& e, const Route& route, const Gr
     auto url = render_url_template(route.dashboard_url_template, pagerduty_labels(e));
     if (!markdown::safe_url(url).empty()) {
       v.dashboard = markdown::link("Dashboard", url);
+      v.dashboard_url = url;
     }
   }
   v.alert_source = pd_link;

@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "daemon/log.hpp"
 #include "receivers/alertmanager.hpp"
@@ -15,13 +16,13 @@ namespace {
 constexpr std::size_t k_max_batch = 128;
 
 // The journaled body parsed again by the receiver that accepted it.
-Result<std::variant<AlertGroup, PagerDutyEvent>> parse(const JournalRecord& r) {
+Result<Payload> parse(const JournalRecord& r) {
   if (r.source == "alertmanager") {
     auto group = receivers::parse_alertmanager(r.body);
     if (!group) {
       return Error{group.error()};
     }
-    return std::variant<AlertGroup, PagerDutyEvent>(std::move(*group));
+    return Payload(std::move(*group));
   }
   if (r.source == "pagerduty") {
     auto event = receivers::parse_pagerduty(r.body);
@@ -29,7 +30,15 @@ Result<std::variant<AlertGroup, PagerDutyEvent>> parse(const JournalRecord& r) {
       return Error{event.error()};
     }
     event->signed_ok = r.verified;
-    return std::variant<AlertGroup, PagerDutyEvent>(std::move(*event));
+    return Payload(std::move(*event));
+  }
+  if (r.source == "api") {
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      return Error{"not a JSON object"};
+    }
+    return Payload(
+        PostmortemStatusChange{j.value("incident_id", ""), "", j.value("status", ""), false});
   }
   return Error{"unknown receiver \"" + r.source + "\""};
 }
@@ -85,9 +94,9 @@ void Pipeline::stop() {
   }
 }
 
-std::variant<std::uint64_t, Pipeline::Refusal> Pipeline::submit(
-    std::string_view source, std::string_view body,
-    std::variant<AlertGroup, PagerDutyEvent> payload, bool verified) {
+std::variant<std::uint64_t, Pipeline::Refusal> Pipeline::submit(std::string_view source,
+                                                                std::string_view body,
+                                                                Payload payload, bool verified) {
   auto arrived = std::chrono::steady_clock::now();
   if (m_pending.load() >= m_max_pending) {
     return Refusal::overloaded;

@@ -9,9 +9,11 @@
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -45,10 +47,19 @@ class Pipeline {
   // its parsed `payload` for the engine; the returned sequence number means the
   // event is durable. `verified`: its signature checked out (kept for replay).
   std::variant<std::uint64_t, Refusal> submit(std::string_view source, std::string_view body,
-                                              std::variant<AlertGroup, PagerDutyEvent> payload,
-                                              bool verified = false);
+                                              Payload payload, bool verified = false);
 
   std::vector<IncidentSummary> open_incidents() const;
+
+  // Runs `task` on the engine's strand and waits for its result (from HTTP
+  // threads, while the engine thread runs).
+  template <typename Task>
+  auto on_strand(Task task) -> decltype(task()) {
+    std::packaged_task<decltype(task())()> packaged(std::move(task));
+    auto result = packaged.get_future();
+    boost::asio::post(m_io, [&packaged] { packaged(); });
+    return result.get();
+  }
   // Called on the strand after each commit (and replay), e.g. to rescan.
   void set_after_commit(std::function<void()> hook) { m_after_commit = std::move(hook); }
   std::size_t pending() const { return m_pending.load(); }

@@ -209,3 +209,31 @@ CalloutFile read_callout(std::string_view doc, const std::string& path) {
 }
 
 }  // namespace calloutd
+
+namespace calloutd {
+
+std::vector<std::string> transition_blockers(const PostmortemFile& file, const std::string& to) {
+  std::vector<std::string> out;
+  if (to != "draft" && to != "in review" && to != "published") {
+    out.push_back("\"" + to + "\" is not a postmortem status (draft, in review, published)");
+    return out;
+  }
+  if (to != "published") {
+    return out;
+  }
+  if (file.status != "in review" && file.status != "published") {
+    out.push_back("the postmortem is \"" + file.status +
+                  "\": it goes to review before it is published");
+  }
+  if (file.reviewers.empty()) {
+    out.push_back("Review: no reviewers named");
+  }
+  for (const auto& item : file.unchecked) {
+    auto text = item;
+    text.erase(0, text.find_first_not_of(' '));
+    out.push_back("Review checklist: \"" + text + "\" is not ticked");
+  }
+  return out;
+}
+
+}  // namespace calloutd

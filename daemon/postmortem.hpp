@@ -51,6 +51,11 @@ struct CalloutFile {
 };
 
 PostmortemFile read_postmortem(std::string_view doc, const std::string& path);
+
+// Why the postmortem cannot move from `from` to `to` (draft, in review,
+// published); empty when it can. Publishing needs the postmortem in review,
+// reviewers named and every checklist item ticked.
+std::vector<std::string> transition_blockers(const PostmortemFile& file, const std::string& to);
 CalloutFile read_callout(std::string_view doc, const std::string& path);
 
 }  // namespace calloutd

@@ -27,6 +27,7 @@ struct CalloutView {
   std::string handover_due;          // YYYY-MM-DD HH:MM:SS UTC
   std::string first_timeline_entry;  // markdown, one line
   std::string dashboard;             // markdown
+  std::string dashboard_url;         // the raw URL when there is a dashboard (not the alert source)
   std::string alert_source;          // markdown
   std::string runbook;               // markdown
   std::string detection;             // markdown

@@ -25,6 +25,7 @@ ScanTotals Scanner::scan(const std::string& head, TimePoint now) {
   static const RE2 k_folder(R"((.+)-\d{4}-\d{2}-\d{2}(?:-\d+)?)");
   std::set<std::string> present;
   std::size_t parsed = 0;
+  m_changed.clear();
   for (const auto& technology : m_repository.list(head, "")) {
     if (technology.empty() || technology.front() == '.') {
       continue;  // .calloutd, .github...
@@ -58,6 +59,7 @@ ScanTotals Scanner::scan(const std::string& head, TimePoint now) {
                 : read_postmortem(m_repository.read(head, folder + "/postmortem.md").value_or(""),
                                   folder + "/postmortem.md");
         ++parsed;
+        m_changed.push_back(folder);
         for (const auto& p : facts.postmortem.problems) {
           log::warn("cannot read part of a postmortem", {{"problem", p.to_string()}});
         }
@@ -155,6 +157,9 @@ void ScanLoop::scan_if_needed(bool force) {
   m_last_head = head;
   m_last_scan = std::chrono::steady_clock::now();
   m_scanner.scan(head, m_clock.now());
+  if (m_on_scanned) {
+    m_on_scanned(m_scanner);
+  }
 }
 
 }  // namespace calloutd

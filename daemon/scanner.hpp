@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -48,6 +49,8 @@ class Scanner {
   ScanTotals scan(const std::string& head, TimePoint now);
 
   const std::map<std::string, FolderFacts>& folders() const { return m_folders; }
+  // Folders whose postmortem.md was read again by the last scan.
+  const std::vector<std::string>& changed_postmortems() const { return m_changed; }
 
  private:
   ScanTotals totals(TimePoint now) const;
@@ -56,6 +59,7 @@ class Scanner {
   Metrics& m_metrics;
   std::chrono::seconds m_postmortem_overdue_after;
   std::map<std::string, FolderFacts> m_folders;  // by folder path
+  std::vector<std::string> m_changed;
 };
 
 // Scans when the branch moves (polled) or when poked after a commit, and at
@@ -68,6 +72,8 @@ class ScanLoop {
   void stop();
   // Scan now (on the strand), e.g. after the daemon committed.
   void poke();
+  // Called on the strand after each scan.
+  void on_scanned(std::function<void(const Scanner&)> hook) { m_on_scanned = std::move(hook); }
 
  private:
   void tick();
@@ -82,6 +88,7 @@ class ScanLoop {
   std::string m_last_head;
   std::chrono::steady_clock::time_point m_last_scan{};
   bool m_stopped = false;
+  std::function<void(const Scanner&)> m_on_scanned;
 };
 
 }  // namespace calloutd

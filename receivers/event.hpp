@@ -80,13 +80,27 @@ struct PagerDutyEvent {
   bool is_incident() const { return resource_type == "incident" && !incident_id.empty(); }
 };
 
+// A postmortem's Status moving: requested through the API (calloutd edits the
+// file), or observed in a file people edited (calloutd records it).
+struct PostmortemStatusChange {
+  std::string incident_id;  // for requests
+  std::string folder;       // for observations
+  std::string status;       // draft, in review, published
+  bool observed = false;
+};
+
+using Payload = std::variant<AlertGroup, PagerDutyEvent, PostmortemStatusChange>;
+
 struct Event {
   std::uint64_t sequence = 0;  // journal sequence number
   TimePoint received_at{};     // when the webhook arrived (journaled, so replay is deterministic)
-  std::variant<AlertGroup, PagerDutyEvent> payload;
+  Payload payload;
 
   const AlertGroup* alert_group() const { return std::get_if<AlertGroup>(&payload); }
   const PagerDutyEvent* pagerduty() const { return std::get_if<PagerDutyEvent>(&payload); }
+  const PostmortemStatusChange* postmortem() const {
+    return std::get_if<PostmortemStatusChange>(&payload);
+  }
 };
 
 }  // namespace calloutd

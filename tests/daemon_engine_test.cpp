@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "daemon/markdown.hpp"
 #include "receivers/alertmanager.hpp"
 #include "tests/support/fake_repository.hpp"
@@ -268,6 +270,44 @@ TEST_F(EngineTest, DeletedCalloutIsWrittenAgainRatherThanLosingTheEvent) {
   auto r = engine.apply(sample_event("am-0.25-resolved.json"));
   EXPECT_EQ(r.outcome, Outcome::updated);
   EXPECT_EQ(markdown::key_text(repo.file(api), "Status"), "resolved");
+}
+
+}  // namespace
+}  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+TEST_F(EngineTest, ResolvingSeedsThePostmortemAndPinsTheGrafanaRange) {
+  auto firing =
+      nlohmann::json::parse(testing::sample("am-0.25-firing-truncated-max-alerts-2.json"));
+  auto opened = engine.apply(event(firing.dump(), "2026-11-22T03:46:10Z"));
+  ASSERT_EQ(opened.outcome, Outcome::opened);
+  auto resolved = firing;
+  resolved["status"] = "resolved";
+  for (auto& a : resolved["alerts"]) {
+    a["status"] = "resolved";
+    a["endsAt"] = "2026-11-22T04:16:06.524Z";
+  }
+  ASSERT_EQ(engine.apply(event(resolved.dump(), "2026-11-22T04:16:10Z")).outcome, Outcome::updated);
+  auto pm = repo.file(opened.folder + "/postmortem.md");
+  auto timeline = pm.substr(pm.find("## Timeline"));
+  timeline = timeline.substr(0, timeline.find("## Supporting"));
+  auto first = timeline.find("03:46:06 UTC - Alertmanager - BackupJobFailed firing (2 alerts)");
+  auto last = timeline.find("04:16:06 UTC - Alertmanager - all alerts of the group resolved");
+  ASSERT_NE(first, std::string::npos) << timeline;
+  ASSERT_NE(last, std::string::npos) << timeline;
+  EXPECT_LT(first, last);  // oldest first
+  EXPECT_EQ(std::count(timeline.begin(), timeline.end(), '\n'), 2 + 5 + 1) << timeline;
+  // 03:46:06.524 to 04:16:10 (when calloutd saw the resolution), in Unix milliseconds.
+  EXPECT_NE(pm.find("- Dashboard: [Dashboard (incident time "
+                    "range)](https://grafana.example/d/backup?var-job=backup"
+                    "&from=1795319166524&to=1795320970000)"),
+            std::string::npos)
+      << pm;
+  // Resolving again after a reopen adds only what is new.
+  auto again = engine.apply(event(resolved.dump(), "2026-11-22T04:20:00Z"));
+  EXPECT_EQ(again.outcome, Outcome::unchanged);
 }
 
 }  // namespace

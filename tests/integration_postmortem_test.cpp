@@ -1,0 +1,120 @@
+// The postmortem lifecycle on the daemon binary: engineers edit the Status,
+// the API moves it, publishing needs a finished review.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/markdown.hpp"
+#include "tests/support/daemon_process.hpp"
+
+namespace calloutd {
+namespace {
+
+using nlohmann::json;
+using testing::DaemonProcess;
+using testing::eventually;
+using testing::git;
+using testing::read_file;
+using testing::TempDir;
+using testing::write_file;
+
+class PostmortemLifecycleTest : public ::testing::Test {
+ protected:
+  PostmortemLifecycleTest() {
+    write_file(dir.path() / "calloutd.yml", "repository:\n  path: callouts\n  poll_interval: 1s\n");
+    daemon = std::make_unique<DaemonProcess>(
+        dir.path(), std::vector<std::string>{"--config.file=calloutd.yml"});
+    auto r = daemon->post_alertmanager(
+        testing::sample("am-0.34-format-firing-nested-route-ADAPTED.json"));
+    EXPECT_EQ(r->status, 200);
+    EXPECT_TRUE(eventually(10, [&] {
+      return std::filesystem::exists(pm) && git(repo, "status --porcelain").empty();
+    }));
+    incident = json::parse(daemon->client()->Get("/api/v1/incidents")->body)["incidents"][0]["id"];
+  }
+  void commit_by_hand(const std::string& text, const std::string& message) {
+    write_file(pm, text);
+    int status = 0;
+    git(repo, "-c user.name=Engineer -c user.email=e@example.com commit -qam '" + message + "'",
+        &status);
+    ASSERT_EQ(status, 0);
+  }
+  httplib::Result move_to(const std::string& status) {
+    return daemon->client()->Post("/api/v1/incidents/" + incident + "/postmortem/status",
+                                  json{{"status", status}}.dump(), "application/json");
+  }
+  std::string committed(const std::string& file) {
+    return git(repo, "show main:" + folder + "/" + file);
+  }
+
+  TempDir dir;
+  std::filesystem::path repo = dir.path() / "callouts";
+  std::string folder = "unclassified/postgres-replication-lag-2026-11-22";
+  std::filesystem::path pm = repo / folder / "postmortem.md";
+  std::unique_ptr<DaemonProcess> daemon;
+  std::string incident;
+};
+
+TEST_F(PostmortemLifecycleTest, EditsAndApiMoveThePostmortemThroughReview) {
+  // An engineer puts the postmortem in review by editing the Status key.
+  commit_by_hand(markdown::set_key(read_file(pm), "Status", "in review"), "postmortem in review");
+  ASSERT_TRUE(eventually(15, [&] {
+    return committed("callout.md").find("Postmortem - postmortem moved from draft to in review") !=
+           std::string::npos;
+  })) << daemon->log();
+
+  // Publishing is refused while the review is unfinished, with what is missing.
+  auto refused = move_to("published");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 409);
+  auto answer = json::parse(refused->body);
+  EXPECT_EQ(answer["error"], "the postmortem cannot move to \"published\"");
+  EXPECT_EQ(answer["missing"].size(), 6u);  // no reviewers, five unticked items
+  EXPECT_EQ(answer["missing"][0], "Review: no reviewers named");
+  EXPECT_EQ(answer["missing"][1],
+            "Review checklist: \"Incident data collected for posterity\" is not ticked");
+  EXPECT_EQ(markdown::key_text(committed("postmortem.md"), "Status"), "in review");
+
+  // Reviewers named, checklist ticked: the API publishes it.
+  ASSERT_TRUE(eventually(5, [&] { return git(repo, "status --porcelain").empty(); }));
+  auto text = read_file(pm);
+  text = markdown::set_list_item(text, "Review", "Reviewers", "Ana, Bo");
+  for (auto pos = text.find("- [ ] "); pos != std::string::npos; pos = text.find("- [ ] ")) {
+    text.replace(pos, 6, "- [x] ");
+  }
+  commit_by_hand(text, "review done");
+  auto accepted = move_to("published");
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->status, 202) << accepted->body;
+  ASSERT_TRUE(eventually(
+      15, [&] { return markdown::key_text(committed("postmortem.md"), "Status") == "published"; }));
+  EXPECT_NE(
+      committed("callout.md").find("calloutd API - postmortem moved from in review to published"),
+      std::string::npos);
+  // The metric of pending postmortems follows.
+  EXPECT_TRUE(eventually(10, [&] {
+    return daemon->client()
+               ->Get("/metrics")
+               ->body.find("calloutd_postmortems_pending{status=\"in review\"} 0") !=
+           std::string::npos;
+  }));
+}
+
+TEST_F(PostmortemLifecycleTest, BadRequestsAreRefused) {
+  EXPECT_EQ(move_to("finished")->status, 409);
+  EXPECT_EQ(json::parse(move_to("finished")->body)["missing"][0],
+            "\"finished\" is not a postmortem status (draft, in review, published)");
+  auto unknown = daemon->client()->Post("/api/v1/incidents/am-nope/postmortem/status",
+                                        json{{"status", "in review"}}.dump(), "application/json");
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(json::parse(unknown->body)["error"], "no incident \"am-nope\"");
+  auto bad = daemon->client()->Post("/api/v1/incidents/" + incident + "/postmortem/status", "{}",
+                                    "application/json");
+  EXPECT_EQ(bad->status, 400);
+  auto draft_to_published = move_to("published");
+  EXPECT_EQ(json::parse(draft_to_published->body)["missing"][0],
+            "the postmortem is \"draft\": it goes to review before it is published");
+}
+
+}  // namespace
+}  // namespace calloutd
