@@ -230,7 +230,16 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
                          "\nCalloutd-Group: " + plan.state.group_id + "\n");
   view.states[plan.state.group_id] = plan.state;
   index(plan.state);
-  return ApplyResult{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
+  ApplyResult result{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
+  result.severity = severity_name(plan.state.severity);
+  auto seconds = [&](TimePoint t) { return std::chrono::duration<double>(t - plan.state.opened_at).count(); };
+  if (plan.acknowledged_at) {
+    result.acknowledged_after_seconds = seconds(*plan.acknowledged_at);
+  }
+  if (plan.keys.contains("Status") && plan.keys.at("Status") == "resolved") {
+    result.resolved_after_seconds = seconds(plan.state.resolved_at);
+  }
+  return result;
 }
 
 std::string Engine::state_id_for(const AlertGroup& g, const Overlay& view) {

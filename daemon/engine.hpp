@@ -35,6 +35,11 @@ struct ApplyResult {
   std::string folder;
   std::string commit;
   std::string error;
+  // Set when this event acknowledged or resolved the incident, for the
+  // time-to-acknowledge and time-to-resolve histograms.
+  std::string severity;
+  std::optional<double> acknowledged_after_seconds;
+  std::optional<double> resolved_after_seconds;
 };
 
 // An open incident, as listed by GET /api/v1/incidents and counted by metrics.

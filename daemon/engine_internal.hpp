@@ -65,6 +65,8 @@ struct Engine::Plan {
   std::map<std::string, std::string> postmortem_keys;      // postmortem.md key -> new value
   std::vector<std::pair<TimePoint, std::string>> entries;  // complete timeline lines
   std::string summary;  // for the commit message; derived from the outcome when empty
+  std::optional<TimePoint> acknowledged_at;  // this event acknowledged the incident first
+  bool resolves = false;                     // this event resolved it
   // Renders the callout's first values from the final state (to open it, or to
   // write it again when someone deleted it).
   std::function<CalloutView(const GroupState&)> make_view;

@@ -12,6 +12,10 @@ using prometheus::BuildCounter;
 using prometheus::BuildGauge;
 using prometheus::BuildHistogram;
 
+namespace {
+const prometheus::Histogram::BucketBoundaries k_response_buckets{60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400};
+}  // namespace
+
 Metrics::Metrics()
     : m_registry(std::make_shared<prometheus::Registry>()),
       m_requests(BuildCounter()
@@ -35,6 +39,14 @@ Metrics::Metrics()
               .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                                0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
                                                                5, 10})),
+      m_time_to_ack(BuildHistogram()
+                        .Name("calloutd_time_to_acknowledge_seconds")
+                        .Help("From an incident opening to its first acknowledgement, by severity.")
+                        .Register(*m_registry)),
+      m_time_to_resolve(BuildHistogram()
+                            .Name("calloutd_time_to_resolve_seconds")
+                            .Help("From an incident opening to its resolution, by severity.")
+                            .Register(*m_registry)),
       m_journal_pending(BuildGauge()
                             .Name("calloutd_journal_pending_events")
                             .Help("Events journaled and acknowledged but not yet applied.")
@@ -93,6 +105,10 @@ Metrics::Metrics()
   m_pending_set = {&m_postmortems_pending, {}};
   m_problem_set = {&m_problem_files, {}};
   // Present from the start, so that panels and rules find series at 0.
+  for (const char* severity : {"MPI", "HPI"}) {
+    m_time_to_ack.Add({{"severity", severity}}, k_response_buckets);
+    m_time_to_resolve.Add({{"severity", severity}}, k_response_buckets);
+  }
   for (const char* status : {"draft", "in review"}) {
     m_postmortems_pending.Add({{"status", status}});
   }
@@ -128,6 +144,14 @@ void Metrics::observe_webhook_to_commit(double seconds) {
 
 void Metrics::set_journal_pending(double count) {
   m_journal_pending.Set(count);
+}
+
+void Metrics::observe_time_to_acknowledge(const std::string& severity, double seconds) {
+  m_time_to_ack.Add({{"severity", severity}}, k_response_buckets).Observe(seconds);
+}
+
+void Metrics::observe_time_to_resolve(const std::string& severity, double seconds) {
+  m_time_to_resolve.Add({{"severity", severity}}, k_response_buckets).Observe(seconds);
 }
 
 void Metrics::replace(

@@ -30,6 +30,8 @@ class Metrics {
   void count_event(const std::string& outcome);
   void count_commit();
   void observe_webhook_to_commit(double seconds);
+  void observe_time_to_acknowledge(const std::string& severity, double seconds);
+  void observe_time_to_resolve(const std::string& severity, double seconds);
   void set_journal_pending(double count);
   // Publishes what a scan of the repository found; label sets no longer
   // present drop to 0.
@@ -45,6 +47,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& m_events;
   prometheus::Counter& m_commits;
   prometheus::Histogram& m_webhook_to_commit;
+  prometheus::Family<prometheus::Histogram>& m_time_to_ack;
+  prometheus::Family<prometheus::Histogram>& m_time_to_resolve;
   prometheus::Gauge& m_journal_pending;
   prometheus::Family<prometheus::Gauge>& m_open;
   prometheus::Family<prometheus::Gauge>& m_items_open;

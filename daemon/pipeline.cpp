@@ -157,6 +157,12 @@ void Pipeline::apply(const std::vector<Queued>& batch) {
                  {{"seq", std::to_string(events[i].sequence)}, {"error", result.error}});
     } else if (!result.commit.empty()) {
       committed = true;
+      if (result.acknowledged_after_seconds) {
+        m_metrics.observe_time_to_acknowledge(result.severity, *result.acknowledged_after_seconds);
+      }
+      if (result.resolved_after_seconds) {
+        m_metrics.observe_time_to_resolve(result.severity, *result.resolved_after_seconds);
+      }
       if (batch[i].arrived) {
         m_metrics.observe_webhook_to_commit(
             std::chrono::duration<double>(done - *batch[i].arrived).count());

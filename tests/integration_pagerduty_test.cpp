@@ -144,6 +144,13 @@ TEST_F(PagerDutyDaemonTest, SignedSequenceBecomesOneCallout) {
   }
   EXPECT_TRUE(std::is_sorted(at.begin(), at.end()));  // newest first
   EXPECT_NE(t.find("note: Cache flushed."), std::string::npos);
+  // Acknowledged 2 minutes after it opened, resolved after 10.
+  auto metrics = daemon->client()->Get("/metrics")->body;
+  EXPECT_NE(metrics.find(R"(calloutd_time_to_acknowledge_seconds_bucket{severity="MPI",le="300"} 1)"),
+            std::string::npos);
+  EXPECT_NE(metrics.find(R"(calloutd_time_to_acknowledge_seconds_bucket{severity="MPI",le="60"} 0)"),
+            std::string::npos);
+  EXPECT_NE(metrics.find(R"(calloutd_time_to_resolve_seconds_sum{severity="MPI"} 600)"), std::string::npos);
   // Nothing was applied twice.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(commits(), after_first);
