@@ -232,7 +232,9 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   index(plan.state);
   ApplyResult result{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
   result.severity = severity_name(plan.state.severity);
-  auto seconds = [&](TimePoint t) { return std::chrono::duration<double>(t - plan.state.opened_at).count(); };
+  auto seconds = [&](TimePoint t) {
+    return std::chrono::duration<double>(t - plan.state.opened_at).count();
+  };
   if (plan.acknowledged_at) {
     result.acknowledged_after_seconds = seconds(*plan.acknowledged_at);
   }

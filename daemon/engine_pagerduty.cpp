@@ -107,8 +107,9 @@ Engine::Plan Engine::decide_pagerduty(const Event& event, const PagerDutyEvent& 
     plan.entries.emplace_back(
         e.occurred_at, line(e, "incident " + number + " acknowledged in PagerDuty by Operations"));
     plan.roles["Operations"] = markdown::escape_inline(who);
-    bool first_ack = std::none_of(plan.state.pd_role_log.begin(), plan.state.pd_role_log.end(),
-                                  [](const auto& entry) { return entry.second.rfind("acknowledged: ", 0) == 0; });
+    bool first_ack = std::none_of(
+        plan.state.pd_role_log.begin(), plan.state.pd_role_log.end(),
+        [](const auto& entry) { return entry.second.rfind("acknowledged: ", 0) == 0; });
     if (first_ack) {
       plan.acknowledged_at = e.occurred_at;
     }

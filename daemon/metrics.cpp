@@ -13,7 +13,8 @@ using prometheus::BuildGauge;
 using prometheus::BuildHistogram;
 
 namespace {
-const prometheus::Histogram::BucketBoundaries k_response_buckets{60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400};
+const prometheus::Histogram::BucketBoundaries k_response_buckets{60,   300,   900,   1800, 3600,
+                                                                 7200, 14400, 28800, 86400};
 }  // namespace
 
 Metrics::Metrics()

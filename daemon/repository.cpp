@@ -212,6 +212,26 @@ std::optional<std::string> GitRepository::file_id(const std::string& commit,
   return std::string(hex);
 }
 
+std::optional<std::vector<std::string>> GitRepository::changed_files(const std::string& from,
+                                                                     const std::string& to) {
+  TreePtr old_tree = tree_of(m_repo, from);
+  TreePtr new_tree = tree_of(m_repo, to);
+  if (!old_tree || !new_tree) {
+    return std::nullopt;
+  }
+  git_diff* diff = nullptr;
+  if (git_diff_tree_to_tree(&diff, m_repo, old_tree.get(), new_tree.get(), nullptr) != 0) {
+    return std::nullopt;
+  }
+  std::vector<std::string> paths;
+  for (std::size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff, i);
+    paths.emplace_back(d->new_file.path != nullptr ? d->new_file.path : d->old_file.path);
+  }
+  git_diff_free(diff);
+  return paths;
+}
+
 std::vector<std::string> GitRepository::list(const std::string& commit, const std::string& dir) {
   std::vector<std::string> names;
   TreePtr root = tree_of(m_repo, commit);

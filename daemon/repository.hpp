@@ -39,6 +39,10 @@ class Repository {
   virtual std::optional<std::string> read(const std::string& commit, const std::string& path) = 0;
   // Names of the entries of directory `dir` ("" for the root) at `commit`.
   virtual std::vector<std::string> list(const std::string& commit, const std::string& dir) = 0;
+  // Paths of the files that differ between two commits (added, changed or
+  // removed); nullopt when it cannot tell (then read everything).
+  virtual std::optional<std::vector<std::string>> changed_files(const std::string& from,
+                                                                const std::string& to) = 0;
   // An id of the file's content at `commit` (equal ids, equal content); nullopt when absent.
   virtual std::optional<std::string> file_id(const std::string& commit,
                                              const std::string& path) = 0;
@@ -71,6 +75,8 @@ class GitRepository final : public Repository {
   std::optional<std::string> read(const std::string& commit, const std::string& path) override;
   std::vector<std::string> list(const std::string& commit, const std::string& dir) override;
   std::optional<std::string> file_id(const std::string& commit, const std::string& path) override;
+  std::optional<std::vector<std::string>> changed_files(const std::string& from,
+                                                        const std::string& to) override;
   CommitOutcome commit(const CommitRequest& request) override;
 
  private:

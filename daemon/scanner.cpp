@@ -20,59 +20,92 @@ Scanner::Scanner(Repository& repository, Metrics& metrics,
       m_metrics(metrics),
       m_postmortem_overdue_after(postmortem_overdue_after) {}
 
-ScanTotals Scanner::scan(const std::string& head, TimePoint now) {
-  auto started = std::chrono::steady_clock::now();
-  static const RE2 k_folder(R"((.+)-\d{4}-\d{2}-\d{2}(?:-\d+)?)");
-  std::set<std::string> present;
-  std::size_t parsed = 0;
-  m_changed.clear();
-  for (const auto& technology : m_repository.list(head, "")) {
-    if (technology.empty() || technology.front() == '.') {
-      continue;  // .calloutd, .github...
+namespace {
+
+const RE2 k_folder(R"((.+)-\d{4}-\d{2}-\d{2}(?:-\d+)?)");
+
+}  // namespace
+
+bool Scanner::read_folder(const std::string& head, const std::string& technology,
+                          const std::string& name) {
+  std::string issue;
+  std::string folder = technology + "/" + name;
+  auto callout_id = m_repository.file_id(head, folder + "/callout.md");
+  if (technology.empty() || technology.front() == '.' || !RE2::FullMatch(name, k_folder, &issue) ||
+      !callout_id) {
+    m_folders.erase(folder);  // not (or no longer) an incident folder
+    return false;
+  }
+  auto postmortem_id = m_repository.file_id(head, folder + "/postmortem.md").value_or("");
+  auto& facts = m_folders[folder];
+  facts.technology = technology;
+  facts.issue = issue;
+  if (facts.callout_id != *callout_id) {
+    facts.callout_id = *callout_id;
+    facts.callout = read_callout(m_repository.read(head, folder + "/callout.md").value_or(""),
+                                 folder + "/callout.md");
+  }
+  if (facts.postmortem_id != postmortem_id) {
+    facts.postmortem_id = postmortem_id;
+    if (postmortem_id.empty()) {
+      facts.postmortem = PostmortemFile{};
+      facts.postmortem.problems.push_back(
+          Problem{folder + "/postmortem.md", 0, "the file is missing"});
+    } else {
+      facts.postmortem =
+          read_postmortem(m_repository.read(head, folder + "/postmortem.md").value_or(""),
+                          folder + "/postmortem.md");
     }
-    for (const auto& name : m_repository.list(head, technology)) {
-      std::string issue;
-      if (!RE2::FullMatch(name, k_folder, &issue)) {
-        continue;  // not an incident folder
-      }
-      std::string folder = technology + "/" + name;
-      auto callout_id = m_repository.file_id(head, folder + "/callout.md");
-      if (!callout_id) {
-        continue;
-      }
-      present.insert(folder);
-      auto postmortem_id = m_repository.file_id(head, folder + "/postmortem.md").value_or("");
-      auto& facts = m_folders[folder];
-      facts.technology = technology;
-      facts.issue = issue;
-      if (facts.callout_id != *callout_id) {
-        facts.callout_id = *callout_id;
-        facts.callout = read_callout(m_repository.read(head, folder + "/callout.md").value_or(""),
-                                     folder + "/callout.md");
-        ++parsed;
-      }
-      if (facts.postmortem_id != postmortem_id) {
-        facts.postmortem_id = postmortem_id;
-        facts.postmortem =
-            postmortem_id.empty()
-                ? PostmortemFile{"", {}, {}, {}, {{folder + "/postmortem.md", 0, "missing"}}}
-                : read_postmortem(m_repository.read(head, folder + "/postmortem.md").value_or(""),
-                                  folder + "/postmortem.md");
-        ++parsed;
-        m_changed.push_back(folder);
-        for (const auto& p : facts.postmortem.problems) {
-          log::warn("cannot read part of a postmortem", {{"problem", p.to_string()}});
-        }
-      }
+    m_changed.push_back(folder);
+    for (const auto& p : facts.postmortem.problems) {
+      log::warn("cannot read part of a postmortem", {{"problem", p.to_string()}});
     }
   }
-  std::erase_if(m_folders, [&](const auto& kv) { return !present.contains(kv.first); });
+  return true;
+}
+
+ScanTotals Scanner::scan(const std::string& head, TimePoint now) {
+  auto started = std::chrono::steady_clock::now();
+  m_changed.clear();
+  std::optional<std::vector<std::string>> changed;
+  if (!m_head.empty() && m_head != head) {
+    changed = m_repository.changed_files(m_head, head);
+  }
+  std::size_t visited = 0;
+  if (changed) {
+    // Only the folders the commits between the two heads touched.
+    std::set<std::pair<std::string, std::string>> folders;
+    for (const auto& path : *changed) {
+      auto first = path.find('/');
+      auto second = first == std::string::npos ? first : path.find('/', first + 1);
+      if (second != std::string::npos) {
+        folders.insert({path.substr(0, first), path.substr(first + 1, second - first - 1)});
+      }
+    }
+    for (const auto& [technology, name] : folders) {
+      read_folder(head, technology, name);
+      ++visited;
+    }
+  } else if (m_head != head) {
+    std::set<std::string> present;
+    for (const auto& technology : m_repository.list(head, "")) {
+      for (const auto& name : m_repository.list(head, technology)) {
+        if (read_folder(head, technology, name)) {
+          present.insert(technology + "/" + name);
+        }
+        ++visited;
+      }
+    }
+    std::erase_if(m_folders, [&](const auto& kv) { return !present.contains(kv.first); });
+  }
+  m_head = head;
   auto result = totals(now);
   m_metrics.set_scan_totals(result);
   m_metrics.observe_scan(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  log::debug("scanned the repository",
-             {{"folders", std::to_string(m_folders.size())}, {"parsed", std::to_string(parsed)}});
+  log::debug("scanned the repository", {{"folders", std::to_string(m_folders.size())},
+                                        {"visited", std::to_string(visited)},
+                                        {"postmortems_read", std::to_string(m_changed.size())}});
   return result;
 }
 

@@ -1,7 +1,8 @@
 // The scanner: reads every callout.md and postmortem.md of the repository
 // (people's edits included) and turns them into the metrics Grafana panels
-// and alert rules use. Incremental: a file is parsed again only when its
-// content changed. Runs on the engine's strand (it reads the repository).
+// and alert rules use. Incremental: after the first scan only the folders
+// that the new commits touched are looked at, and a file is parsed again only
+// when its content changed. Runs on the engine's strand (it reads the repository).
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74 misses it under C++20 with GCC 12
@@ -54,12 +55,16 @@ class Scanner {
 
  private:
   ScanTotals totals(TimePoint now) const;
+  // Reads one folder again if its files changed; false (and forgotten) when it
+  // is not an incident folder (any more).
+  bool read_folder(const std::string& head, const std::string& technology, const std::string& name);
 
   Repository& m_repository;
   Metrics& m_metrics;
   std::chrono::seconds m_postmortem_overdue_after;
   std::map<std::string, FolderFacts> m_folders;  // by folder path
   std::vector<std::string> m_changed;
+  std::string m_head;  // the commit the facts were read at
 };
 
 // Scans when the branch moves (polled) or when poked after a commit, and at

@@ -48,6 +48,27 @@ class FakeRepository final : public Repository {
                    : std::nullopt;
   }
 
+  std::optional<std::vector<std::string>> changed_files(const std::string& from,
+                                                        const std::string& to) override {
+    const Tree* a = tree(from);
+    const Tree* b = tree(to);
+    if (a == nullptr || b == nullptr) {
+      return std::nullopt;
+    }
+    std::set<std::string> out;
+    for (const auto& [path, content] : *a) {
+      if (!b->contains(path) || b->at(path) != content) {
+        out.insert(path);
+      }
+    }
+    for (const auto& [path, content] : *b) {
+      if (!a->contains(path)) {
+        out.insert(path);
+      }
+    }
+    return std::vector<std::string>(out.begin(), out.end());
+  }
+
   CommitOutcome commit(const CommitRequest& request) override {
     if (before_commit) {
       auto hook = std::move(before_commit);
