@@ -45,7 +45,10 @@ std::string node_text(cmark_node* node) {
   return out;
 }
 
-std::vector<Block> parse_blocks(std::string_view doc) {
+using NodePtr = std::unique_ptr<cmark_node, decltype(&cmark_node_free)>;
+
+// `doc` parsed as GitHub does (GFM, tables), with source positions.
+NodePtr parse_document(std::string_view doc) {
   static std::once_flag k_registered;
   std::call_once(k_registered, [] { cmark_gfm_core_extensions_ensure_registered(); });
   std::unique_ptr<cmark_parser, decltype(&cmark_parser_free)> parser(
@@ -54,8 +57,11 @@ std::vector<Block> parse_blocks(std::string_view doc) {
     cmark_parser_attach_syntax_extension(parser.get(), table);
   }
   cmark_parser_feed(parser.get(), doc.data(), doc.size());
-  std::unique_ptr<cmark_node, decltype(&cmark_node_free)> root(cmark_parser_finish(parser.get()),
-                                                               &cmark_node_free);
+  return NodePtr(cmark_parser_finish(parser.get()), &cmark_node_free);
+}
+
+std::vector<Block> parse_blocks(std::string_view doc) {
+  NodePtr root = parse_document(doc);
   std::vector<Block> blocks;
   for (cmark_node* n = cmark_node_first_child(root.get()); n != nullptr; n = cmark_node_next(n)) {
     Block b;
@@ -437,16 +443,7 @@ namespace {
 // higher level, as cmark parsed them. `visit` gets each top-level node.
 template <typename Visit>
 void for_each_in_section(std::string_view doc, std::string_view key, Visit visit) {
-  static std::once_flag k_registered;
-  std::call_once(k_registered, [] { cmark_gfm_core_extensions_ensure_registered(); });
-  std::unique_ptr<cmark_parser, decltype(&cmark_parser_free)> parser(
-      cmark_parser_new(CMARK_OPT_SOURCEPOS), &cmark_parser_free);
-  if (auto* table = cmark_find_syntax_extension("table")) {
-    cmark_parser_attach_syntax_extension(parser.get(), table);
-  }
-  cmark_parser_feed(parser.get(), doc.data(), doc.size());
-  std::unique_ptr<cmark_node, decltype(&cmark_node_free)> root(cmark_parser_finish(parser.get()),
-                                                               &cmark_node_free);
+  NodePtr root = parse_document(doc);
   auto wanted = normalize_key(key);
   int level = 0;
   for (cmark_node* n = cmark_node_first_child(root.get()); n != nullptr; n = cmark_node_next(n)) {
