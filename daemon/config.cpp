@@ -444,8 +444,8 @@ std::string Config::effective_journal_dir() const {
 
 // The top-level sections, in the order they are read.
 void read_sections(Checker& c, const YAML::Node& root, Config& cfg) {
-  const std::set<std::string> k_sections{"web",    "repository", "receivers",
-                                         "routes", "incidents",  "templates_dir"};
+  const std::set<std::string> k_sections{"web",       "repository",    "receivers", "routes",
+                                         "incidents", "templates_dir", "shifts"};
   if (!c.mapping(root, "", k_sections)) {
     return;
   }
@@ -460,6 +460,16 @@ void read_sections(Checker& c, const YAML::Node& root, Config& cfg) {
   }
   if (root["routes"]) {
     read_routes(c, root["routes"], cfg);
+  }
+  if (auto shifts = root["shifts"]) {
+    if (c.mapping(shifts, "shifts", {"work_limit", "warning_lead", "short_break"})) {
+      if (shifts["work_limit"])
+        c.duration(shifts["work_limit"], "shifts.work_limit", cfg.shifts.work_limit);
+      if (shifts["warning_lead"])
+        c.duration(shifts["warning_lead"], "shifts.warning_lead", cfg.shifts.warning_lead);
+      if (shifts["short_break"])
+        c.duration(shifts["short_break"], "shifts.short_break", cfg.shifts.short_break);
+    }
   }
   if (auto inc = root["incidents"]) {
     if (c.mapping(inc, "incidents", {"reopen_window", "postmortem_overdue_after"})) {

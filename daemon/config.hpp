@@ -59,6 +59,13 @@ struct ReceiverAuth {
   bool enabled() const { return !bearer_token.empty() || !basic.empty(); }
 };
 
+// The seed's rule: a lone operational engineer works at most 4 hours.
+struct ShiftsConfig {
+  std::chrono::seconds work_limit{4 * 3600};
+  std::chrono::seconds warning_lead{30 * 60};
+  std::chrono::seconds short_break{15 * 60};  // does not reset the clock
+};
+
 struct Config {
   std::string source = "<embedded default>";
   std::string listen_address = "127.0.0.1:9095";
@@ -75,6 +82,7 @@ struct Config {
   std::chrono::milliseconds poll_interval{2000};  // how often to look for engineers' commits
   ReceiverAuth alertmanager_auth;
   PagerDutyConfig pagerduty;
+  ShiftsConfig shifts;
   std::vector<Route> routes = default_routes();
 
   // critical|page -> MPI, error|high|major -> HPI; everything else is ignored.

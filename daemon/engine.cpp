@@ -12,6 +12,7 @@
 #include "daemon/log.hpp"
 #include "daemon/markdown.hpp"
 #include "daemon/postmortem.hpp"
+#include "daemon/shifts.hpp"
 #include "daemon/slug.hpp"
 
 namespace calloutd {
@@ -88,8 +89,13 @@ std::string outcome_name(Outcome o) {
   return "failed";
 }
 
+constexpr const char* k_shifts_path = ".calloutd/shifts.json";
+
 Engine::Engine(const Config& config, Repository& repository, const Templates& templates)
-    : m_config(config), m_repository(repository), m_templates(templates) {}
+    : m_config(config),
+      m_repository(repository),
+      m_templates(templates),
+      m_shifts(config.shifts.short_break) {}
 
 void Engine::load() {
   auto head = m_repository.head();
@@ -103,6 +109,9 @@ void Engine::load() {
     m_states[state->group_id] = std::move(*state);
   }
   rebuild_index();
+  if (auto text = m_repository.read(head, k_shifts_path)) {
+    m_shifts = ShiftBook::parse(*text, m_config.shifts.short_break);
+  }
   log::info("loaded incident state", {{"groups", std::to_string(m_states.size())}});
 }
 
@@ -157,16 +166,7 @@ std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
     if (view.changes.empty()) {
       return results;
     }
-    std::string message = view.changes.size() == 1
-                              ? view.changes.front()
-                              : std::to_string(view.changes.size()) + " callout changes\n";
-    if (view.changes.size() > 1) {
-      for (const auto& line : view.changes) {
-        message += "\n- " + line.substr(0, line.find('\n'));
-      }
-      message += "\n";
-    }
-    auto committed = m_repository.commit(CommitRequest{view.head(), view.files(), message});
+    auto committed = commit_view(view);
     if (committed.status == CommitStatus::parent_moved) {
       // Someone committed meanwhile: forget what was read and recompute on the new head.
       for (const auto& [id, state] : view.states) {
@@ -186,11 +186,6 @@ std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
         r.commit = committed.id;
       }
     }
-    if (committed.status == CommitStatus::committed) {
-      for (auto& [id, state] : view.states) {
-        m_states[id] = std::move(state);
-      }
-    }
     rebuild_index();
     return results;
   }
@@ -200,6 +195,79 @@ std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
     r.error = "the branch kept moving; gave up after retries";
   }
   return gave_up;
+}
+
+CommitOutcome Engine::commit_view(Overlay& view) {
+  std::string message = view.changes.size() == 1
+                            ? view.changes.front()
+                            : std::to_string(view.changes.size()) + " callout changes\n";
+  if (view.changes.size() > 1) {
+    for (const auto& line : view.changes) {
+      message += "\n- " + line.substr(0, line.find('\n'));
+    }
+    message += "\n";
+  }
+  if (view.shifts) {
+    view.write(k_shifts_path, view.shifts->serialize());
+  }
+  auto committed = m_repository.commit(CommitRequest{view.head(), view.files(), message});
+  if (committed.status == CommitStatus::committed) {
+    for (auto& [id, state] : view.states) {
+      m_states[id] = state;
+    }
+    if (view.shifts) {
+      m_shifts = *view.shifts;
+    }
+  }
+  return committed;
+}
+
+ShiftBook& Engine::shifts_of(Overlay& view) const {
+  if (!view.shifts) {
+    view.shifts = m_shifts;
+  }
+  return *view.shifts;
+}
+
+void Engine::apply_roles(Plan& plan, Overlay& view) const {
+  auto changes = plan.role_changes;
+  bool resolving = plan.keys.contains("Status") && plan.keys.at("Status") == "resolved";
+  if (resolving) {
+    // The incident is over: its roles end (Team roles keep the record).
+    for (const auto& [role, holder] : plan.state.roles) {
+      changes.push_back({role, "", plan.state.resolved_at});
+    }
+  }
+  if (changes.empty()) {
+    return;
+  }
+  auto& shifts = shifts_of(view);
+  for (const auto& c : changes) {
+    auto it = plan.state.roles.find(c.role);
+    std::string old = it == plan.state.roles.end() ? "" : it->second.first;
+    if (old == c.person) {
+      continue;
+    }
+    if (!old.empty()) {
+      shifts.leave(old, c.at);
+    }
+    if (c.person.empty()) {
+      plan.state.roles.erase(c.role);
+    } else {
+      shifts.join(c.person, c.at);
+      plan.state.roles[c.role] = {c.person, c.at};
+    }
+    if (resolving && c.person.empty()) {
+      continue;
+    }
+    plan.roles[c.role] = c.person.empty() ? "n/a" : markdown::escape_inline(c.person);
+    if (c.role == "Operations" && !old.empty() && !c.person.empty()) {
+      // A handover: the next one is due within the work limit.
+      plan.state.last_handover = c.at;
+      plan.roles["Next Incident Lead"] =
+          "n/a (handover due by " + format_utc(c.at + m_config.shifts.work_limit) + ")";
+    }
+  }
 }
 
 ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
@@ -218,6 +286,7 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   if (!changes_files(plan.outcome)) {
     return ApplyResult{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
   }
+  apply_roles(plan, view);
   write(plan, view);
   std::string what = !plan.summary.empty() ? plan.summary
                      : plan.outcome == Outcome::opened
@@ -544,6 +613,101 @@ Engine::Plan Engine::decide_postmortem(const Event& event, const PostmortemStatu
   plan.summary = "postmortem " + change.status;
   plan.outcome = Outcome::updated;
   return plan;
+}
+
+void Engine::check_work_limits(TimePoint now) {
+  const auto limit = m_config.shifts.work_limit;
+  Overlay view(m_repository, m_repository.head());
+  auto& shifts = shifts_of(view);
+  // Who is alone in Operations somewhere, and everything each person is on.
+  std::set<std::string> alone;
+  std::map<std::string, std::set<std::string>> incidents_of;  // person -> state ids
+  for (const auto& [id, s] : m_states) {
+    if (s.resolved) {
+      continue;
+    }
+    for (const auto& [role, holder] : s.roles) {
+      incidents_of[holder.first].insert(id);
+    }
+    auto ops = s.roles.find("Operations");
+    if (ops != s.roles.end() && !s.roles.contains("Secondary")) {
+      alone.insert(ops->second.first);
+    }
+  }
+  for (const auto& person : alone) {
+    Shift* shift = shifts.find(person);
+    if (shift == nullptr) {
+      continue;
+    }
+    auto worked = shifts.worked(person, now);
+    std::string text;
+    if (!shift->breached && worked >= limit) {
+      shift->breached = shift->warned = true;
+      ++m_breaches;
+      text = "limit reached: the lone Operations engineer has worked " + format_duration(limit) +
+             " without a break; call the Secondary (or hand over) now";
+    } else if (!shift->warned && worked >= limit - m_config.shifts.warning_lead) {
+      shift->warned = true;
+      text = "handover due: the lone Operations engineer reaches the " + format_duration(limit) +
+             " limit at " + format_utc(shift->start + limit) + "; hand over or call the Secondary";
+    }
+    if (text.empty()) {
+      continue;
+    }
+    for (const auto& id : incidents_of[person]) {
+      auto state = m_states.at(id);
+      auto path = state.folder + "/callout.md";
+      auto callout = view.read(path);
+      if (!callout) {
+        continue;
+      }
+      view.write(path, markdown::add_list_entry(*callout, k_timeline_key, now,
+                                                timeline_line(now, text, "calloutd"),
+                                                markdown::Order::newest_first));
+      view.changes.push_back(state.folder + ": 4-hour rule (" + text.substr(0, text.find(':')) +
+                             ")\n");
+    }
+  }
+  if (!view.changes.empty()) {
+    auto committed = commit_view(view);
+    if (committed.status != CommitStatus::committed) {
+      log::warn("could not record a work-limit notice; retrying at the next check",
+                {{"error", committed.error.empty() ? "the branch moved" : committed.error}});
+    }
+  }
+}
+
+Engine::ResponderStats Engine::responder_stats(TimePoint now) const {
+  ResponderStats stats;
+  stats.breaches = m_breaches;
+  std::set<std::string> over;
+  for (const auto& [id, s] : m_states) {
+    if (s.resolved) {
+      continue;
+    }
+    for (const auto& [role, holder] : s.roles) {
+      ++stats.on_shift_by_role[role];
+    }
+    TimePoint since = s.last_handover == TimePoint{} ? s.opened_at : s.last_handover;
+    if (now > since + m_config.shifts.work_limit) {
+      ++stats.handovers_overdue;
+    }
+    auto ops = s.roles.find("Operations");
+    if (ops != s.roles.end() && !s.roles.contains("Secondary") &&
+        m_shifts.worked(ops->second.first, now) >= m_config.shifts.work_limit) {
+      over.insert(ops->second.first);
+    }
+  }
+  stats.over_limit = static_cast<int>(over.size());
+  for (const auto& [person, shift] : m_shifts.shifts()) {
+    if (m_shifts.on_shift(person, now)) {
+      stats.work_seconds.emplace_back(person,
+                                      static_cast<double>(m_shifts.worked(person, now).count()));
+    }
+  }
+  std::sort(stats.work_seconds.begin(), stats.work_seconds.end(),
+            [](const auto& a, const auto& b) { return a.second > b.second; });
+  return stats;
 }
 
 std::vector<IncidentSummary> Engine::open_incidents() const {

@@ -15,6 +15,7 @@
 #include "daemon/group_state.hpp"
 #include "daemon/render.hpp"
 #include "daemon/repository.hpp"
+#include "daemon/shifts.hpp"
 #include "receivers/event.hpp"
 
 namespace calloutd {
@@ -68,6 +69,21 @@ class Engine {
 
   std::vector<IncidentSummary> open_incidents() const;
 
+  // The 4-hour rule: a person alone in Operations on an incident (no
+  // Secondary) is warned `warning_lead` before the work limit and told to
+  // call the Secondary at it, as timeline entries of every incident they are
+  // on (once per shift). Commits what it adds. Call regularly on the strand.
+  void check_work_limits(TimePoint now);
+
+  struct ResponderStats {
+    std::map<std::string, int> on_shift_by_role;
+    std::vector<std::pair<std::string, double>> work_seconds;  // on-shift people, longest first
+    int over_limit = 0;          // lone Operations engineers past the limit now
+    int handovers_overdue = 0;   // active incidents past their Next Incident Lead due time
+    std::uint64_t breaches = 0;  // limit breaches since start (a counter)
+  };
+  ResponderStats responder_stats(TimePoint now) const;
+
   // Records postmortem Status edits people made (folder -> status read from
   // postmortem.md) as timeline entries of their callouts; one commit for all.
   void observe_postmortems(const std::map<std::string, std::string>& status_by_folder,
@@ -100,6 +116,11 @@ class Engine {
   void write(Plan& plan, Overlay& view) const;
   void index(const GroupState& state);
   void rebuild_index();
+  // Records who takes or leaves which role (and their shifts) for `plan`.
+  void apply_roles(Plan& plan, Overlay& view) const;
+  ShiftBook& shifts_of(Overlay& view) const;
+  // Commits what `view` holds; parent_moved/failed as the repository says.
+  CommitOutcome commit_view(Overlay& view);
 
   const Config& m_config;
   Repository& m_repository;
@@ -109,6 +130,8 @@ class Engine {
   std::map<std::string, std::string> m_by_dedup_key;  // dedup/incident key -> state id
   std::map<std::string, std::string> m_by_group;      // joined Alertmanager group -> state id
   std::map<std::string, std::string> m_by_pagerduty;  // PagerDuty incident id -> state id
+  ShiftBook m_shifts;                                 // as last committed
+  std::uint64_t m_breaches = 0;
 };
 
 }  // namespace calloutd

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "daemon/engine.hpp"
+#include "daemon/shifts.hpp"
 
 namespace calloutd {
 
@@ -46,6 +47,7 @@ class Engine::Overlay {
   }
 
   std::map<std::string, GroupState> states;  // by state id, as this batch leaves them
+  std::optional<ShiftBook> shifts;           // set when the batch changed who works
   std::vector<std::string> changes;          // one line per change, for the commit message
 
  private:
@@ -61,7 +63,13 @@ struct Engine::Plan {
   const Route* route = nullptr;
   std::vector<const Alert*> opening;         // firing alerts that open or reopen the callout
   std::map<std::string, std::string> keys;   // key heading -> new value (escaped)
-  std::map<std::string, std::string> roles;  // Team roles label -> holder (escaped)
+  std::map<std::string, std::string> roles;  // Team roles label -> holder (escaped), derived
+  struct RoleChange {
+    std::string role;    // Operations, Secondary, ...
+    std::string person;  // the new holder; "" when the role is left
+    TimePoint at;
+  };
+  std::vector<RoleChange> role_changes;
   std::map<std::string, std::string> postmortem_keys;      // postmortem.md key -> new value
   std::vector<std::pair<TimePoint, std::string>> entries;  // complete timeline lines
   std::string summary;  // for the commit message; derived from the outcome when empty

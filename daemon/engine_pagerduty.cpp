@@ -100,13 +100,13 @@ Engine::Plan Engine::decide_pagerduty(const Event& event, const PagerDutyEvent& 
   };
   if (type == "incident.triggered") {
     if (!e.assignees.empty()) {
-      plan.roles["Operations"] = markdown::escape_inline(names(e.assignees));
+      plan.role_changes.push_back({"Operations", names(e.assignees), e.occurred_at});
       log_role("assigned: " + names(e.assignees));
     }
   } else if (type == "incident.acknowledged") {
     plan.entries.emplace_back(
         e.occurred_at, line(e, "incident " + number + " acknowledged in PagerDuty by Operations"));
-    plan.roles["Operations"] = markdown::escape_inline(who);
+    plan.role_changes.push_back({"Operations", who, e.occurred_at});
     bool first_ack = std::none_of(
         plan.state.pd_role_log.begin(), plan.state.pd_role_log.end(),
         [](const auto& entry) { return entry.second.rfind("acknowledged: ", 0) == 0; });
@@ -130,7 +130,7 @@ Engine::Plan Engine::decide_pagerduty(const Event& event, const PagerDutyEvent& 
                                         : " (escalation policy " + e.escalation_policy + ")") +
                                    "; Operations passes to the new assignee (see Team roles)"));
     if (!to.empty()) {
-      plan.roles["Operations"] = markdown::escape_inline(to);
+      plan.role_changes.push_back({"Operations", to, e.occurred_at});
     }
     log_role(verb + ": " + (from.empty() ? "n/a" : from) + " -> " + (to.empty() ? "n/a" : to));
   } else if (type == "incident.responder.added") {
@@ -139,7 +139,7 @@ Engine::Plan Engine::decide_pagerduty(const Event& event, const PagerDutyEvent& 
         line(e, "responder requested through PagerDuty for the Secondary role (" +
                     (e.responder_state.empty() ? "pending" : e.responder_state) + ")"));
     if (!e.responder.name.empty()) {
-      plan.roles["Secondary"] = markdown::escape_inline(e.responder.name);
+      plan.role_changes.push_back({"Secondary", e.responder.name, e.occurred_at});
     }
     log_role("responder added: " + e.responder.name);
   } else if (type == "incident.responder.replied") {
@@ -191,7 +191,7 @@ Engine::Plan Engine::decide_pagerduty(const Event& event, const PagerDutyEvent& 
     }
   }
   if (plan.outcome != Outcome::opened) {
-    bool changed = !plan.entries.empty() || !plan.keys.empty() || !plan.roles.empty();
+    bool changed = !plan.entries.empty() || !plan.keys.empty() || !plan.role_changes.empty();
     if (!changed) {
       plan.outcome = Outcome::unchanged;  // an event type calloutd records nothing for
       return plan;

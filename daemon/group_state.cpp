@@ -57,9 +57,15 @@ std::string serialize_state(const GroupState& s) {
             {"truncated_alerts", s.truncated_alerts},
             {"dashboard_url", s.dashboard_url},
             {"postmortem_status", s.postmortem_status},
+            {"last_handover", time_text(s.last_handover)},
             {"alerts", alerts},
             {"dedup_keys", s.dedup_keys},
             {"joined_groups", s.joined_groups}};
+  json roles = json::object();
+  for (const auto& [role, holder] : s.roles) {
+    roles[role] = {{"person", holder.first}, {"since", time_text(holder.second)}};
+  }
+  j["roles"] = roles;
   if (!s.pd_incident.empty()) {
     json log = json::array();
     for (const auto& [t, what] : s.pd_role_log) {
@@ -95,6 +101,11 @@ std::optional<GroupState> parse_state(const std::string& text) {
     s.truncated_alerts = j.value("truncated_alerts", std::int64_t{0});
     s.dashboard_url = j.value("dashboard_url", std::string{});
     s.postmortem_status = j.value("postmortem_status", std::string{"draft"});
+    s.last_handover = time_value(j, "last_handover");
+    const json roles = j.value("roles", json::object());
+    for (const auto& [role, holder] : roles.items()) {
+      s.roles[role] = {holder.value("person", std::string{}), time_value(holder, "since")};
+    }
     for (const auto& [fp, a] : j.at("alerts").items()) {
       s.alerts[fp] = AlertRecord{time_value(a, "startsAt"), time_value(a, "endsAt"),
                                  a.value("resolved", false)};

@@ -36,6 +36,9 @@ struct GroupState {
   std::int64_t truncated_alerts = 0;
   std::string dashboard_url;                // pinned to the incident's time range in the postmortem
   std::string postmortem_status = "draft";  // as last recorded in the callout's timeline
+  // Who holds each role (Incident Lead, Operations, Secondary, ...) and since when.
+  std::map<std::string, std::pair<std::string, TimePoint>> roles;
+  TimePoint last_handover{};                  // the Next Incident Lead is due 4 hours after it
   std::map<std::string, AlertRecord> alerts;  // by fingerprint: the latest occurrence
 
   // Correlation: SHA-256 of the Alertmanager groupKeys seen (what Alertmanager's

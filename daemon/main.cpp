@@ -103,6 +103,13 @@ int run(const Flags& flags) {
     }
     engine.observe_postmortems(status, clock.now());
   });
+  // The 4-hour rule, and the responder metrics it feeds.
+  scan_loop.on_tick([&] {
+    engine.check_work_limits(clock.now());
+    auto r = engine.responder_stats(clock.now());
+    metrics.set_responders(r.on_shift_by_role, r.work_seconds, r.over_limit, r.breaches,
+                           r.handovers_overdue);
+  });
   HttpServer http(config, pipeline, metrics,
                   [&](const std::string& incident, const std::string& status) {
                     return engine.postmortem_blockers(incident, status);

@@ -99,7 +99,37 @@ Metrics::Metrics()
                       .Name("calloutd_last_scan_timestamp_seconds")
                       .Help("When the write-ups were last scanned (Unix time).")
                       .Register(*m_registry)
-                      .Add({})) {
+                      .Add({})),
+      m_on_shift(BuildGauge()
+                     .Name("calloutd_responders_on_shift")
+                     .Help("Role holders on active incidents, by role.")
+                     .Register(*m_registry)),
+      m_work_seconds(
+          BuildGauge()
+              .Name("calloutd_responder_work_seconds")
+              .Help("Continuous work time of each on-shift responder (the 20 longest shifts).")
+              .Register(*m_registry)),
+      m_over_limit(BuildGauge()
+                       .Name("calloutd_responders_over_limit")
+                       .Help("Lone Operations engineers (no Secondary) past the work limit now.")
+                       .Register(*m_registry)
+                       .Add({})),
+      m_breaches(BuildCounter()
+                     .Name("calloutd_work_limit_breaches_total")
+                     .Help("Times a lone Operations engineer reached the work limit.")
+                     .Register(*m_registry)
+                     .Add({})),
+      m_handovers_overdue(
+          BuildGauge()
+              .Name("calloutd_handovers_overdue")
+              .Help("Active incidents whose Next Incident Lead handover is overdue.")
+              .Register(*m_registry)
+              .Add({})) {
+  m_on_shift_set = {&m_on_shift, {}};
+  m_work_set = {&m_work_seconds, {}};
+  for (const char* role : {"Incident Lead", "Operations", "Secondary"}) {
+    m_on_shift.Add({{"role", role}});
+  }
   m_open_set = {&m_open, {}};
   m_items_open_set = {&m_items_open, {}};
   m_items_overdue_set = {&m_items_overdue, {}};
@@ -209,6 +239,28 @@ void Metrics::set_scan_totals(const ScanTotals& t) {
 
 void Metrics::observe_scan(double seconds) {
   m_scan_duration.Observe(seconds);
+}
+
+void Metrics::set_responders(const std::map<std::string, int>& on_shift_by_role,
+                             const std::vector<std::pair<std::string, double>>& work_seconds,
+                             int over_limit, std::uint64_t breaches, int handovers_overdue) {
+  using Values = std::vector<std::pair<std::map<std::string, std::string>, double>>;
+  Values roles, work;
+  for (const auto& [role, n] : on_shift_by_role) {
+    roles.push_back({{{"role", role}}, static_cast<double>(n)});
+  }
+  for (std::size_t i = 0; i < work_seconds.size() && i < k_max_responder_series; ++i) {
+    work.push_back({{{"responder", work_seconds[i].first}}, work_seconds[i].second});
+  }
+  std::lock_guard lock(m_scan_mutex);
+  replace(m_on_shift_set, roles);
+  replace(m_work_set, work);
+  m_over_limit.Set(over_limit);
+  m_handovers_overdue.Set(handovers_overdue);
+  if (breaches > m_breaches_seen) {
+    m_breaches.Increment(static_cast<double>(breaches - m_breaches_seen));
+    m_breaches_seen = breaches;
+  }
 }
 
 std::string Metrics::serialize() const {

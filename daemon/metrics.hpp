@@ -38,6 +38,14 @@ class Metrics {
   void set_scan_totals(const ScanTotals& totals);
   void observe_scan(double seconds);
 
+  // Responders: on shift by role, the longest shifts' work time (at most
+  // k_max_responder_series responders), over the limit, limit breaches, and
+  // incidents whose handover is overdue.
+  static constexpr std::size_t k_max_responder_series = 20;
+  void set_responders(const std::map<std::string, int>& on_shift_by_role,
+                      const std::vector<std::pair<std::string, double>>& work_seconds,
+                      int over_limit, std::uint64_t breaches, int handovers_overdue);
+
   // The text exposition format.
   std::string serialize() const;
 
@@ -59,6 +67,12 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& m_problem_files;
   prometheus::Histogram& m_scan_duration;
   prometheus::Gauge& m_last_scan;
+  prometheus::Family<prometheus::Gauge>& m_on_shift;
+  prometheus::Family<prometheus::Gauge>& m_work_seconds;
+  prometheus::Gauge& m_over_limit;
+  prometheus::Counter& m_breaches;
+  prometheus::Gauge& m_handovers_overdue;
+  std::uint64_t m_breaches_seen = 0;
 
   // Gauges of a family replaced wholesale by each scan.
   struct Replaced {
@@ -68,7 +82,8 @@ class Metrics {
   void replace(Replaced& r,
                const std::vector<std::pair<std::map<std::string, std::string>, double>>& values);
   std::mutex m_scan_mutex;
-  Replaced m_open_set, m_items_open_set, m_items_overdue_set, m_pending_set, m_problem_set;
+  Replaced m_open_set, m_items_open_set, m_items_overdue_set, m_pending_set, m_problem_set,
+      m_on_shift_set, m_work_set;
   std::map<std::pair<std::string, std::string>, int> m_callouts_seen;
 };
 

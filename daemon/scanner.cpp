@@ -178,6 +178,9 @@ void ScanLoop::tick() {
       return;
     }
     scan_if_needed(std::chrono::steady_clock::now() - m_last_scan > k_full_rescan);
+    if (m_on_tick) {
+      m_on_tick();
+    }
     tick();
   });
 }

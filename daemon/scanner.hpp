@@ -79,6 +79,8 @@ class ScanLoop {
   void poke();
   // Called on the strand after each scan.
   void on_scanned(std::function<void(const Scanner&)> hook) { m_on_scanned = std::move(hook); }
+  // Called on the strand at every poll tick (timers such as the 4-hour rule).
+  void on_tick(std::function<void()> hook) { m_on_tick = std::move(hook); }
 
  private:
   void tick();
@@ -94,6 +96,7 @@ class ScanLoop {
   std::chrono::steady_clock::time_point m_last_scan{};
   bool m_stopped = false;
   std::function<void(const Scanner&)> m_on_scanned;
+  std::function<void()> m_on_tick;
 };
 
 }  // namespace calloutd

@@ -98,7 +98,9 @@ TEST_F(DaemonTest, SamplesBecomeCommitsAndDuplicatesChangeNothing) {
       std::string::npos);
   // The daemon's working tree is clean for the engineers who use it.
   EXPECT_TRUE(testing::eventually(5, [&] { return git(repo(), "status --porcelain").empty(); }));
-  EXPECT_NE(d->client()->Get("/metrics")->body.find(R"(calloutd_time_to_resolve_seconds_count{severity="HPI"} 1)"),
+  EXPECT_NE(d->client()
+                ->Get("/metrics")
+                ->body.find(R"(calloutd_time_to_resolve_seconds_count{severity="HPI"} 1)"),
             std::string::npos);
   // Duplicates were applied as "unchanged", never as commits.
   EXPECT_TRUE(testing::eventually(5, [&] {

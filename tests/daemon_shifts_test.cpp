@@ -1,0 +1,49 @@
+#include "daemon/shifts.hpp"
+
+#include <gtest/gtest.h>
+
+namespace calloutd {
+namespace {
+
+using namespace std::chrono_literals;
+
+TimePoint at(const char* hhmm) {
+  return *parse_rfc3339(std::string("2026-11-22T") + hhmm + ":00Z");
+}
+
+TEST(ShiftsTest, BackToBackIncidentsAreOneShift) {
+  ShiftBook book;
+  book.join("ana", at("01:00"));   // incident A
+  book.join("ana", at("02:00"));   // incident B as well
+  book.leave("ana", at("03:00"));  // A resolves
+  EXPECT_EQ(book.worked("ana", at("04:00")), 3h);
+  book.leave("ana", at("04:00"));  // B resolves
+  book.join("ana", at("04:10"));   // a 10-minute break does not reset the clock
+  EXPECT_EQ(book.worked("ana", at("05:00")), 4h);
+}
+
+TEST(ShiftsTest, ALongBreakEndsTheShift) {
+  ShiftBook book(15min);
+  book.join("ana", at("01:00"));
+  book.leave("ana", at("02:00"));
+  EXPECT_EQ(book.worked("ana", at("02:15")), 75min);  // within the break: still on shift
+  EXPECT_EQ(book.worked("ana", at("02:16")), 0s);
+  EXPECT_FALSE(book.on_shift("ana", at("02:16")));
+  book.join("ana", at("03:00"));
+  EXPECT_EQ(book.worked("ana", at("03:30")), 30min);
+  EXPECT_EQ(book.worked("nobody", at("03:30")), 0s);
+}
+
+TEST(ShiftsTest, SurvivesARestart) {
+  ShiftBook book;
+  book.join("ana", at("01:00"));
+  book.find("ana")->warned = true;
+  auto again = ShiftBook::parse(book.serialize(), 15min);
+  EXPECT_EQ(again.worked("ana", at("04:00")), 3h);
+  EXPECT_TRUE(again.find("ana")->warned);
+  again.leave("ana", at("04:00"));
+  EXPECT_FALSE(again.on_shift("ana", at("05:00")));
+}
+
+}  // namespace
+}  // namespace calloutd
