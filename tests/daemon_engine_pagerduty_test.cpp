@@ -318,3 +318,75 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// The seed's rule: a lone operational engineer works at most 4 hours.
+TEST_F(EnginePagerDutyTest, LoneOperationsEngineerIsWarnedThenToldToCallTheSecondary) {
+  engine.apply(pd("incident.triggered", "E1", "2021-06-04T13:35:29Z"));  // Operations: PIG 208
+  auto stats = engine.responder_stats(at("2021-06-04T14:00:00Z"));
+  EXPECT_EQ(stats.on_shift_by_role, (std::map<std::string, int>{{"Operations", 1}}));
+  ASSERT_EQ(stats.work_seconds.size(), 1u);
+  EXPECT_EQ(stats.work_seconds[0], (std::pair<std::string, double>{"PIG 208", 1471}));
+
+  engine.check_work_limits(at("2021-06-04T16:00:00Z"));
+  EXPECT_EQ(repo.commit_count(), 1u);                    // 2 h 25 min: nothing to say yet
+  engine.check_work_limits(at("2021-06-04T17:05:29Z"));  // 3 h 30 min
+  engine.check_work_limits(at("2021-06-04T17:10:00Z"));  // said once per shift
+  auto text = repo.file(callout);
+  EXPECT_NE(text.find("- 2021-06-04 17:05:29 UTC - calloutd - handover due: the lone Operations "
+                      "engineer reaches the "
+                      "4h limit at 2021-06-04 17:35:29 UTC; hand over or call the Secondary\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(repo.commit_count(), 2u);
+  engine.check_work_limits(at("2021-06-04T17:35:29Z"));
+  EXPECT_NE(repo.file(callout).find(
+                "17:35:29 UTC - calloutd - limit reached: the lone Operations engineer has worked "
+                "4h without a break; call the Secondary (or hand over) now"),
+            std::string::npos);
+  stats = engine.responder_stats(at("2021-06-04T17:40:00Z"));
+  EXPECT_EQ(stats.over_limit, 1);
+  EXPECT_EQ(stats.breaches, 1u);
+  EXPECT_EQ(stats.handovers_overdue, 1);
+
+  // The Secondary joins: no longer alone, nothing more is said.
+  engine.apply(pd("incident.responder.added", "E2", "2021-06-04T17:45:00Z", [](json& e) {
+    e["data"] = {{"incident", {{"id", "PFQZPSY"}}},
+                 {"user", {{"id", "PU2"}, {"summary", "Sam Poe"}}},
+                 {"state", "pending"},
+                 {"type", "incident_responder"}};
+  }));
+  auto commits = repo.commit_count();
+  engine.check_work_limits(at("2021-06-04T19:00:00Z"));
+  EXPECT_EQ(repo.commit_count(), commits);
+  EXPECT_EQ(engine.responder_stats(at("2021-06-04T19:00:00Z")).over_limit, 0);
+}
+
+TEST_F(EnginePagerDutyTest, HandoverStartsTheNextPersonsClockAndResolutionEndsShifts) {
+  engine.apply(pd("incident.triggered", "E1", "2021-06-04T13:00:00Z"));
+  engine.apply(pd("incident.reassigned", "E2", "2021-06-04T16:00:00Z", [](json& e) {
+    e["data"]["assignees"] = json::array({{{"id", "PX"}, {"summary", "Jane Roe"}}});
+  }));
+  EXPECT_NE(repo.file(callout).find(
+                "- Next Incident Lead: n/a (handover due by 2021-06-04 20:00:00 UTC)"),
+            std::string::npos);
+  engine.check_work_limits(at("2021-06-04T17:45:00Z"));  // Jane: 1 h 45 min
+  EXPECT_EQ(repo.file(callout).find("handover due:"), std::string::npos);
+  auto stats = engine.responder_stats(at("2021-06-04T17:45:00Z"));
+  // PIG 208 left at 16:00: more than the short break ago, off shift.
+  ASSERT_EQ(stats.work_seconds.size(), 1u);
+  EXPECT_EQ(stats.work_seconds[0], (std::pair<std::string, double>{"Jane Roe", 6300}));
+  engine.apply(pd("incident.resolved", "E3", "2021-06-04T18:00:00Z"));
+  stats = engine.responder_stats(at("2021-06-04T18:30:00Z"));
+  EXPECT_TRUE(stats.on_shift_by_role.empty());
+  EXPECT_TRUE(stats.work_seconds.empty());
+  // After a restart the shifts are read back from the repository.
+  Engine restarted(config, repo, templates);
+  restarted.load();
+  EXPECT_TRUE(restarted.responder_stats(at("2021-06-04T18:30:00Z")).work_seconds.empty());
+}
+
+}  // namespace
+}  // namespace calloutd
