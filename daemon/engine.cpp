@@ -278,6 +278,9 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   } else if (const auto* pd = event.pagerduty()) {
     auto sid = state_id_for(*pd);
     plan = decide_pagerduty(event, *pd, sid, state_for(sid, view));
+  } else if (const auto* request = event.role_request()) {
+    auto sid = state_id_of(PostmortemStatusChange{request->incident_id, "", "", false});
+    plan = decide_roles(event, *request, sid.empty() ? std::nullopt : state_for(sid, view));
   } else if (const auto* change = event.postmortem()) {
     auto sid = state_id_of(*change);
     plan =
@@ -611,6 +614,43 @@ Engine::Plan Engine::decide_postmortem(const Event& event, const PostmortemStatu
                                           change.observed ? "Postmortem" : "calloutd API"));
   plan.state.postmortem_status = change.status;
   plan.summary = "postmortem " + change.status;
+  plan.outcome = Outcome::updated;
+  return plan;
+}
+
+bool Engine::has_incident(const std::string& incident_id) const {
+  return !state_id_of(PostmortemStatusChange{incident_id, "", "", false}).empty();
+}
+
+Engine::Plan Engine::decide_roles(const Event& event, const RoleRequest& r,
+                                  const std::optional<GroupState>& prior) const {
+  Plan plan;
+  if (!prior) {
+    plan.outcome = Outcome::ignored;
+    return plan;
+  }
+  plan.state = *prior;
+  auto it = plan.state.roles.find(r.role);
+  std::string holder = it == plan.state.roles.end() ? "" : it->second.first;
+  const TimePoint at = event.received_at;
+  std::string text;
+  if (r.action == "join" && holder != r.person) {
+    plan.role_changes.push_back({r.role, r.person, at});
+    text = holder.empty() ? r.role + " taken"
+                          : "handover: " + r.role + " passes to the next holder (see Team roles)";
+  } else if (r.action == "leave" && holder == r.person) {
+    plan.role_changes.push_back({r.role, "", at});
+    text = r.role + " left; nobody holds it now";
+  } else if (r.action == "handover" && holder != r.to) {
+    plan.role_changes.push_back({r.role, r.to, at});
+    text = "handover: " + r.role + " passes to the next holder (see Team roles)";
+  }
+  if (text.empty()) {
+    plan.outcome = Outcome::unchanged;  // already so: a retry changes nothing
+    return plan;
+  }
+  plan.entries.emplace_back(at, timeline_line(at, text, "Team roles"));
+  plan.summary = r.role + " " + r.action;
   plan.outcome = Outcome::updated;
   return plan;
 }

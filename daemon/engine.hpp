@@ -75,6 +75,9 @@ class Engine {
   // on (once per shift). Commits what it adds. Call regularly on the strand.
   void check_work_limits(TimePoint now);
 
+  // True when `incident_id` is a known incident (for API answers).
+  bool has_incident(const std::string& incident_id) const;
+
   struct ResponderStats {
     std::map<std::string, int> on_shift_by_role;
     std::vector<std::pair<std::string, double>> work_seconds;  // on-shift people, longest first
@@ -110,6 +113,8 @@ class Engine {
                         const std::optional<GroupState>& prior) const;
   Plan decide_postmortem(const Event& event, const PostmortemStatusChange& change,
                          const std::optional<GroupState>& prior, const Overlay& view) const;
+  Plan decide_roles(const Event& event, const RoleRequest& request,
+                    const std::optional<GroupState>& prior) const;
   // The state id of an incident id or folder, "" when unknown.
   std::string state_id_of(const PostmortemStatusChange& change) const;
   // Renders and edits the files of `plan` into `view`.

@@ -93,6 +93,8 @@ HttpServer::HttpServer(const Config& config, Pipeline& pipeline, Metrics& metric
   s.Post("/api/v1/pagerduty", [this](const httplib::Request& req, httplib::Response& res) {
     handle_pagerduty(req, res);
   });
+  s.Post(R"(/api/v1/incidents/([A-Za-z0-9_.-]+)/roles)",
+         [this](const httplib::Request& req, httplib::Response& res) { handle_roles(req, res); });
   s.Post(R"(/api/v1/incidents/([A-Za-z0-9_.-]+)/postmortem/status)",
          [this](const httplib::Request& req, httplib::Response& res) {
            handle_postmortem_status(req, res);
@@ -379,6 +381,65 @@ void HttpServer::handle_postmortem_status(const httplib::Request& req, httplib::
   res.set_content(
       json{{"status", "accepted"}, {"incident", incident}, {"postmortem_status", status}}.dump(),
       "application/json");
+}
+
+}  // namespace calloutd
+
+namespace calloutd {
+
+// POST /api/v1/incidents/{id}/roles {"action": "join"|"leave"|"handover",
+// "role": "Operations", "person": "Ana", "to": "Bo"}. Authenticated like the
+// Alertmanager receiver; journaled before the 202.
+void HttpServer::handle_roles(const httplib::Request& req, httplib::Response& res) {
+  static const std::set<std::string> k_roles{"Incident Lead", "Operations",     "Secondary",
+                                             "Planning",      "Communications", "Manager"};
+  if (!authorized(m_config.alertmanager_auth, req)) {
+    res.set_header("WWW-Authenticate", "Bearer realm=\"calloutd\"");
+    send_error(res, 401, "missing or wrong credentials");
+    return;
+  }
+  const std::string incident = req.matches[1];
+  auto body = json::parse(req.body, nullptr, false);
+  auto field = [&](const char* key) {
+    return body.is_object() && body.contains(key) && body[key].is_string()
+               ? body[key].get<std::string>()
+               : "";
+  };
+  RoleRequest r{incident, field("action"), field("role"), field("person"), field("to")};
+  std::string problem;
+  if (!body.is_object()) {
+    problem = "expected a JSON object {\"action\", \"role\", \"person\", \"to\"}";
+  } else if (r.action != "join" && r.action != "leave" && r.action != "handover") {
+    problem = "action \"" + r.action + "\" is not one of join, leave, handover";
+  } else if (!k_roles.contains(r.role)) {
+    problem =
+        "role \"" + r.role +
+        "\" is not one of Incident Lead, Operations, Secondary, Planning, Communications, Manager";
+  } else if (r.person.empty()) {
+    problem = "person: missing";
+  } else if (r.action == "handover" && r.to.empty()) {
+    problem = "to: missing (who takes over)";
+  }
+  if (!problem.empty()) {
+    send_error(res, 400, problem);
+    return;
+  }
+  if (m_has_incident && !m_pipeline.on_strand([&] { return m_has_incident(incident); })) {
+    send_error(res, 404, "no incident \"" + incident + "\"");
+    return;
+  }
+  json record{{"kind", "roles"}, {"incident_id", incident}, {"action", r.action},
+              {"role", r.role},  {"person", r.person},      {"to", r.to}};
+  auto outcome = m_pipeline.submit("api", record.dump(), r);
+  if (std::holds_alternative<Pipeline::Refusal>(outcome)) {
+    res.set_header("Retry-After", "5");
+    send_error(res, 503, "cannot accept the change now; retry later");
+    return;
+  }
+  res.status = 202;
+  record.erase("kind");
+  record["status"] = "accepted";
+  res.set_content(record.dump(), "application/json");
 }
 
 }  // namespace calloutd

@@ -32,6 +32,11 @@ class HttpServer {
 
   HttpServer(const Config& config, Pipeline& pipeline, Metrics& metrics,
              PostmortemCheck check = {});
+
+  // Answers whether an incident id is known (on the engine's strand).
+  void set_incident_lookup(std::function<bool(const std::string&)> lookup) {
+    m_has_incident = std::move(lookup);
+  }
   ~HttpServer();
 
   // Binds `address` (`HOST:PORT`; port 0 picks a free one). Returns the port.
@@ -46,6 +51,7 @@ class HttpServer {
   void handle_alertmanager(const httplib::Request& req, httplib::Response& res);
   void handle_pagerduty(const httplib::Request& req, httplib::Response& res);
   void handle_postmortem_status(const httplib::Request& req, httplib::Response& res);
+  void handle_roles(const httplib::Request& req, httplib::Response& res);
   // PagerDuty X-Webhook-Ids of recently journaled deliveries (bounded).
   bool seen_delivery(const std::string& webhook_id);
   void remember_delivery(const std::string& webhook_id);
@@ -57,6 +63,7 @@ class HttpServer {
   std::unique_ptr<httplib::Server> m_server;
   std::atomic<bool> m_ready{false};
   PostmortemCheck m_engine_check;
+  std::function<bool(const std::string&)> m_has_incident;
   std::mutex m_deliveries_mutex;
   std::deque<std::string> m_recent_deliveries;  // oldest first, bounded
   std::set<std::string> m_recent_delivery_set;

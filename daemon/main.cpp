@@ -114,6 +114,8 @@ int run(const Flags& flags) {
                   [&](const std::string& incident, const std::string& status) {
                     return engine.postmortem_blockers(incident, status);
                   });
+  http.set_incident_lookup(
+      [&](const std::string& incident) { return engine.has_incident(incident); });
   auto port = http.bind(config.listen_address);
   if (!port) {
     log::error("cannot serve HTTP", {{"error", port.error()}});

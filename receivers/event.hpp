@@ -89,7 +89,16 @@ struct PostmortemStatusChange {
   bool observed = false;
 };
 
-using Payload = std::variant<AlertGroup, PagerDutyEvent, PostmortemStatusChange>;
+// Someone taking, leaving or handing over a role through the API.
+struct RoleRequest {
+  std::string incident_id;
+  std::string action;  // join, leave, handover
+  std::string role;    // Incident Lead, Operations, Secondary, Planning, Communications, Manager
+  std::string person;
+  std::string to;  // handover: who takes over
+};
+
+using Payload = std::variant<AlertGroup, PagerDutyEvent, PostmortemStatusChange, RoleRequest>;
 
 struct Event {
   std::uint64_t sequence = 0;  // journal sequence number
@@ -101,6 +110,7 @@ struct Event {
   const PostmortemStatusChange* postmortem() const {
     return std::get_if<PostmortemStatusChange>(&payload);
   }
+  const RoleRequest* role_request() const { return std::get_if<RoleRequest>(&payload); }
 };
 
 }  // namespace calloutd

@@ -118,3 +118,60 @@ TEST_F(PostmortemLifecycleTest, BadRequestsAreRefused) {
 
 }  // namespace
 }  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// The roles API on the same kind of incident: who works it, and handovers.
+TEST_F(PostmortemLifecycleTest, RolesApiTakesAndHandsOverRoles) {
+  auto roles = [&](const json& body) {
+    return daemon->client()->Post("/api/v1/incidents/" + incident + "/roles", body.dump(),
+                                  "application/json");
+  };
+  auto joined = roles({{"action", "join"}, {"role", "Operations"}, {"person", "Ana Example"}});
+  ASSERT_TRUE(joined);
+  EXPECT_EQ(joined->status, 202) << joined->body;
+  EXPECT_EQ(json::parse(joined->body)["status"], "accepted");
+  ASSERT_TRUE(eventually(10, [&] {
+    return committed("callout.md").find("- Operations: Ana Example\n") != std::string::npos;
+  }));
+  EXPECT_NE(committed("callout.md").find("Team roles - Operations taken"), std::string::npos);
+  EXPECT_TRUE(eventually(10, [&] {
+    auto m = daemon->client()->Get("/metrics")->body;
+    return m.find(R"(calloutd_responders_on_shift{role="Operations"} 1)") != std::string::npos &&
+           m.find(R"(calloutd_responder_work_seconds{responder="Ana Example"})") !=
+               std::string::npos;
+  }));
+  auto commits_before = git(repo, "rev-list --count main");
+  EXPECT_EQ(roles({{"action", "join"}, {"role", "Operations"}, {"person", "Ana Example"}})->status,
+            202);  // a retry
+  auto handover = roles(
+      {{"action", "handover"}, {"role", "Operations"}, {"person", "Ana Example"}, {"to", "Bo"}});
+  EXPECT_EQ(handover->status, 202);
+  ASSERT_TRUE(eventually(
+      10, [&] { return committed("callout.md").find("- Operations: Bo\n") != std::string::npos; }));
+  auto callout = committed("callout.md");
+  EXPECT_NE(callout.find("- Next Incident Lead: n/a (handover due by "), std::string::npos);
+  EXPECT_NE(
+      callout.find("Team roles - handover: Operations passes to the next holder (see Team roles)"),
+      std::string::npos);
+  EXPECT_EQ(std::stoi(git(repo, "rev-list --count main")),
+            std::stoi(commits_before) + 1);  // the retry added nothing
+
+  EXPECT_EQ(roles({{"action", "join"}, {"role", "Chef"}, {"person", "x"}})->status, 400);
+  EXPECT_EQ(
+      json::parse(
+          roles({{"action", "swap"}, {"role", "Operations"}, {"person", "x"}})->body)["error"],
+      "action \"swap\" is not one of join, leave, handover");
+  EXPECT_EQ(
+      json::parse(
+          roles({{"action", "handover"}, {"role", "Operations"}, {"person", "Bo"}})->body)["error"],
+      "to: missing (who takes over)");
+  auto unknown = daemon->client()->Post(
+      "/api/v1/incidents/am-nope/roles",
+      json{{"action", "join"}, {"role", "Operations"}, {"person", "x"}}.dump(), "application/json");
+  EXPECT_EQ(unknown->status, 404);
+}
+
+}  // namespace
+}  // namespace calloutd
