@@ -632,7 +632,7 @@ Engine::Plan Engine::decide_roles(const Event& event, const RoleRequest& r,
   plan.state = *prior;
   auto it = plan.state.roles.find(r.role);
   std::string holder = it == plan.state.roles.end() ? "" : it->second.first;
-  const TimePoint at = event.received_at;
+  const TimePoint at = r.at.value_or(event.received_at);
   std::string text;
   if (r.action == "join" && holder != r.person) {
     plan.role_changes.push_back({r.role, r.person, at});

@@ -405,8 +405,16 @@ void HttpServer::handle_roles(const httplib::Request& req, httplib::Response& re
                ? body[key].get<std::string>()
                : "";
   };
-  RoleRequest r{incident, field("action"), field("role"), field("person"), field("to")};
+  RoleRequest r{incident,        field("action"), field("role"),
+                field("person"), field("to"),     std::nullopt};
   std::string problem;
+  if (auto at = field("at"); !at.empty()) {
+    r.at = parse_rfc3339(at);
+    if (!r.at || *r.at == TimePoint{} || *r.at > std::chrono::system_clock::now()) {
+      send_error(res, 400, "at: \"" + at + "\" is not an RFC 3339 time in the past");
+      return;
+    }
+  }
   if (!body.is_object()) {
     problem = "expected a JSON object {\"action\", \"role\", \"person\", \"to\"}";
   } else if (r.action != "join" && r.action != "leave" && r.action != "handover") {
@@ -430,6 +438,9 @@ void HttpServer::handle_roles(const httplib::Request& req, httplib::Response& re
   }
   json record{{"kind", "roles"}, {"incident_id", incident}, {"action", r.action},
               {"role", r.role},  {"person", r.person},      {"to", r.to}};
+  if (r.at) {
+    record["at"] = format_rfc3339_millis(*r.at);
+  }
   auto outcome = m_pipeline.submit("api", record.dump(), r);
   if (std::holds_alternative<Pipeline::Refusal>(outcome)) {
     res.set_header("Retry-After", "5");

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -95,7 +96,8 @@ struct RoleRequest {
   std::string action;  // join, leave, handover
   std::string role;    // Incident Lead, Operations, Secondary, Planning, Communications, Manager
   std::string person;
-  std::string to;  // handover: who takes over
+  std::string to;               // handover: who takes over
+  std::optional<TimePoint> at;  // when it happened, if not now (a shift started earlier)
 };
 
 using Payload = std::variant<AlertGroup, PagerDutyEvent, PostmortemStatusChange, RoleRequest>;

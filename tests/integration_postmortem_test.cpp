@@ -175,3 +175,66 @@ TEST_F(PostmortemLifecycleTest, RolesApiTakesAndHandsOverRoles) {
 
 }  // namespace
 }  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// A shift started through the API 4 hours ago: the limit is crossed without
+// waiting, the notice lands in the callout and the metrics, and a restart
+// keeps it all (computed from the recorded start, not from uptime).
+TEST_F(PostmortemLifecycleTest, ShiftStartedInThePastCrossesTheLimit) {
+  auto four_hours_ago =
+      format_rfc3339_millis(std::chrono::system_clock::now() - std::chrono::minutes{241});
+  auto r = daemon->client()->Post(
+      "/api/v1/incidents/" + incident + "/roles",
+      json{{"action", "join"}, {"role", "Operations"}, {"person", "Ana"}, {"at", four_hours_ago}}
+          .dump(),
+      "application/json");
+  ASSERT_EQ(r->status, 202) << r->body;
+  ASSERT_TRUE(eventually(15, [&] {
+    return committed("callout.md")
+               .find(
+                   "calloutd - limit reached: the lone Operations engineer has worked 4h without a "
+                   "break; call the Secondary (or hand over) now") != std::string::npos;
+  })) << daemon->log();
+  auto metrics_hold = [&] {
+    return eventually(10, [&] {
+      auto m = daemon->client()->Get("/metrics")->body;
+      return m.find("calloutd_responders_over_limit 1") != std::string::npos &&
+             m.find(R"(calloutd_responders_on_shift{role="Operations"} 1)") != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(metrics_hold());
+  EXPECT_NE(daemon->client()->Get("/metrics")->body.find("calloutd_work_limit_breaches_total 1"),
+            std::string::npos);
+  auto entries = [&] {
+    auto c = committed("callout.md");
+    std::size_t n = 0;
+    for (auto p = c.find("limit reached"); p != std::string::npos;
+         p = c.find("limit reached", p + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(entries(), 1u);
+  // Restart: same shift, no second notice.
+  daemon.reset();
+  daemon = std::make_unique<DaemonProcess>(dir.path(),
+                                           std::vector<std::string>{"--config.file=calloutd.yml"});
+  EXPECT_TRUE(metrics_hold());
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(entries(), 1u);
+  EXPECT_EQ(daemon->client()
+                ->Post("/api/v1/incidents/" + incident + "/roles",
+                       json{{"action", "join"},
+                            {"role", "Secondary"},
+                            {"person", "Bo"},
+                            {"at", "3000-01-01T00:00:00Z"}}
+                           .dump(),
+                       "application/json")
+                ->status,
+            400);
+}
+
+}  // namespace
+}  // namespace calloutd
