@@ -80,6 +80,8 @@ struct Engine::Plan {
   std::function<CalloutView(const GroupState&)> make_view;
 };
 
+inline constexpr const char* k_timeline_key = "Incident timeline";
+
 // State ids of callouts that PagerDuty opened (Alertmanager groups have hex ids).
 inline constexpr const char* k_pagerduty_state_prefix = "pd-";
 
