@@ -92,6 +92,12 @@ class Engine {
   void observe_postmortems(const std::map<std::string, std::string>& status_by_folder,
                            TimePoint now);
 
+  // Records Team roles people wrote into active callouts (folder -> role ->
+  // holder, "" for n/a) as role changes, like the roles API would.
+  void observe_roles(
+      const std::map<std::string, std::map<std::string, std::string>>& roles_by_folder,
+      TimePoint now);
+
   // Why incident `incident_id`'s postmortem cannot move to `status` now (empty:
   // it can); an error when there is no such incident or postmortem.
   Result<std::vector<std::string>> postmortem_blockers(const std::string& incident_id,

@@ -79,6 +79,32 @@ void Engine::observe_postmortems(const std::map<std::string, std::string>& statu
   }
 }
 
+void Engine::observe_roles(
+    const std::map<std::string, std::map<std::string, std::string>>& roles_by_folder,
+    TimePoint now) {
+  std::vector<Event> events;
+  for (const auto& [id, s] : m_states) {
+    auto it = roles_by_folder.find(s.folder);
+    if (s.resolved || it == roles_by_folder.end()) {
+      continue;  // a resolved callout's Team roles are a record, not a roster
+    }
+    for (const auto& [role, written] : it->second) {
+      auto held = s.roles.find(role);
+      std::string holder = held == s.roles.end() ? "" : held->second.first;
+      if (written == holder) {
+        continue;
+      }
+      events.push_back(Event{
+          0, now,
+          written.empty() ? RoleRequest{s.incident_id, "leave", role, holder, "", std::nullopt}
+                          : RoleRequest{s.incident_id, "join", role, written, "", std::nullopt}});
+    }
+  }
+  if (!events.empty()) {
+    apply_batch(events);
+  }
+}
+
 Result<std::vector<std::string>> Engine::postmortem_blockers(const std::string& incident_id,
                                                              const std::string& status) {
   auto sid = state_id_of(PostmortemStatusChange{incident_id, "", status, false});

@@ -7,6 +7,7 @@
 
 #include "daemon/hash.hpp"
 #include "daemon/log.hpp"
+#include "daemon/postmortem.hpp"
 #include "receivers/alertmanager.hpp"
 #include "receivers/pagerduty.hpp"
 
@@ -420,9 +421,9 @@ void HttpServer::handle_roles(const httplib::Request& req, httplib::Response& re
   } else if (r.action != "join" && r.action != "leave" && r.action != "handover") {
     problem = "action \"" + r.action + "\" is not one of join, leave, handover";
   } else if (!k_roles.contains(r.role)) {
-    problem =
-        "role \"" + r.role +
-        "\" is not one of Incident Lead, Operations, Secondary, Planning, Communications, Manager";
+    problem = "role \"" + r.role +
+              "\" is not one of Current Incident Lead, Operations, Secondary, Planning, "
+              "Communications, Manager";
   } else if (r.person.empty()) {
     problem = "person: missing";
   } else if (r.action == "handover" && r.to.empty()) {

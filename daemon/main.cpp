@@ -102,6 +102,12 @@ int run(const Flags& flags) {
       status[folder] = s.folders().at(folder).postmortem.status;
     }
     engine.observe_postmortems(status, clock.now());
+    // So do the Team roles they write into a callout.
+    std::map<std::string, std::map<std::string, std::string>> roles;
+    for (const auto& folder : s.changed_callouts()) {
+      roles[folder] = s.folders().at(folder).callout.roles;
+    }
+    engine.observe_roles(roles, clock.now());
   });
   // The 4-hour rule, and the responder metrics it feeds.
   scan_loop.on_tick([&] {

@@ -199,6 +199,26 @@ CalloutFile read_callout(std::string_view doc, const std::string& path) {
     out.problems.push_back(
         {path, 1, "Severity \"" + severity.value_or("") + "\" is neither MPI nor HPI"});
   }
+  for (const auto& item : markdown::list_items(doc, "Team roles")) {
+    const std::string& text = item.cells.front();
+    auto colon = text.find(':');
+    if (colon == std::string::npos) {
+      continue;
+    }
+    std::string label = text.substr(0, colon);
+    std::string holder = text.substr(colon + 1);
+    auto trim = [](std::string& t) {
+      t.erase(0, t.find_first_not_of(" \t"));
+      t.erase(t.find_last_not_of(" \t") + 1);
+    };
+    trim(label);
+    trim(holder);
+    for (const char* role : k_team_roles) {
+      if (lower(label) == lower(role)) {
+        out.roles[role] = is_na(holder) ? "" : holder;
+      }
+    }
+  }
   for (const auto& item : markdown::list_items(doc, "Incident timeline")) {
     auto t = parse_timeline_time(item.cells.front());
     if (t && (!out.last_entry || *t > *out.last_entry)) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,8 +48,15 @@ struct CalloutFile {
   std::string status;                   // active or resolved (lower-case)
   std::string severity;                 // MPI or HPI
   std::optional<TimePoint> last_entry;  // the newest timeline entry's time
+  // Team roles as written: role -> holder ("" for n/a). Only the six roles;
+  // the Next Incident Lead line is a due time, not a holder.
+  std::map<std::string, std::string> roles;
   std::vector<Problem> problems;
 };
+
+// The roles a callout's Team roles section names.
+inline constexpr const char* k_team_roles[] = {
+    "Current Incident Lead", "Operations", "Secondary", "Planning", "Communications", "Manager"};
 
 PostmortemFile read_postmortem(std::string_view doc, const std::string& path);
 

@@ -42,6 +42,7 @@ bool Scanner::read_folder(const std::string& head, const std::string& technology
   facts.issue = issue;
   if (facts.callout_id != *callout_id) {
     facts.callout_id = *callout_id;
+    m_changed_callouts.push_back(folder);
     facts.callout = read_callout(m_repository.read(head, folder + "/callout.md").value_or(""),
                                  folder + "/callout.md");
   }
@@ -67,6 +68,7 @@ bool Scanner::read_folder(const std::string& head, const std::string& technology
 ScanTotals Scanner::scan(const std::string& head, TimePoint now) {
   auto started = std::chrono::steady_clock::now();
   m_changed.clear();
+  m_changed_callouts.clear();
   std::optional<std::vector<std::string>> changed;
   if (!m_head.empty() && m_head != head) {
     changed = m_repository.changed_files(m_head, head);

@@ -50,8 +50,9 @@ class Scanner {
   ScanTotals scan(const std::string& head, TimePoint now);
 
   const std::map<std::string, FolderFacts>& folders() const { return m_folders; }
-  // Folders whose postmortem.md was read again by the last scan.
+  // Folders whose postmortem.md / callout.md was read again by the last scan.
   const std::vector<std::string>& changed_postmortems() const { return m_changed; }
+  const std::vector<std::string>& changed_callouts() const { return m_changed_callouts; }
 
  private:
   ScanTotals totals(TimePoint now) const;
@@ -64,6 +65,7 @@ class Scanner {
   std::chrono::seconds m_postmortem_overdue_after;
   std::map<std::string, FolderFacts> m_folders;  // by folder path
   std::vector<std::string> m_changed;
+  std::vector<std::string> m_changed_callouts;
   std::string m_head;  // the commit the facts were read at
 };
 

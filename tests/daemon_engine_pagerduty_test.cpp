@@ -390,3 +390,41 @@ TEST_F(EnginePagerDutyTest, HandoverStartsTheNextPersonsClockAndResolutionEndsSh
 
 }  // namespace
 }  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// Names people write into Team roles are role changes, like the API's.
+TEST_F(EnginePagerDutyTest, TeamRolesWrittenByHandMoveRolesAndShifts) {
+  engine.apply(pd("incident.triggered", "E1", "2021-06-04T13:00:00Z"));  // Operations: PIG 208
+  engine.observe_roles({{"pig208/test-incident-3-2021-06-04",
+                         {{"Operations", "PIG 208"}, {"Secondary", "Sam Poe"}, {"Manager", ""}}}},
+                       at("2021-06-04T13:30:00Z"));
+  auto text = repo.file(callout);
+  EXPECT_NE(text.find("- 2021-06-04 13:30:00 UTC - Team roles - Secondary taken\n"),
+            std::string::npos)
+      << text;
+  auto stats = engine.responder_stats(at("2021-06-04T14:00:00Z"));
+  EXPECT_EQ(stats.on_shift_by_role,
+            (std::map<std::string, int>{{"Operations", 1}, {"Secondary", 1}}));
+  auto commits = repo.commit_count();
+  // The same roles again: nothing to do.
+  engine.observe_roles({{"pig208/test-incident-3-2021-06-04",
+                         {{"Operations", "PIG 208"}, {"Secondary", "Sam Poe"}}}},
+                       at("2021-06-04T13:31:00Z"));
+  EXPECT_EQ(repo.commit_count(), commits);
+  // Secondary cleared (n/a): left.
+  engine.observe_roles({{"pig208/test-incident-3-2021-06-04", {{"Secondary", ""}}}},
+                       at("2021-06-04T13:40:00Z"));
+  EXPECT_NE(repo.file(callout).find("Team roles - Secondary left; nobody holds it now"),
+            std::string::npos);
+  // A resolved callout's Team roles are a record: no changes from them.
+  engine.apply(pd("incident.resolved", "E2", "2021-06-04T14:00:00Z"));
+  commits = repo.commit_count();
+  engine.observe_roles({{"pig208/test-incident-3-2021-06-04", {{"Operations", "Someone Else"}}}},
+                       at("2021-06-04T14:10:00Z"));
+  EXPECT_EQ(repo.commit_count(), commits);
+}
+
+}  // namespace
+}  // namespace calloutd

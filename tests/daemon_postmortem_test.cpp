@@ -221,3 +221,25 @@ TEST(CalloutFileTest, StatusSeverityAndLastEntry) {
 
 }  // namespace
 }  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+TEST(CalloutFileTest, TeamRolesAsPeopleEditThem) {
+  auto c = read_callout(
+      "## Status\n\nactive\n\n## Severity\n\nHPI\n\n## Team roles\n\n"
+      "* Secondary:    Bo  Builder  \n"
+      "- operations: Ana\n"
+      "- Current Incident Lead: n/a\n"
+      "- Manager:\n"
+      "- Next Incident Lead: n/a (handover due by 2026-11-22 07:46:06 UTC)\n"
+      "- Caterer: Cy\n",
+      "c.md");
+  EXPECT_EQ(c.roles, (std::map<std::string, std::string>{{"Current Incident Lead", ""},
+                                                         {"Manager", ""},
+                                                         {"Operations", "Ana"},
+                                                         {"Secondary", "Bo  Builder"}}));
+}
+
+}  // namespace
+}  // namespace calloutd

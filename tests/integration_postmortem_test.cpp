@@ -238,3 +238,31 @@ TEST_F(PostmortemLifecycleTest, ShiftStartedInThePastCrossesTheLimit) {
 
 }  // namespace
 }  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// An engineer writes a name into Team roles and commits: that person now
+// holds the role (timeline entry, shift, metrics).
+TEST_F(PostmortemLifecycleTest, NamesWrittenIntoTeamRolesTakeTheRole) {
+  auto path = repo / folder / "callout.md";
+  write_file(path,
+             markdown::set_list_item(read_file(path), "Team roles", "Operations", "Ana Example"));
+  int status = 0;
+  git(repo, "-c user.name=Engineer -c user.email=e@example.com commit -qam 'taking the callout'",
+      &status);
+  ASSERT_EQ(status, 0);
+  ASSERT_TRUE(eventually(15, [&] {
+    return committed("callout.md").find("Team roles - Operations taken") != std::string::npos;
+  })) << daemon->log();
+  EXPECT_NE(committed("callout.md").find("- Operations: Ana Example\n"), std::string::npos);
+  EXPECT_TRUE(eventually(10, [&] {
+    return daemon->client()
+               ->Get("/metrics")
+               ->body.find(R"(calloutd_responders_on_shift{role="Operations"} 1)") !=
+           std::string::npos;
+  }));
+}
+
+}  // namespace
+}  // namespace calloutd
