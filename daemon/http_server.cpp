@@ -21,6 +21,25 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
   res.set_content(json{{"error", message}}.dump(), "application/json");
 }
 
+// 401 with the challenge clients expect.
+void send_unauthorized(httplib::Response& res, const std::string& message) {
+  res.set_header("WWW-Authenticate", "Bearer realm=\"calloutd\"");
+  send_error(res, 401, message);
+}
+
+// The pipeline refused an event: nothing was written; the sender retries.
+// `overloaded_status`: 503 for Alertmanager and the API, 429 for PagerDuty
+// (which drops deliveries on any other 4xx).
+void send_refusal(httplib::Response& res, Pipeline::Refusal refusal, int overloaded_status) {
+  res.set_header("Retry-After", "5");
+  if (refusal == Pipeline::Refusal::overloaded) {
+    send_error(res, overloaded_status,
+               "overloaded: too many events waiting to be committed; retry later");
+  } else {
+    send_error(res, 503, "cannot journal the event (disk full or read-only?); retry later");
+  }
+}
+
 std::string default_message(int status) {
   switch (status) {
     case 404:
@@ -204,8 +223,7 @@ void HttpServer::handle_alertmanager(const httplib::Request& req, httplib::Respo
   const std::string receiver = "alertmanager";
   if (!authorized(m_config.alertmanager_auth, req)) {
     m_metrics.count_request(receiver, "unauthorized");
-    res.set_header("WWW-Authenticate", "Bearer realm=\"calloutd\"");
-    send_error(res, 401, "missing or wrong credentials for the alertmanager receiver");
+    send_unauthorized(res, "missing or wrong credentials for the alertmanager receiver");
     return;
   }
   auto group = receivers::parse_alertmanager(req.body);
@@ -218,14 +236,9 @@ void HttpServer::handle_alertmanager(const httplib::Request& req, httplib::Respo
   }
   auto outcome = m_pipeline.submit(receiver, req.body, std::move(*group));
   if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
-    if (*refusal == Pipeline::Refusal::overloaded) {
-      m_metrics.count_request(receiver, "overloaded");
-      res.set_header("Retry-After", "5");
-      send_error(res, 503, "overloaded: too many events waiting to be committed; retry later");
-    } else {
-      m_metrics.count_request(receiver, "error");
-      send_error(res, 503, "cannot journal the event (disk full or read-only?); retry later");
-    }
+    m_metrics.count_request(receiver,
+                            *refusal == Pipeline::Refusal::overloaded ? "overloaded" : "error");
+    send_refusal(res, *refusal, 503);
     return;
   }
   m_metrics.count_request(receiver, "accepted");
@@ -315,13 +328,9 @@ void HttpServer::handle_pagerduty(const httplib::Request& req, httplib::Response
   }
   auto outcome = m_pipeline.submit(receiver, req.body, std::move(*event), verified);
   if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
-    // PagerDuty retries 429 and 5xx; nothing was written.
-    bool overloaded = *refusal == Pipeline::Refusal::overloaded;
-    m_metrics.count_request(receiver, overloaded ? "overloaded" : "error");
-    res.set_header("Retry-After", "5");
-    send_error(res, overloaded ? 429 : 503,
-               overloaded ? "overloaded: too many events waiting to be committed; retry later"
-                          : "cannot journal the event (disk full or read-only?); retry later");
+    m_metrics.count_request(receiver,
+                            *refusal == Pipeline::Refusal::overloaded ? "overloaded" : "error");
+    send_refusal(res, *refusal, 429);  // PagerDuty retries 429 and 5xx
     return;
   }
   remember_delivery(webhook_id);
@@ -340,8 +349,7 @@ namespace calloutd {
 // Alertmanager receiver. 409 lists what blocks the move.
 void HttpServer::handle_postmortem_status(const httplib::Request& req, httplib::Response& res) {
   if (!authorized(m_config.alertmanager_auth, req)) {
-    res.set_header("WWW-Authenticate", "Bearer realm=\"calloutd\"");
-    send_error(res, 401, "missing or wrong credentials");
+    send_unauthorized(res, "missing or wrong credentials");
     return;
   }
   const std::string incident = req.matches[1];
@@ -373,9 +381,8 @@ void HttpServer::handle_postmortem_status(const httplib::Request& req, httplib::
   json record{{"incident_id", incident}, {"status", status}};
   auto outcome =
       m_pipeline.submit("api", record.dump(), PostmortemStatusChange{incident, "", status, false});
-  if (std::holds_alternative<Pipeline::Refusal>(outcome)) {
-    res.set_header("Retry-After", "5");
-    send_error(res, 503, "cannot accept the change now; retry later");
+  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+    send_refusal(res, *refusal, 503);
     return;
   }
   res.status = 202;
@@ -395,8 +402,7 @@ void HttpServer::handle_roles(const httplib::Request& req, httplib::Response& re
   static const std::set<std::string> k_roles{"Incident Lead", "Operations",     "Secondary",
                                              "Planning",      "Communications", "Manager"};
   if (!authorized(m_config.alertmanager_auth, req)) {
-    res.set_header("WWW-Authenticate", "Bearer realm=\"calloutd\"");
-    send_error(res, 401, "missing or wrong credentials");
+    send_unauthorized(res, "missing or wrong credentials");
     return;
   }
   const std::string incident = req.matches[1];
@@ -443,9 +449,8 @@ void HttpServer::handle_roles(const httplib::Request& req, httplib::Response& re
     record["at"] = format_rfc3339_millis(*r.at);
   }
   auto outcome = m_pipeline.submit("api", record.dump(), r);
-  if (std::holds_alternative<Pipeline::Refusal>(outcome)) {
-    res.set_header("Retry-After", "5");
-    send_error(res, 503, "cannot accept the change now; retry later");
+  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+    send_refusal(res, *refusal, 503);
     return;
   }
   res.status = 202;

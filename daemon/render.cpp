@@ -49,6 +49,8 @@ Result<std::string> read_file(const std::string& path) {
   return ss.str();
 }
 
+}  // namespace
+
 std::string percent_encode(const std::string& s) {
   static constexpr char k_hex[] = "0123456789ABCDEF";
   std::string out;
@@ -63,8 +65,6 @@ std::string percent_encode(const std::string& s) {
   }
   return out;
 }
-
-}  // namespace
 
 Templates Templates::embedded() {
   return Templates(k_embedded_callout_template, k_embedded_postmortem_template);

@@ -58,6 +58,9 @@ class Templates {
 std::string render_url_template(const std::string& tmpl,
                                 const std::map<std::string, std::string>& labels);
 
+// `s` percent-encoded for a URL (everything but unreserved characters).
+std::string percent_encode(const std::string& s);
+
 // Checks that `text` is a valid mustache template; the error says why.
 Result<Ok> check_template(const std::string& text);
 

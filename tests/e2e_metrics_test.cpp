@@ -10,6 +10,7 @@
 #include <set>
 
 #include "daemon/markdown.hpp"
+#include "daemon/render.hpp"
 #include "tests/support/daemon_process.hpp"
 
 namespace calloutd {
@@ -23,21 +24,6 @@ using testing::Process;
 using testing::read_file;
 using testing::TempDir;
 using testing::write_file;
-
-std::string url_encode(const std::string& s) {
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += k_hex[c >> 4];
-      out += k_hex[c & 0xf];
-    }
-  }
-  return out;
-}
 
 // Every expr of the dashboard's panel targets.
 std::vector<std::string> dashboard_exprs() {
@@ -94,7 +80,7 @@ scrape_configs:
                      (dir.path() / "prometheus.log").string(), dir.path());
   httplib::Client prom("127.0.0.1", prom_port);
   auto query = [&](const std::string& expr) -> json {
-    auto r = prom.Get("/api/v1/query?query=" + url_encode(expr));
+    auto r = prom.Get("/api/v1/query?query=" + percent_encode(expr));
     return r && r->status < 500 ? json::parse(r->body) : json{};
   };
 
