@@ -442,10 +442,122 @@ std::string Config::effective_journal_dir() const {
   return journal_dir.empty() ? (fs::path(repo_path) / ".git" / "calloutd").string() : journal_dir;
 }
 
+// A list of people's names (non-empty strings, no duplicates).
+std::vector<std::string> read_people(Checker& c, const YAML::Node& node, const std::string& path) {
+  std::vector<std::string> people;
+  if (!node.IsSequence() || node.size() == 0) {
+    c.error(node, path + ": expected a non-empty list of names");
+    return people;
+  }
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    std::string name;
+    auto item = path + "[" + std::to_string(i) + "]";
+    if (!c.scalar(node[i], item, name)) {
+      continue;
+    }
+    if (name.empty() || name.find_first_of("\n\r") != std::string::npos) {
+      c.error(node[i], item + ": expected a name on one line");
+    } else {
+      people.push_back(name);
+    }
+  }
+  return people;
+}
+
+void read_rota(Checker& c, const YAML::Node& node, const std::string& path, Rota& rota,
+               const std::string& zoneinfo_dir) {
+  if (!c.mapping(node, path,
+                 {"name", "technologies", "time_zone", "start", "handover_at", "every", "primary",
+                  "secondary"})) {
+    return;
+  }
+  if (!node["name"]) {
+    c.error(node, path + ": missing name");
+  } else {
+    c.scalar(node["name"], path + ".name", rota.name);
+  }
+  if (auto techs = node["technologies"]) {
+    if (!techs.IsSequence()) {
+      c.error(techs, path + ".technologies: expected a list of technology slugs");
+    } else {
+      for (std::size_t i = 0; i < techs.size(); ++i) {
+        std::string tech;
+        auto item = path + ".technologies[" + std::to_string(i) + "]";
+        if (c.scalar(techs[i], item, tech)) {
+          if (technology_slug(tech) != tech) {
+            c.error(techs[i], item + ": \"" + tech + "\" is not a slug (use \"" +
+                                  technology_slug(tech) + "\")");
+          }
+          rota.technologies.push_back(tech);
+        }
+      }
+    }
+  }
+  std::string text;
+  if (node["time_zone"] && c.scalar(node["time_zone"], path + ".time_zone", text)) {
+    auto zone = TimeZone::load(text, zoneinfo_dir);
+    if (!zone) {
+      c.error(node["time_zone"], path + ".time_zone: " + zone.error());
+    } else {
+      rota.zone = *zone;
+    }
+  }
+  if (!node["start"]) {
+    c.error(node, path + ": missing start (the YYYY-MM-DD the first person's turn begins)");
+  } else if (c.scalar(node["start"], path + ".start", text)) {
+    auto t = parse_timeline_time(text + " 00:00");
+    if (text.size() != 10 || !t) {
+      c.error(node["start"], path + ".start: \"" + text + "\" is not a date (YYYY-MM-DD)");
+    } else {
+      rota.start =
+          std::chrono::local_days{std::chrono::floor<std::chrono::days>(*t).time_since_epoch()};
+    }
+  }
+  if (node["handover_at"] && c.scalar(node["handover_at"], path + ".handover_at", text)) {
+    auto t = parse_timeline_time("2000-01-01 " + text);
+    if (text.size() != 5 || !t) {
+      c.error(node["handover_at"],
+              path + ".handover_at: \"" + text + "\" is not a time of day (HH:MM)");
+    } else {
+      rota.handover_at = std::chrono::duration_cast<std::chrono::seconds>(
+          *t - std::chrono::floor<std::chrono::days>(*t));
+    }
+  }
+  if (node["every"]) {
+    std::chrono::seconds every{0};
+    c.duration(node["every"], path + ".every", every);
+    if (every.count() > 0 && every.count() % 86400 == 0) {
+      rota.every_days = static_cast<int>(every.count() / 86400);
+    } else if (every.count() != 0) {
+      c.error(node["every"], path + ".every: a rota turns in whole days (1d, 7d, 14d)");
+    }
+  }
+  if (!node["primary"]) {
+    c.error(node, path + ": missing primary (the people who take Operations in turn)");
+  } else {
+    rota.primary = read_people(c, node["primary"], path + ".primary");
+  }
+  if (node["secondary"]) {
+    rota.secondary = read_people(c, node["secondary"], path + ".secondary");
+  }
+}
+
+void read_rotas(Checker& c, const YAML::Node& node, Config& cfg) {
+  if (!node.IsSequence()) {
+    c.error(node, "rota: expected a list of rotas");
+    return;
+  }
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    Rota rota;
+    read_rota(c, node[i], "rota[" + std::to_string(i) + "]", rota, cfg.zoneinfo_dir);
+    cfg.rotas.push_back(std::move(rota));
+  }
+}
+
 // The top-level sections, in the order they are read.
 void read_sections(Checker& c, const YAML::Node& root, Config& cfg) {
   const std::set<std::string> k_sections{"web",       "repository",    "receivers", "routes",
-                                         "incidents", "templates_dir", "shifts"};
+                                         "incidents", "templates_dir", "shifts",    "rota"};
   if (!c.mapping(root, "", k_sections)) {
     return;
   }
@@ -470,6 +582,9 @@ void read_sections(Checker& c, const YAML::Node& root, Config& cfg) {
       if (shifts["short_break"])
         c.duration(shifts["short_break"], "shifts.short_break", cfg.shifts.short_break);
     }
+  }
+  if (root["rota"]) {
+    read_rotas(c, root["rota"], cfg);
   }
   if (auto inc = root["incidents"]) {
     if (c.mapping(inc, "incidents", {"reopen_window", "postmortem_overdue_after"})) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "daemon/matcher.hpp"
+#include "daemon/rota.hpp"
 
 namespace calloutd {
 
@@ -83,6 +84,8 @@ struct Config {
   ReceiverAuth alertmanager_auth;
   PagerDutyConfig pagerduty;
   ShiftsConfig shifts;
+  std::vector<Rota> rotas;  // on-call rotas; the first covering a technology pre-fills roles
+  std::string zoneinfo_dir = "/usr/share/zoneinfo";
   std::vector<Route> routes = default_routes();
 
   // critical|page -> MPI, error|high|major -> HPI; everything else is ignored.

@@ -240,6 +240,9 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   if (!changes_files(plan.outcome)) {
     return ApplyResult{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
   }
+  if (plan.outcome == Outcome::opened || plan.outcome == Outcome::reopened) {
+    prefill_from_rota(plan, event.received_at);
+  }
   apply_roles(plan, view);
   write(plan, view);
   std::string what = !plan.summary.empty() ? plan.summary

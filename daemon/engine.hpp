@@ -127,6 +127,9 @@ class Engine {
   void write(Plan& plan, Overlay& view) const;
   void index(const GroupState& state);
   void rebuild_index();
+  // Pre-fills Operations and Secondary from the on-call rota covering the
+  // callout's technology (roles an event already sets are left to it).
+  void prefill_from_rota(Plan& plan, TimePoint at) const;
   // Records who takes or leaves which role (and their shifts) for `plan`.
   void apply_roles(Plan& plan, Overlay& view) const;
   ShiftBook& shifts_of(Overlay& view) const;

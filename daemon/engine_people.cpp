@@ -23,6 +23,33 @@ ShiftBook& Engine::shifts_of(Overlay& view) const {
   return *view.shifts;
 }
 
+void Engine::prefill_from_rota(Plan& plan, TimePoint at) const {
+  const Rota* rota = rota_for(m_config.rotas, plan.state.technology);
+  if (rota == nullptr) {
+    return;
+  }
+  auto who = on_call(*rota, at);
+  std::vector<std::string> filled;
+  for (const auto& [role, person] : {std::pair{std::string("Operations"), who.primary},
+                                     std::pair{std::string("Secondary"), who.secondary}}) {
+    bool decided = plan.state.roles.contains(role) ||
+                   std::any_of(plan.role_changes.begin(), plan.role_changes.end(),
+                               [&](const auto& c) { return c.role == role; });
+    if (!person.empty() && !decided) {
+      plan.role_changes.push_back({role, person, at});
+      filled.push_back(role);
+    }
+  }
+  if (filled.empty()) {
+    return;
+  }
+  std::string roles = filled.size() == 2 ? "Operations and Secondary" : filled.front();
+  plan.entries.emplace_back(at, timeline_line(at,
+                                              roles + " pre-filled from the on-call rota \"" +
+                                                  rota->name + "\" (see Team roles)",
+                                              "on-call rota"));
+}
+
 void Engine::apply_roles(Plan& plan, Overlay& view) const {
   auto changes = plan.role_changes;
   bool resolving = plan.keys.contains("Status") && plan.keys.at("Status") == "resolved";

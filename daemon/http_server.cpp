@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "daemon/hash.hpp"
@@ -399,8 +401,6 @@ namespace calloutd {
 // "role": "Operations", "person": "Ana", "to": "Bo"}. Authenticated like the
 // Alertmanager receiver; journaled before the 202.
 void HttpServer::handle_roles(const httplib::Request& req, httplib::Response& res) {
-  static const std::set<std::string> k_roles{"Incident Lead", "Operations",     "Secondary",
-                                             "Planning",      "Communications", "Manager"};
   if (!authorized(m_config.alertmanager_auth, req)) {
     send_unauthorized(res, "missing or wrong credentials");
     return;
@@ -414,6 +414,9 @@ void HttpServer::handle_roles(const httplib::Request& req, httplib::Response& re
   };
   RoleRequest r{incident,        field("action"), field("role"),
                 field("person"), field("to"),     std::nullopt};
+  if (r.role == "Incident Lead") {
+    r.role = "Current Incident Lead";  // the template's label
+  }
   std::string problem;
   if (auto at = field("at"); !at.empty()) {
     r.at = parse_rfc3339(at);
@@ -426,9 +429,10 @@ void HttpServer::handle_roles(const httplib::Request& req, httplib::Response& re
     problem = "expected a JSON object {\"action\", \"role\", \"person\", \"to\"}";
   } else if (r.action != "join" && r.action != "leave" && r.action != "handover") {
     problem = "action \"" + r.action + "\" is not one of join, leave, handover";
-  } else if (!k_roles.contains(r.role)) {
+  } else if (std::find(std::begin(k_team_roles), std::end(k_team_roles), r.role) ==
+             std::end(k_team_roles)) {
     problem = "role \"" + r.role +
-              "\" is not one of Current Incident Lead, Operations, Secondary, Planning, "
+              "\" is not one of Incident Lead, Operations, Secondary, Planning, "
               "Communications, Manager";
   } else if (r.person.empty()) {
     problem = "person: missing";

@@ -312,3 +312,53 @@ TEST_F(EngineTest, ResolvingSeedsThePostmortemAndPinsTheGrafanaRange) {
 
 }  // namespace
 }  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// The on-call rota pre-fills Operations and Secondary when a callout opens.
+TEST_F(EngineTest, RotaPrefillsOperationsAndSecondaryAtOpen) {
+  auto loaded = parse_config(R"(rota:
+  - name: apis
+    technologies: [api]
+    time_zone: Europe/London
+    start: 2026-11-16
+    handover_at: "09:00"
+    every: 1d
+    primary: [Ana Diaz, Ben Ode]
+  - name: everything else
+    start: 2026-11-16
+    primary: [Cai Lu]
+)",
+                             "t.yml", ".");
+  ASSERT_TRUE(loaded.errors.empty()) << loaded.errors.front();
+  config.rotas = loaded.config.rotas;
+  // 03:50 UTC on the 22nd is before 09:00 local: the 21st's turn (5 days in: Ben).
+  auto r = engine.apply(sample_event("am-0.25-firing-two-alerts.json"));
+  ASSERT_EQ(r.outcome, Outcome::opened);
+  auto callout = repo.file(r.folder + "/callout.md");
+  EXPECT_NE(callout.find("- Operations: Ben Ode\n"), std::string::npos) << callout;
+  EXPECT_NE(callout.find("- Secondary: Ana Diaz\n"), std::string::npos) << callout;
+  EXPECT_NE(callout.find("- 2026-11-22 03:50:00 UTC - on-call rota - Operations and Secondary "
+                         "pre-filled from the on-call rota \"apis\" (see Team roles)\n"),
+            std::string::npos)
+      << callout;
+  auto stats = engine.responder_stats(at("2026-11-22T04:00:00Z"));
+  EXPECT_EQ(stats.on_shift_by_role,
+            (std::map<std::string, int>{{"Operations", 1}, {"Secondary", 1}}));
+  // With a Secondary there, the 4-hour rule has nothing to say.
+  auto commits = repo.commit_count();
+  engine.check_work_limits(at("2026-11-22T09:00:00Z"));
+  EXPECT_EQ(repo.commit_count(), commits);
+
+  // Another technology falls to the catch-all rota, which has nobody second.
+  auto other = engine.apply(sample_event("am-0.34-format-firing-nested-route-ADAPTED.json"));
+  ASSERT_EQ(other.outcome, Outcome::opened);
+  callout = repo.file(other.folder + "/callout.md");
+  EXPECT_NE(callout.find("- Operations: Cai Lu\n"), std::string::npos) << callout;
+  EXPECT_NE(callout.find("Operations pre-filled from the on-call rota \"everything else\""),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace calloutd

@@ -169,4 +169,8 @@ std::string calloutd_binary() {
   return CALLOUTD_BINARY;
 }
 
+std::string calloutctl_binary() {
+  return CALLOUTCTL_BINARY;
+}
+
 }  // namespace calloutd::testing

@@ -62,5 +62,6 @@ bool eventually(double seconds, const std::function<bool()>& condition);
 
 // The calloutd binary built next to the tests.
 std::string calloutd_binary();
+std::string calloutctl_binary();
 
 }  // namespace calloutd::testing

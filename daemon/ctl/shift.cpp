@@ -1,0 +1,95 @@
+// calloutctl shift start|end|handover: the roles API from the command line.
+#include <ostream>
+
+#include "daemon/ctl/ctl.hpp"
+#include "daemon/duration.hpp"
+#include "daemon/timefmt.hpp"
+
+namespace calloutd::ctl {
+
+std::string shift_usage() {
+  return R"(Usage:
+  calloutctl shift start INCIDENT --person NAME [--role ROLE] [--at TIME | --ago DURATION]
+  calloutctl shift end INCIDENT --person NAME [--role ROLE] [--at TIME | --ago DURATION]
+  calloutctl shift handover INCIDENT --from NAME --to NAME [--role ROLE] [--at TIME | --ago DURATION]
+
+Takes, leaves or hands over a role of an open incident through the daemon's
+roles API (POST /api/v1/incidents/INCIDENT/roles). The daemon records it as a
+timeline entry, updates Team roles and starts or ends the person's shift.
+INCIDENT is the Incident Number of the callout (calloutctl list shows them).
+
+  --role ROLE       Incident Lead, Operations (default), Secondary, Planning,
+                    Communications or Manager
+  --at TIME         when it happened, RFC 3339 (2026-11-22T03:00:00Z); default now
+  --ago DURATION    when it happened, that long ago (90m, 4h)
+)";
+}
+
+int shift_command(const std::vector<std::string>& argv, Context& ctx) {
+  auto args = Args::parse(argv, {"person", "from", "to", "role", "at", "ago"}, {"help"});
+  if (!args) {
+    ctx.err << "calloutctl shift: " << args.error() << "\n" << shift_usage();
+    return Exit::usage_error;
+  }
+  if (args->has("help")) {
+    ctx.out << shift_usage();
+    return Exit::ok;
+  }
+  auto usage = [&](const std::string& problem) {
+    ctx.err << "calloutctl shift: " << problem << "\n" << shift_usage();
+    return Exit::usage_error;
+  };
+  if (args->positional.size() != 2) {
+    return usage("expected start, end or handover and an incident");
+  }
+  const auto& verb = args->positional[0];
+  const auto& incident = args->positional[1];
+  nlohmann::json body{{"role", args->get("role").value_or("Operations")}};
+  if (verb == "start" || verb == "end") {
+    auto person = args->get("person");
+    if (!person) {
+      return usage("--person is required");
+    }
+    body["action"] = verb == "start" ? "join" : "leave";
+    body["person"] = *person;
+  } else if (verb == "handover") {
+    auto from = args->get("from");
+    auto to = args->get("to");
+    if (!from || !to) {
+      return usage("--from and --to are required");
+    }
+    body["action"] = "handover";
+    body["person"] = *from;
+    body["to"] = *to;
+  } else {
+    return usage("unknown shift command \"" + verb + "\"");
+  }
+  if (args->has("at") && args->has("ago")) {
+    return usage("--at and --ago exclude each other");
+  }
+  if (auto at = args->get("at")) {
+    auto t = parse_rfc3339(*at);
+    if (!t || *t == TimePoint{}) {
+      return usage("--at: \"" + *at + "\" is not an RFC 3339 time");
+    }
+    body["at"] = format_rfc3339_millis(*t);
+  } else if (auto ago = args->get("ago")) {
+    auto d = parse_duration(*ago);
+    if (!d) {
+      return usage("--ago: " + d.error());
+    }
+    body["at"] = format_rfc3339_millis(std::chrono::system_clock::now() - *d);
+  }
+  auto answer = api_post(ctx, "/api/v1/incidents/" + incident + "/roles", body);
+  if (answer.status != 202) {
+    return report_failure(ctx, "shift " + verb, answer);
+  }
+  ctx.out << "accepted: " << verb << " " << body["role"].get<std::string>() << " on " << incident;
+  if (body.contains("at")) {
+    ctx.out << " at " << body["at"].get<std::string>();
+  }
+  ctx.out << " (the daemon records it in the callout's timeline and Team roles)\n";
+  return Exit::ok;
+}
+
+}  // namespace calloutd::ctl
