@@ -41,10 +41,16 @@ rota:
         testing::sample("am-0.34-format-firing-nested-route-ADAPTED.json"),
         {{"Authorization", "Bearer s3cret-token"}});
     EXPECT_EQ(r->status, 200);
-    EXPECT_TRUE(eventually(10, [&] { return !committed().empty(); }));
     httplib::Headers auth{{"Authorization", "Bearer s3cret-token"}};
-    incident =
-        json::parse(daemon->client()->Get("/api/v1/incidents", auth)->body)["incidents"][0]["id"];
+    // The engine lists the incident once the commit is in (the ref moves first).
+    EXPECT_TRUE(eventually(10, [&] {
+      auto list = json::parse(daemon->client()->Get("/api/v1/incidents", auth)->body);
+      if (list["incidents"].empty() || committed().empty()) {
+        return false;
+      }
+      incident = list["incidents"][0]["id"];
+      return true;
+    }));
   }
   std::string committed() {
     int status = 0;
