@@ -228,12 +228,26 @@ void HttpServer::handle_alertmanager(const httplib::Request& req, httplib::Respo
     send_unauthorized(res, "missing or wrong credentials for the alertmanager receiver");
     return;
   }
+  auto duplicate = [&](std::uint64_t original) {
+    // An HA peer's copy or a repeat of what is already applied: nothing to do.
+    m_metrics.count_request(receiver, "duplicate");
+    res.set_content(json{{"status", "accepted"}, {"duplicate_of", original}}.dump(),
+                    "application/json");
+  };
+  if (auto original = m_pipeline.duplicate_of(std::string_view(req.body))) {
+    duplicate(*original);
+    return;
+  }
   auto group = receivers::parse_alertmanager(req.body);
   if (!group) {
     m_metrics.count_request(receiver, "bad_request");
     log::warn("rejected an alertmanager webhook",
               {{"error", group.error()}, {"remote", req.remote_addr}});
     send_error(res, 400, "not an Alertmanager webhook: " + group.error());
+    return;
+  }
+  if (auto original = m_pipeline.duplicate_of(*group)) {
+    duplicate(*original);
     return;
   }
   auto outcome = m_pipeline.submit(receiver, req.body, std::move(*group));

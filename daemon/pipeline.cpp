@@ -4,6 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "daemon/hash.hpp"
 #include "daemon/log.hpp"
 #include "receivers/alertmanager.hpp"
 #include "receivers/pagerduty.hpp"
@@ -69,7 +70,7 @@ void Pipeline::replay() {
           {{"seq", std::to_string(r.sequence)}, {"source", r.source}, {"error", payload.error()}});
       continue;
     }
-    batch.push_back({Event{r.sequence, r.received_at, std::move(*payload)}, std::nullopt});
+    batch.push_back({Event{r.sequence, r.received_at, std::move(*payload)}, "", "", std::nullopt});
     if (batch.size() == k_max_batch) {
       apply(batch);
       batch.clear();
@@ -112,10 +113,18 @@ std::variant<std::uint64_t, Pipeline::Refusal> Pipeline::submit(std::string_view
   }
   event.sequence = *seq;
   m_metrics.set_journal_pending(static_cast<double>(++m_pending));
+  std::string key;
+  std::string body_key;
+  if (const auto* group = event.alert_group()) {
+    key = receivers::content_key(*group);
+    body_key = sha256_hex(body);
+    std::lock_guard applied_lock(m_applied_mutex);
+    m_last_applied.erase(group->group_key);  // something newer for the group is queued
+  }
   {
     // Queue order is journal order: both happen under m_submit_mutex.
     std::lock_guard queue_lock(m_queue_mutex);
-    m_queue.push_back({std::move(event), arrived});
+    m_queue.push_back({std::move(event), std::move(key), std::move(body_key), arrived});
   }
   boost::asio::post(m_io, [this] { drain(); });
   return *seq;
@@ -138,6 +147,45 @@ void Pipeline::drain() {
   m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
 }
 
+std::optional<std::uint64_t> Pipeline::duplicate_of(const AlertGroup& group) const {
+  auto key = receivers::content_key(group);
+  std::lock_guard lock(m_applied_mutex);
+  auto it = m_last_applied.find(group.group_key);
+  if (it == m_last_applied.end() || it->second.first != key) {
+    return std::nullopt;
+  }
+  return it->second.second;
+}
+
+std::optional<std::uint64_t> Pipeline::duplicate_of(std::string_view body) const {
+  auto body_key = sha256_hex(body);
+  std::lock_guard lock(m_applied_mutex);
+  auto seen = m_bodies.find(body_key);
+  if (seen == m_bodies.end()) {
+    return std::nullopt;
+  }
+  auto it = m_last_applied.find(seen->second.first);
+  if (it == m_last_applied.end() || it->second.first != seen->second.second) {
+    return std::nullopt;
+  }
+  return it->second.second;
+}
+
+void Pipeline::remember_applied(const Queued& q) {
+  const auto* group = q.event.alert_group();
+  if (group == nullptr || q.content_key.empty() || m_stuck) {
+    return;
+  }
+  constexpr std::size_t k_remembered_groups = 65536;
+  std::lock_guard lock(m_applied_mutex);
+  if (m_last_applied.size() >= k_remembered_groups || m_bodies.size() >= k_remembered_groups) {
+    m_last_applied.clear();  // a cache: forgetting only costs a journal write
+    m_bodies.clear();
+  }
+  m_last_applied[group->group_key] = {q.content_key, q.event.sequence};
+  m_bodies[q.body_key] = {group->group_key, q.content_key};
+}
+
 void Pipeline::apply(const std::vector<Queued>& batch) {
   std::vector<Event> events;
   for (const auto& q : batch) {
@@ -155,7 +203,10 @@ void Pipeline::apply(const std::vector<Queued>& batch) {
       m_stuck = true;
       log::error("cannot apply an event; it stays in the journal for the next start",
                  {{"seq", std::to_string(events[i].sequence)}, {"error", result.error}});
-    } else if (!result.commit.empty()) {
+    } else {
+      remember_applied(batch[i]);
+    }
+    if (result.outcome != Outcome::failed && !result.commit.empty()) {
       committed = true;
       if (result.acknowledged_after_seconds) {
         m_metrics.observe_time_to_acknowledge(result.severity, *result.acknowledged_after_seconds);

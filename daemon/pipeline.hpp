@@ -18,6 +18,7 @@
 #include <optional>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -51,6 +52,17 @@ class Pipeline {
 
   std::vector<IncidentSummary> open_incidents() const;
 
+  // The sequence number of the Alertmanager notification `group` repeats
+  // when it is identical (receivers::content_key) to the last one applied
+  // for its group and nothing newer for the group is queued: what HA peers
+  // and repeat intervals send. Applying it again would change nothing, and
+  // the original is journaled and applied, so it can be answered without
+  // journaling it again.
+  std::optional<std::uint64_t> duplicate_of(const AlertGroup& group) const;
+  // The same for a body byte-for-byte identical to one already applied (or
+  // answered as a copy): no parsing needed.
+  std::optional<std::uint64_t> duplicate_of(std::string_view body) const;
+
   // Runs `task` on the engine's strand and waits for its result (from HTTP
   // threads, while the engine thread runs).
   template <typename Task>
@@ -68,12 +80,15 @@ class Pipeline {
  private:
   struct Queued {
     Event event;
+    std::string content_key;  // Alertmanager notifications only
+    std::string body_key;     // SHA-256 of the body as received
     std::optional<std::chrono::steady_clock::time_point> arrived;  // none when replayed
   };
   // On the strand: applies the queued events, up to one batch, as one commit.
   void drain();
   void apply(const std::vector<Queued>& batch);
   void publish();
+  void remember_applied(const Queued& q);
 
   Journal& m_journal;
   Engine& m_engine;
@@ -89,6 +104,11 @@ class Pipeline {
   bool m_stuck = false;
   std::function<void()>
       m_after_commit;  // an event failed to apply: stop advancing the applied mark
+  // group key -> content key and sequence of the last notification applied.
+  mutable std::mutex m_applied_mutex;
+  std::unordered_map<std::string, std::pair<std::string, std::uint64_t>> m_last_applied;
+  // body key -> group key and content key of the notification it carried.
+  std::unordered_map<std::string, std::pair<std::string, std::string>> m_bodies;
   mutable std::mutex m_snapshot_mutex;
   std::vector<IncidentSummary> m_snapshot;
 };

@@ -187,4 +187,19 @@ Result<AlertGroup> parse_alertmanager(std::string_view body) {
   return group;
 }
 
+std::string content_key(const AlertGroup& g) {
+  auto status = [](AlertStatus st) { return st == AlertStatus::firing ? "firing" : "resolved"; };
+  auto millis = [](TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  };
+  nlohmann::json alerts = nlohmann::json::array();
+  for (const auto& a : g.alerts) {
+    alerts.push_back({status(a.status), a.labels, a.annotations, millis(a.starts_at),
+                      millis(a.ends_at), a.generator_url, a.fingerprint});
+  }
+  nlohmann::json key{g.receiver,      status(g.status),     alerts,      g.group_labels,
+                     g.common_labels, g.common_annotations, g.group_key, g.truncated_alerts};
+  return sha256_hex(key.dump());
+}
+
 }  // namespace calloutd::receivers

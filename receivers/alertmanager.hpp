@@ -17,4 +17,9 @@ Result<AlertGroup> parse_alertmanager(std::string_view body);
 // the sorted labels (16 hex digits of SHA-256).
 std::string labels_fingerprint(const Labels& labels);
 
+// What the engine would see of a notification, hashed (SHA-256 hex): every
+// field but externalURL, which differs between the peers of an HA pair that
+// otherwise send the same notification. Equal keys, equal effect.
+std::string content_key(const AlertGroup& group);
+
 }  // namespace calloutd::receivers

@@ -39,6 +39,12 @@ web:
   max_body_bytes: 65536
 )";
 
+// The value of one series in a Prometheus exposition (0 when absent).
+double metric(const std::string& exposition, const std::string& series) {
+  auto at = exposition.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::stod(exposition.substr(at + series.size() + 2));
+}
+
 class DaemonTest : public ::testing::Test {
  protected:
   DaemonTest() {
@@ -102,13 +108,65 @@ TEST_F(DaemonTest, SamplesBecomeCommitsAndDuplicatesChangeNothing) {
                 ->Get("/metrics")
                 ->body.find(R"(calloutd_time_to_resolve_seconds_count{severity="HPI"} 1)"),
             std::string::npos);
-  // Duplicates were applied as "unchanged", never as commits.
+  // Duplicates were applied as "unchanged" or answered as duplicates of an
+  // applied notification (depending on how fast the first was applied),
+  // never as commits.
   EXPECT_TRUE(testing::eventually(5, [&] {
-    return d->client()
-               ->Get("/metrics")
-               ->body.find("calloutd_events_applied_total{outcome=\"unchanged\"} 3") !=
-           std::string::npos;
+    auto m = d->client()->Get("/metrics")->body;
+    return metric(m, R"(calloutd_events_applied_total{outcome="unchanged"})") +
+               metric(
+                   m,
+                   R"(calloutd_webhook_requests_total{outcome="duplicate",receiver="alertmanager"})") ==
+           3;
   }));
+}
+
+// An HA peer's copy (same notification, its own externalURL) of what is
+// already applied is answered without a journal write; anything newer for
+// the group, or different, goes through the journal.
+TEST_F(DaemonTest, CopiesOfAnAppliedNotificationAreAnsweredWithoutJournaling) {
+  auto d = start();
+  auto journal = repo() / ".git" / "calloutd" / "journal.jsonl";
+  auto lines = [&] {
+    auto text = read_file(journal);
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  auto firing = sample("am-0.25-firing-two-alerts.json");
+  ASSERT_EQ(d->post_alertmanager(firing, bearer)->status, 200);
+  ASSERT_TRUE(commits_reach(1));
+  ASSERT_TRUE(testing::eventually(5, [&] {
+    return !json::parse(d->client()->Get("/api/v1/incidents")->body)["incidents"].empty();
+  }));
+  auto journaled = lines();
+  auto peer = json::parse(firing);
+  peer["externalURL"] = "http://alertmanager-2.example.internal:9093";
+  auto r = d->post_alertmanager(peer.dump(), bearer);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(json::parse(r->body)["duplicate_of"], 1) << r->body;
+  EXPECT_EQ(lines(), journaled);
+  // Not a copy: a changed annotation is journaled (and changes nothing).
+  peer["alerts"][0]["annotations"]["summary"] = "something else";
+  r = d->post_alertmanager(peer.dump(), bearer);
+  EXPECT_FALSE(json::parse(r->body).contains("duplicate_of")) << r->body;
+  EXPECT_EQ(lines(), journaled + 1);
+  // The resolution is applied; the old firing copy after it is journaled
+  // again (it is no longer the last applied) and changes nothing.
+  ASSERT_EQ(d->post_alertmanager(sample("am-0.25-resolved.json"), bearer)->status, 200);
+  ASSERT_TRUE(commits_reach(2));
+  ASSERT_TRUE(testing::eventually(5, [&] {
+    return json::parse(d->client()->Get("/api/v1/incidents")->body)["incidents"].empty();
+  }));
+  r = d->post_alertmanager(firing, bearer);
+  EXPECT_FALSE(json::parse(r->body).contains("duplicate_of")) << r->body;
+  EXPECT_EQ(lines(), journaled + 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(commits(), 2);
+  EXPECT_NE(
+      d->client()
+          ->Get("/metrics")
+          ->body.find(
+              R"(calloutd_webhook_requests_total{outcome="duplicate",receiver="alertmanager"} 1)"),
+      std::string::npos);
 }
 
 TEST_F(DaemonTest, BadInputGetsAClearErrorAndWritesNothing) {

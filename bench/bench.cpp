@@ -1,0 +1,629 @@
+// calloutd's benchmark (bench/run builds and runs it). Everything on
+// loopback, started and stopped here: the daemon, a bare cpp-httplib server
+// for the ceiling, wrk for saturation load, our own client where per-request
+// times matter (the storm), libgit2 and git for the commit ceiling.
+//
+//   calloutd_bench --calloutd BIN --bare-server BIN --lua FILE --sample FILE
+//                  --out results.json [--quick]
+#include <git2.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const fs::path& p, const std::string& s) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << s;
+}
+
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  char buf[4096];
+  std::size_t n = 0;
+  while (p != nullptr && (n = std::fread(buf, 1, sizeof buf, p)) > 0) {
+    out.append(buf, n);
+  }
+  if (p != nullptr) {
+    ::pclose(p);
+  }
+  return out;
+}
+
+// A port nobody listens on now (bound to 0, read back, closed).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A child process; stdout and stderr to `log`.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const fs::path& log, const fs::path& cwd) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+      args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    if (posix_spawn(&m_pid, args[0], &fa, nullptr, args.data(), environ) != 0) {
+      throw std::runtime_error("cannot start " + argv[0]);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  ~Child() { stop(); }
+  pid_t pid() const { return m_pid; }
+  void stop() {
+    if (m_pid > 0) {
+      ::kill(m_pid, SIGTERM);
+      int st = 0;
+      ::waitpid(m_pid, &st, 0);
+      m_pid = -1;
+    }
+  }
+  // VmRSS / VmHWM in MiB.
+  double memory_mib(const char* field) const {
+    std::ifstream in("/proc/" + std::to_string(m_pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(field, 0) == 0) {
+        return std::stod(line.substr(std::strlen(field) + 1)) / 1024.0;
+      }
+    }
+    return 0;
+  }
+
+ private:
+  pid_t m_pid = -1;
+};
+
+bool wait_for(double seconds, const std::function<bool()>& ok) {
+  auto start = Clock::now();
+  while (seconds_since(start) < seconds) {
+    if (ok()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+struct Daemon {
+  std::unique_ptr<Child> child;
+  int port = 0;
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(120);
+    c.set_tcp_nodelay(true);
+    return c;
+  }
+};
+
+const char* k_config = R"(repository:
+  path: callouts
+  poll_interval: 2s
+web:
+  max_pending_events: 100000
+routes:
+  - matchers: ['severity="critical"']
+    severity: MPI
+    technology: bench
+)";
+
+// Starts calloutd in `dir` (its repository in dir/callouts); waits until ready.
+Daemon start_daemon(const std::string& binary, const fs::path& dir, double* ready_after = nullptr) {
+  write_file(dir / "calloutd.yml", k_config);
+  Daemon d;
+  d.port = free_port();
+  auto start = Clock::now();
+  d.child = std::make_unique<Child>(
+      std::vector<std::string>{binary, "--config.file=calloutd.yml",
+                               "--web.listen-address=127.0.0.1:" + std::to_string(d.port),
+                               "--log.level=warn"},
+      dir / "calloutd.log", dir);
+  bool up = wait_for(600, [&] {
+    auto c = d.client();
+    c.set_connection_timeout(0, 200000);
+    auto r = c.Get("/-/ready");
+    return r && r->status == 200;
+  });
+  if (!up) {
+    throw std::runtime_error("calloutd did not become ready; see " +
+                             (dir / "calloutd.log").string());
+  }
+  if (ready_after != nullptr) {
+    *ready_after = seconds_since(start);
+  }
+  return d;
+}
+
+// One alert group of the storm: distinct group, alert name and fingerprint.
+std::string storm_body(const json& sample, int i) {
+  json j = sample;
+  std::string name = "storm-" + std::to_string(i);
+  j["groupKey"] = "{}:{alertname=\"" + name + "\"}";
+  j["groupLabels"] = {{"alertname", name}};
+  j["commonLabels"]["alertname"] = name;
+  j["commonLabels"]["severity"] = "critical";
+  json alert = j["alerts"][0];
+  alert["labels"]["alertname"] = name;
+  alert["labels"]["severity"] = "critical";
+  char fp[17];
+  std::snprintf(fp, sizeof fp, "%016x", i + 1);
+  alert["fingerprint"] = fp;
+  j["alerts"] = json::array({alert});
+  j["status"] = "firing";
+  return j.dump();
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) {
+    return 0;
+  }
+  std::sort(v.begin(), v.end());
+  auto i = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+// histogram_quantile over the cumulative buckets of `name` in an exposition.
+double histogram_quantile(const std::string& exposition, const std::string& name, double q) {
+  std::vector<std::pair<double, double>> buckets;  // le, cumulative count
+  std::regex line(name + R"re(_bucket\{le="([^"]+)"\} ([0-9.e+]+))re");
+  for (std::sregex_iterator it(exposition.begin(), exposition.end(), line), end; it != end; ++it) {
+    double le = (*it)[1] == "+Inf" ? INFINITY : std::stod((*it)[1]);
+    buckets.emplace_back(le, std::stod((*it)[2]));
+  }
+  if (buckets.empty() || buckets.back().second == 0) {
+    return 0;
+  }
+  double rank = q * buckets.back().second;
+  double prev_le = 0, prev_count = 0;
+  for (const auto& [le, count] : buckets) {
+    if (count >= rank) {
+      if (std::isinf(le)) {
+        return prev_le;
+      }
+      return prev_le + (le - prev_le) * (rank - prev_count) / std::max(count - prev_count, 1e-9);
+    }
+    prev_le = le;
+    prev_count = count;
+  }
+  return prev_le;
+}
+
+// wrk at `connections` for `seconds` against `url`; requests per second.
+double wrk(const std::string& url, const std::string& lua, const fs::path& body, int connections,
+           int seconds) {
+  auto out =
+      run("BENCH_BODY='" + body.string() + "' wrk -t" + std::to_string(std::min(connections, 2)) +
+          " -c" + std::to_string(connections) + " -d" + std::to_string(seconds) + "s -s '" + lua +
+          "' " + url + "/api/v1/alertmanager 2>&1");
+  std::smatch m;
+  if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) {
+    if (out.find("Non-2xx") != std::string::npos) {
+      std::cerr << "wrk saw non-2xx answers:\n" << out;
+    }
+    return std::stod(m[1]);
+  }
+  std::cerr << "wrk failed:\n" << out;
+  return 0;
+}
+
+json refire(const std::string& calloutd, const std::string& bare, const std::string& lua,
+            const json& sample, const fs::path& work, bool quick) {
+  std::cout << "\n== Re-fire throughput (one open incident's notification, repeated) ==\n";
+  auto dir = work / "refire";
+  fs::create_directories(dir);
+  auto d = start_daemon(calloutd, dir);
+  auto body = storm_body(sample, 0);
+  write_file(dir / "body.json", body);
+  auto c = d.client();
+  auto r = c.Post("/api/v1/alertmanager", body, "application/json");
+  wait_for(30, [&] {
+    auto list = c.Get("/api/v1/incidents");
+    return list && json::parse(list->body)["incidents"].size() == 1;
+  });
+  auto port_file = dir / "bare.port";
+  Child server({bare}, port_file, dir);
+  wait_for(10, [&] { return !read_file(port_file).empty(); });
+  std::string bare_url = "http://127.0.0.1:" + std::to_string(std::stoi(read_file(port_file)));
+  json rows = json::array();
+  std::printf("%12s %16s %16s %8s\n", "connections", "calloutd req/s", "bare req/s", "ratio");
+  for (int conns : {1, 8, 32, 64}) {
+    int secs = quick ? 2 : 5;
+    double ours = wrk(d.url(), lua, dir / "body.json", conns, secs);
+    double theirs = wrk(bare_url, lua, dir / "body.json", conns, secs);
+    double ratio = theirs > 0 ? ours / theirs : 0;
+    std::printf("%12d %16.0f %16.0f %8.2f\n", conns, ours, theirs, ratio);
+    rows.push_back(
+        {{"connections", conns}, {"calloutd_rps", ours}, {"bare_rps", theirs}, {"ratio", ratio}});
+  }
+  // Nothing new came of it: still one callout, one incident.
+  auto commits = run("git -C '" + (dir / "callouts").string() + "' rev-list --count HEAD");
+  std::printf("commits in the repository after the re-fires: %s", commits.c_str());
+  return rows;
+}
+
+json storm(const std::string& calloutd, const json& sample, const fs::path& work, int n,
+           int concurrency) {
+  std::cout << "\n== Storm: " << n << " new alert groups, " << concurrency << " connections ==\n";
+  auto dir = work / ("storm-" + std::to_string(n));
+  fs::create_directories(dir);
+  auto d = start_daemon(calloutd, dir);
+  double rss_before = d.child->memory_mib("VmRSS:");
+  std::vector<std::string> bodies;
+  for (int i = 0; i < n; ++i) {
+    bodies.push_back(storm_body(sample, i));
+  }
+  std::vector<double> latency(static_cast<std::size_t>(n));
+  std::vector<double> sent_at(static_cast<std::size_t>(n));
+  std::atomic<int> next{0};
+  std::atomic<int> failures{0};
+  auto start = Clock::now();
+  std::vector<std::thread> clients;
+  for (int t = 0; t < concurrency; ++t) {
+    clients.emplace_back([&] {
+      auto c = d.client();
+      c.set_keep_alive(true);
+      for (int i = next++; i < n; i = next++) {
+        auto t0 = Clock::now();
+        auto r =
+            c.Post("/api/v1/alertmanager", bodies[static_cast<std::size_t>(i)], "application/json");
+        if (!r || r->status != 200) {
+          ++failures;
+        }
+        sent_at[static_cast<std::size_t>(i)] = std::chrono::duration<double>(t0 - start).count();
+        latency[static_cast<std::size_t>(i)] = seconds_since(t0);
+      }
+    });
+  }
+  for (auto& t : clients) {
+    t.join();
+  }
+  double accepted_after = seconds_since(start);
+  double rss_peak_during = d.child->memory_mib("VmHWM:");
+  // Drained: every group is an open incident.
+  auto c = d.client();
+  std::size_t open = 0;
+  wait_for(900, [&] {
+    auto list = c.Get("/api/v1/incidents");
+    open = list ? json::parse(list->body)["incidents"].size() : 0;
+    return open >= static_cast<std::size_t>(n);
+  });
+  double drained_after = seconds_since(start);
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // let the scanner settle
+  auto metrics = c.Get("/metrics")->body;
+  double steady = d.child->memory_mib("VmRSS:");
+  double peak = d.child->memory_mib("VmHWM:");
+  auto repo = (dir / "callouts").string();
+  int git_commits = std::stoi(run("git -C '" + repo + "' rev-list --count HEAD"));
+  // From the history: each storm group's commit time (1 s resolution) minus its send time.
+  std::vector<double> history;
+  {
+    auto log = run("git -C '" + repo + "' log --format='%ct %s' --reverse");
+    auto wall_start =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
+        seconds_since(start);
+    std::regex opened(R"((\d+) bench/storm-(\d+)-)");
+    for (std::sregex_iterator it(log.begin(), log.end(), opened), end; it != end; ++it) {
+      int i = std::stoi((*it)[2]);
+      if (i < n) {
+        history.push_back(std::stod((*it)[1]) -
+                          (wall_start + sent_at[static_cast<std::size_t>(i)]));
+      }
+    }
+  }
+  json row{{"groups", n},
+           {"connections", concurrency},
+           {"failed_requests", failures.load()},
+           {"accepted_per_second", n / accepted_after},
+           {"webhook_to_2xx_p50_ms", percentile(latency, 0.5) * 1000},
+           {"webhook_to_2xx_p99_ms", percentile(latency, 0.99) * 1000},
+           {"webhook_to_commit_p50_s_histogram",
+            histogram_quantile(metrics, "calloutd_webhook_to_commit_seconds", 0.5)},
+           {"webhook_to_commit_p99_s_histogram",
+            histogram_quantile(metrics, "calloutd_webhook_to_commit_seconds", 0.99)},
+           {"webhook_to_commit_p50_s_history", percentile(history, 0.5)},
+           {"webhook_to_commit_p99_s_history", percentile(history, 0.99)},
+           {"callouts_committed", open},
+           {"callouts_per_second", static_cast<double>(open) / drained_after},
+           {"git_commits", git_commits},
+           {"git_commits_per_second", git_commits / drained_after},
+           {"drained_after_s", drained_after},
+           {"rss_before_mib", rss_before},
+           {"rss_peak_while_accepting_mib", rss_peak_during},
+           {"rss_peak_mib", peak},
+           {"rss_after_drain_mib", steady}};
+  std::printf("accepted %d in %.2f s (%.0f/s), %d failed; 2xx p50 %.1f ms, p99 %.1f ms\n", n,
+              accepted_after, n / accepted_after, failures.load(),
+              row["webhook_to_2xx_p50_ms"].get<double>(),
+              row["webhook_to_2xx_p99_ms"].get<double>());
+  std::printf(
+      "all %zu callouts committed after %.2f s: %.0f callouts/s in %d git commits (%.1f/s)\n", open,
+      drained_after, static_cast<double>(open) / drained_after, git_commits,
+      git_commits / drained_after);
+  std::printf(
+      "webhook-to-commit p50/p99: %.3f/%.3f s (histogram), %.0f/%.0f s (history: upper bounds, "
+      "commit times are whole seconds)\n",
+      row["webhook_to_commit_p50_s_histogram"].get<double>(),
+      row["webhook_to_commit_p99_s_histogram"].get<double>(), percentile(history, 0.5),
+      percentile(history, 0.99));
+  std::printf("RSS: %.1f MiB before, peak %.1f MiB, %.1f MiB after the drain\n", rss_before, peak,
+              steady);
+  return row;
+}
+
+void check(int rc, const char* what) {
+  if (rc < 0) {
+    const git_error* e = git_error_last();
+    throw std::runtime_error(std::string(what) + ": " + (e ? e->message : "?"));
+  }
+}
+
+// The ceiling: `n` commits of two files each, made directly with libgit2.
+double libgit2_commits(const fs::path& dir, int n, const std::string& callout,
+                       const std::string& postmortem) {
+  git_repository* repo = nullptr;
+  check(git_repository_init(&repo, dir.c_str(), 0), "init");
+  git_signature* sig = nullptr;
+  check(git_signature_now(&sig, "bench", "bench@localhost"), "signature");
+  git_oid parent{};
+  bool has_parent = false;
+  git_oid tree_oid{};
+  git_tree* root = nullptr;
+  auto start = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    git_oid a, b, folder_oid, tech_oid, commit_oid;
+    check(git_blob_create_from_buffer(&a, repo, callout.data(), callout.size()), "blob");
+    check(git_blob_create_from_buffer(&b, repo, postmortem.data(), postmortem.size()), "blob");
+    git_treebuilder* folder = nullptr;
+    check(git_treebuilder_new(&folder, repo, nullptr), "tb");
+    git_treebuilder_insert(nullptr, folder, "callout.md", &a, GIT_FILEMODE_BLOB);
+    git_treebuilder_insert(nullptr, folder, "postmortem.md", &b, GIT_FILEMODE_BLOB);
+    check(git_treebuilder_write(&folder_oid, folder), "tb write");
+    git_treebuilder_free(folder);
+    // bench/<folder i> under the previous root.
+    git_tree* tech_tree = nullptr;
+    const git_tree_entry* tech_entry = root ? git_tree_entry_byname(root, "bench") : nullptr;
+    if (tech_entry) {
+      check(git_tree_lookup(&tech_tree, repo, git_tree_entry_id(tech_entry)), "lookup");
+    }
+    git_treebuilder* tech = nullptr;
+    check(git_treebuilder_new(&tech, repo, tech_tree), "tb");
+    auto name = "storm-" + std::to_string(i) + "-2026-11-22";
+    git_treebuilder_insert(nullptr, tech, name.c_str(), &folder_oid, GIT_FILEMODE_TREE);
+    check(git_treebuilder_write(&tech_oid, tech), "tb write");
+    git_treebuilder_free(tech);
+    git_tree_free(tech_tree);
+    git_treebuilder* top = nullptr;
+    check(git_treebuilder_new(&top, repo, root), "tb");
+    git_treebuilder_insert(nullptr, top, "bench", &tech_oid, GIT_FILEMODE_TREE);
+    check(git_treebuilder_write(&tree_oid, top), "tb write");
+    git_treebuilder_free(top);
+    git_tree_free(root);
+    check(git_tree_lookup(&root, repo, &tree_oid), "lookup");
+    git_commit* parent_commit = nullptr;
+    if (has_parent) {
+      check(git_commit_lookup(&parent_commit, repo, &parent), "parent");
+    }
+    const git_commit* parents[] = {parent_commit};
+    check(git_commit_create(&commit_oid, repo, "refs/heads/main", sig, sig, nullptr, name.c_str(),
+                            root, has_parent ? 1 : 0, parents),
+          "commit");
+    git_commit_free(parent_commit);
+    parent = commit_oid;
+    has_parent = true;
+  }
+  double secs = seconds_since(start);
+  git_tree_free(root);
+  git_signature_free(sig);
+  git_repository_free(repo);
+  return n / secs;
+}
+
+// The ceiling with the git command line: add two files and commit, `n` times.
+double git_cli_commits(const fs::path& dir, int n, const std::string& callout,
+                       const std::string& postmortem) {
+  fs::create_directories(dir);
+  run("git -C '" + dir.string() + "' init -q -b main");
+  write_file(dir / "callout.tmpl", callout);
+  write_file(dir / "postmortem.tmpl", postmortem);
+  auto start = Clock::now();
+  run("cd '" + dir.string() + "' && for i in $(seq 1 " + std::to_string(n) +
+      "); do d=bench/storm-$i-2026-11-22; mkdir -p $d && cp callout.tmpl $d/callout.md && "
+      "cp postmortem.tmpl $d/postmortem.md && git add $d && "
+      "git -c user.name=bench -c user.email=b@localhost commit -qm \"$d: opened\"; done");
+  return n / seconds_since(start);
+}
+
+// A repository of `folders` resolved incidents, each with a postmortem
+// holding three action items, committed in one go.
+void make_big_repository(const fs::path& dir, int folders, const std::string& callout,
+                         const std::string& postmortem) {
+  fs::create_directories(dir);
+  run("git -C '" + dir.string() + "' init -q -b main");
+  std::ostringstream script;
+  for (int i = 0; i < folders; ++i) {
+    auto d =
+        dir / ("tech-" + std::to_string(i % 20)) / ("issue-" + std::to_string(i) + "-2026-10-01");
+    write_file(d / "callout.md", callout);
+    write_file(d / "postmortem.md", postmortem);
+  }
+  run("cd '" + dir.string() +
+      "' && git add -A && git -c user.name=bench -c user.email=b@localhost "
+      "commit -qm 'history' && git gc -q");
+}
+
+json scale(const std::string& calloutd, const fs::path& work, int folders,
+           const std::string& callout, const std::string& postmortem) {
+  auto dir = work / ("scale-" + std::to_string(folders));
+  make_big_repository(dir / "callouts", folders, callout, postmortem);
+  double ready = 0;
+  auto d = start_daemon(calloutd, dir, &ready);
+  auto c = d.client();
+  std::vector<double> scrapes;
+  std::size_t bytes = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto t0 = Clock::now();
+    auto r = c.Get("/metrics");
+    scrapes.push_back(seconds_since(t0));
+    bytes = r ? r->body.size() : 0;
+  }
+  double rss = d.child->memory_mib("VmRSS:");
+  std::printf("%8d folders: ready after %.2f s, /metrics p50 %.1f ms (%zu bytes), RSS %.1f MiB\n",
+              folders, ready, percentile(scrapes, 0.5) * 1000, bytes, rss);
+  return {{"folders", folders},
+          {"cold_start_s", ready},
+          {"metrics_scrape_p50_ms", percentile(scrapes, 0.5) * 1000},
+          {"metrics_bytes", bytes},
+          {"rss_mib", rss}};
+}
+
+std::string postmortem_with_items() {
+  return R"(# Disk full - POSTMORTEM - 2026-10-01
+
+## Status
+published
+
+## Summary
+The volume filled up.
+
+## Action Items
+| Type | Action | Owner | Due | Status | Ticket |
+|------|--------|-------|-----|--------|--------|
+| prevent | Alert on 80% full | storage team | 2026-10-15 | DONE | OPS-1 |
+| mitigate | Rotate logs hourly | storage team | 2026-12-01 | IN PROGRESS | OPS-2 |
+| detect | Dashboard panel for inode use | storage team | 2026-09-01 | TODO | n/a |
+)";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::map<std::string, std::string> opt;
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--quick") {
+      quick = true;
+    } else if (a.rfind("--", 0) == 0 && i + 1 < argc) {
+      opt[a.substr(2)] = argv[++i];
+    }
+  }
+  for (const char* required : {"calloutd", "bare-server", "lua", "sample", "out"}) {
+    if (!opt.contains(required)) {
+      std::cerr << "usage: calloutd_bench --calloutd BIN --bare-server BIN --lua FILE --sample "
+                   "FILE --out FILE [--quick]\n";
+      return 2;
+    }
+  }
+  git_libgit2_init();
+  auto work = fs::temp_directory_path() / ("calloutd-bench-" + std::to_string(::getpid()));
+  fs::create_directories(work);
+  auto started = Clock::now();
+  json sample = json::parse(read_file(opt["sample"]));
+  json results;
+  results["machine"] = {{"cpus", std::thread::hardware_concurrency()},
+                        {"kernel", run("uname -r").substr(0, run("uname -r").find('\n'))}};
+  results["quick"] = quick;
+  try {
+    results["refire"] =
+        refire(opt["calloutd"], opt["bare-server"], opt["lua"], sample, work, quick);
+    json storms = json::array();
+    for (int n : quick ? std::vector<int>{200} : std::vector<int>{1000, 10000}) {
+      storms.push_back(storm(opt["calloutd"], sample, work, n, 16));
+    }
+    results["storm"] = storms;
+
+    std::cout << "\n== Ceiling: two-file commits made directly ==\n";
+    // The same content the daemon writes for a storm group.
+    auto sample_repo = work / (quick ? "storm-200" : "storm-1000") / "callouts";
+    auto callout = run("git -C '" + sample_repo.string() +
+                       "' show HEAD:bench/storm-0-2026-11-22/callout.md 2>/dev/null");
+    auto postmortem = run("git -C '" + sample_repo.string() +
+                          "' show HEAD:bench/storm-0-2026-11-22/postmortem.md 2>/dev/null");
+    json ceiling = json::array();
+    for (int n : quick ? std::vector<int>{200} : std::vector<int>{1000, 10000}) {
+      double lg = libgit2_commits(work / ("libgit2-" + std::to_string(n)), n, callout, postmortem);
+      // git from the shell: 1,000 commits at most (10,000 would take minutes; the rate holds).
+      int git_n = std::min(n, 1000);
+      double cli = git_cli_commits(work / ("git-" + std::to_string(n)), git_n, callout, postmortem);
+      std::printf("%6d commits: libgit2 loop %.0f commits/s; git CLI %.0f commits/s (over %d)\n", n,
+                  lg, cli, git_n);
+      ceiling.push_back({{"commits", n},
+                         {"libgit2_commits_per_second", lg},
+                         {"git_cli_commits_per_second", cli},
+                         {"git_cli_measured_over", git_n}});
+    }
+    results["ceiling"] = ceiling;
+
+    std::cout << "\n== Scale with the repository (cold start, /metrics scrape) ==\n";
+    json scales = json::array();
+    for (int folders : quick ? std::vector<int>{1000} : std::vector<int>{1000, 10000}) {
+      scales.push_back(scale(opt["calloutd"], work, folders, callout.empty() ? "# x\n" : callout,
+                             postmortem_with_items()));
+    }
+    results["scale"] = scales;
+  } catch (const std::exception& e) {
+    std::cerr << "bench failed: " << e.what() << "\n";
+    results["error"] = e.what();
+    write_file(opt["out"], results.dump(2) + "\n");
+    return 1;
+  }
+  results["total_seconds"] = seconds_since(started);
+  write_file(opt["out"], results.dump(2) + "\n");
+  std::printf("\nbench done in %.0f s; results in %s\n", seconds_since(started),
+              opt["out"].c_str());
+  fs::remove_all(work);
+  git_libgit2_shutdown();
+  return 0;
+}
