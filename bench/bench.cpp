@@ -566,6 +566,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens
   git_libgit2_init();
   auto work = fs::temp_directory_path() / ("calloutd-bench-" + std::to_string(::getpid()));
   fs::create_directories(work);

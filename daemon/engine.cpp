@@ -275,9 +275,12 @@ void Engine::write(Plan& plan, Overlay& view) const {
     // Earlier callouts of the same technology and issue sort side by side.
     const RE2 sibling("^" + RE2::QuoteMeta(plan.state.issue) + R"(-\d{4}-\d{2}-\d{2}(-\d+)?$)");
     std::vector<std::string> previous;
-    for (const auto& name : view.list(plan.state.technology)) {
-      if (plan.state.technology + "/" + name != folder && RE2::FullMatch(name, sibling)) {
-        previous.push_back(name);
+    const auto& names = view.names(plan.state.technology);
+    const std::string prefix = plan.state.issue + "-";
+    for (auto it = names.lower_bound(prefix); it != names.end() && it->rfind(prefix, 0) == 0;
+         ++it) {
+      if (plan.state.technology + "/" + *it != folder && RE2::FullMatch(*it, sibling)) {
+        previous.push_back(*it);
       }
     }
     std::sort(previous.rbegin(), previous.rend());
@@ -292,10 +295,10 @@ void Engine::write(Plan& plan, Overlay& view) const {
   std::optional<std::string> callout;
   if (plan.outcome == Outcome::opened) {
     // Same issue on the same day: -2, -3... after the first.
-    auto taken = view.list(plan.state.technology);
+    const auto& taken = view.names(plan.state.technology);
     std::string base = plan.state.issue + "-" + format_date(plan.state.opened_at);
     std::string name = base;
-    for (int n = 2; std::find(taken.begin(), taken.end(), name) != taken.end(); ++n) {
+    for (int n = 2; taken.contains(name); ++n) {
       name = base + "-" + std::to_string(n);
     }
     plan.state.folder = plan.state.technology + "/" + name;

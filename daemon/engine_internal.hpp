@@ -26,18 +26,30 @@ class Engine::Overlay {
     auto it = m_files.find(path);
     return it != m_files.end() ? std::optional(it->second) : m_repository.read(m_head, path);
   }
-  std::vector<std::string> list(const std::string& dir) const {
-    auto names = m_repository.list(m_head, dir);
-    std::set<std::string> all(names.begin(), names.end());
-    for (const auto& [path, content] : m_files) {
-      if (path.rfind(dir + "/", 0) == 0) {
-        auto rest = path.substr(dir.size() + 1);
-        all.insert(rest.substr(0, rest.find('/')));
+  // The names in `dir`: the head's plus the batch's new ones. Read from the
+  // repository once per batch (a technology may hold thousands of folders).
+  const std::set<std::string>& names(const std::string& dir) const {
+    auto it = m_names.find(dir);
+    if (it == m_names.end()) {
+      auto listed = m_repository.list(m_head, dir);
+      std::set<std::string> all(listed.begin(), listed.end());
+      for (const auto& [path, content] : m_files) {
+        if (auto name = child_of(dir, path)) {
+          all.insert(*name);
+        }
+      }
+      it = m_names.emplace(dir, std::move(all)).first;
+    }
+    return it->second;
+  }
+  void write(const std::string& path, std::string content) {
+    for (auto& [dir, names] : m_names) {
+      if (auto name = child_of(dir, path)) {
+        names.insert(*name);
       }
     }
-    return {all.begin(), all.end()};
+    m_files[path] = std::move(content);
   }
-  void write(const std::string& path, std::string content) { m_files[path] = std::move(content); }
   std::vector<FileWrite> files() const {
     std::vector<FileWrite> out;
     for (const auto& [path, content] : m_files) {
@@ -51,9 +63,20 @@ class Engine::Overlay {
   std::vector<std::string> changes;          // one line per change, for the commit message
 
  private:
+  // The first component of `path` below `dir`, when it is below.
+  static std::optional<std::string> child_of(const std::string& dir, const std::string& path) {
+    if (path.size() <= dir.size() + 1 || path.compare(0, dir.size(), dir) != 0 ||
+        path[dir.size()] != '/') {
+      return std::nullopt;
+    }
+    auto rest = path.substr(dir.size() + 1);
+    return rest.substr(0, rest.find('/'));
+  }
+
   Repository& m_repository;
   std::string m_head;
   std::map<std::string, std::string> m_files;
+  mutable std::map<std::string, std::set<std::string>> m_names;  // dir -> names, this batch
 };
 
 // What one event changes: the new state and the semantic edits of the callout.

@@ -570,4 +570,105 @@ std::vector<std::string> headings(std::string_view doc) {
   return out;
 }
 
+std::vector<Heading> heading_lines(std::string_view doc) {
+  std::vector<Heading> out;
+  for (const auto& b : parse_blocks(doc)) {
+    if (b.type == CMARK_NODE_HEADING) {
+      out.push_back({b.level, b.start_line, b.text, false});
+    } else if (!out.empty() && b.type != CMARK_NODE_HTML_BLOCK) {
+      out.back().has_content = true;  // a comment alone is not a value
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Skipped by prose(): headings (the template's keys), what is quoted, code,
+// a link's text or raw HTML.
+bool quoted_or_code(cmark_node* n) {
+  for (; n != nullptr; n = cmark_node_parent(n)) {
+    auto t = cmark_node_get_type(n);
+    if (t == CMARK_NODE_LINK || t == CMARK_NODE_IMAGE || t == CMARK_NODE_CODE ||
+        t == CMARK_NODE_CODE_BLOCK || t == CMARK_NODE_HTML_INLINE || t == CMARK_NODE_HTML_BLOCK ||
+        t == CMARK_NODE_BLOCK_QUOTE || t == CMARK_NODE_HEADING) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The header text of the column `cell` is in, when it is a table cell.
+std::string column_header_of(cmark_node* n) {
+  for (; n != nullptr; n = cmark_node_parent(n)) {
+    if (std::string_view(cmark_node_get_type_string(n)) != "table_cell") {
+      continue;
+    }
+    int index = 0;
+    for (cmark_node* c = cmark_node_previous(n); c != nullptr; c = cmark_node_previous(c)) {
+      ++index;
+    }
+    cmark_node* table = cmark_node_parent(cmark_node_parent(n));
+    cmark_node* header = cmark_node_first_child(table);
+    cmark_node* cell = cmark_node_first_child(header);
+    for (int i = 0; i < index && cell != nullptr; ++i) {
+      cell = cmark_node_next(cell);
+    }
+    return cell != nullptr ? trim_copy(node_text(cell)) : "";
+  }
+  return "";
+}
+
+// The label of the list item `n` is in ("Operations" for "- Operations: Ana").
+std::string list_label_of(cmark_node* n) {
+  for (; n != nullptr; n = cmark_node_parent(n)) {
+    if (cmark_node_get_type(n) == CMARK_NODE_ITEM) {
+      auto text = node_text(n);
+      auto colon = text.find(':');
+      return colon == std::string::npos ? "" : trim_copy(text.substr(0, colon));
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<TextRun> prose(std::string_view doc) {
+  std::vector<TextRun> out;
+  NodePtr root = parse_document(doc);
+  std::string key;
+  for (cmark_node* top = cmark_node_first_child(root.get()); top != nullptr;
+       top = cmark_node_next(top)) {
+    if (cmark_node_get_type(top) == CMARK_NODE_HEADING && cmark_node_get_heading_level(top) <= 2) {
+      key = trim_copy(node_text(top));
+    }
+    cmark_iter* iter = cmark_iter_new(top);
+    cmark_event_type ev;
+    while ((ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {
+      cmark_node* n = cmark_iter_get_node(iter);
+      if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(n) != CMARK_NODE_TEXT ||
+          quoted_or_code(n)) {
+        continue;
+      }
+      const char* lit = cmark_node_get_literal(n);
+      TextRun run;
+      run.line = cmark_node_get_start_line(n);
+      run.column = cmark_node_get_start_column(n);
+      if (run.line == 0) {  // no inline position: the enclosing block's
+        for (cmark_node* p = n; p != nullptr && run.line == 0; p = cmark_node_parent(p)) {
+          run.line = cmark_node_get_start_line(p);
+          run.column = cmark_node_get_start_column(p);
+        }
+      }
+      run.text = lit != nullptr ? lit : "";
+      run.key = key;
+      run.column_header = column_header_of(n);
+      run.list_label = list_label_of(n);
+      out.push_back(std::move(run));
+    }
+    cmark_iter_free(iter);
+  }
+  return out;
+}
+
 }  // namespace calloutd::markdown

@@ -75,4 +75,26 @@ std::vector<TableRow> list_items(std::string_view doc, std::string_view key);
 // The headings of `doc` in order, as GitHub renders them (used to check templates).
 std::vector<std::string> headings(std::string_view doc);
 
+// A heading with its line and whether any content follows it before the next
+// heading (for the linter: an empty key, where the template has a value).
+struct Heading {
+  int level = 0;
+  int line = 0;
+  std::string text;
+  bool has_content = false;
+};
+std::vector<Heading> heading_lines(std::string_view doc);
+
+// A run of prose as GitHub renders it: the text nodes outside headings, code,
+// links, HTML and block quotes, for checks of the wording.
+struct TextRun {
+  int line = 0;  // 1-based source position of the run's first character
+  int column = 0;
+  std::string text;
+  std::string key;            // the level-2 heading above ("" before the first)
+  std::string column_header;  // in a table: the header of the cell's column
+  std::string list_label;     // in a list item: the text before its first ':'
+};
+std::vector<TextRun> prose(std::string_view doc);
+
 }  // namespace calloutd::markdown

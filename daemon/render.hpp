@@ -45,6 +45,9 @@ class Templates {
 
   std::string render_callout(const CalloutView& view) const;
   std::string render_postmortem(const CalloutView& view) const;
+  // The template texts (their headings are the keys the linter checks).
+  const std::string& callout_source() const { return m_callout; }
+  const std::string& postmortem_source() const { return m_postmortem; }
 
  private:
   Templates(std::string callout, std::string postmortem)

@@ -14,6 +14,7 @@ std::string usage() {
   return R"(Usage: calloutctl [--url URL] [--token-file FILE] COMMAND [ARGS...]
 
 Commands:
+  lint [PATH...]             check write-ups against the template and the rules
   shift start|end|handover   take, leave or hand over a role of an open incident
 
 Options before the command:
@@ -71,6 +72,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest(all.begin() + static_cast<long>(command_at) + 1, all.end());
   if (command == "shift") {
     return shift_command(rest, ctx);
+  }
+  if (command == "lint") {
+    return lint_command(rest, ctx);
   }
   std::cerr << "calloutctl: unknown command \"" << command << "\"\n" << usage();
   return Exit::usage_error;

@@ -57,5 +57,7 @@ int report_failure(const Context& ctx, const std::string& what, const ApiAnswer&
 
 int shift_command(const std::vector<std::string>& argv, Context& ctx);
 std::string shift_usage();
+int lint_command(const std::vector<std::string>& argv, Context& ctx);
+std::string lint_usage();
 
 }  // namespace calloutd::ctl

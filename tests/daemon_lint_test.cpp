@@ -1,0 +1,167 @@
+// The write-up linter on text: each rule, its positions, and the traps.
+// (The corpus of whole write-ups is checked through calloutctl in
+// integration_lint_test.cpp.)
+#include "daemon/lint.hpp"
+
+#include <gtest/gtest.h>
+
+#include "daemon/render.hpp"
+
+namespace calloutd {
+namespace {
+
+lint::Context context() {
+  auto t = Templates::embedded();
+  lint::Context c;
+  c.callout_template = t.callout_source();
+  c.postmortem_template = t.postmortem_source();
+  c.names = {"Ana Diaz", "Will Grant"};
+  return c;
+}
+
+std::vector<std::string> lines_of(const std::vector<lint::Diagnostic>& ds) {
+  std::vector<std::string> out;
+  for (const auto& d : ds) {
+    out.push_back(d.to_string());
+  }
+  return out;
+}
+
+const char* k_path = "mysql/high-replication-lag-2026-11-22/postmortem.md";
+
+// A postmortem with every key, one section's text replaced by `resolution`.
+std::string postmortem(const std::string& resolution, const std::string& items = "") {
+  return "# Replication lag - POSTMORTEM - 2026-11-22\n\n## Incident Number\n\nam-1\n\n"
+         "## Authors\n\nOperations\n\n## Status\n\ndraft\n\n## Summary\n\nn/a\n\n"
+         "## Impact\n\nn/a\n\n## Root causes\n\nn/a\n\n## Trigger\n\nn/a\n\n"
+         "## Resolution\n\n" +
+         resolution +
+         "\n\n## Detection\n\nn/a\n\n## Action Items\n\n"
+         "| Action Item | Type | Owner | Ticket | Due | Status |\n| --- | --- | --- | --- | --- | "
+         "--- |\n" +
+         items +
+         "\n## Lessons learned\n\n### What went well\n\nn/a\n\n### What went badly\n\nn/a\n\n"
+         "### Where we got lucky\n\nn/a\n\n## Timeline\n\n"
+         "- 2026-11-22 03:00:00 UTC - Alertmanager - firing\n"
+         "- 2026-11-22 04:00:00 UTC - Alertmanager - resolved\n\n"
+         "## Supporting Information\n\nn/a\n\n## Review\n\n- Reviewers: Will Grant\n\n"
+         "### Checklist\n\n- [ ] Impact assessment complete\n";
+}
+
+std::vector<std::string> check(const std::string& text) {
+  return lines_of(lint::check_file(k_path, text, lint::Kind::postmortem, context()));
+}
+
+TEST(LintTest, ACompletePostmortemIsClean) {
+  EXPECT_EQ(check(postmortem("The replica was rebuilt from a snapshot.")),
+            std::vector<std::string>{});
+}
+
+TEST(LintTest, PronounsAreErrorsTheyIsAWarning) {
+  // Line 33 is the Resolution paragraph.
+  EXPECT_EQ(check(postmortem("Then he restarted it and they watched.")),
+            (std::vector<std::string>{
+                std::string(k_path) + ":33:6: error: pronoun \"he\" in Resolution (write what the "
+                                      "system did, not who) [pronoun]",
+                std::string(k_path) + ":33:26: warning: pronoun \"they\" in Resolution (if it "
+                                      "names a person, write the role or the system instead) "
+                                      "[pronoun]"}));
+}
+
+TEST(LintTest, QuotesCodeLinksAndIdentifiersAreNotFlagged) {
+  EXPECT_EQ(check(postmortem("The page said \"we are down\", `my.cnf` was read, see "
+                             "[what he wrote](https://x.example/), my-service and I/O and US "
+                             "regions, i.e. fine.\n\n> I was there.")),
+            std::vector<std::string>{});
+}
+
+TEST(LintTest, NamesOutsideTeamRolesAndOwnerAreErrorsButAWordIsNotAName) {
+  auto out =
+      check(postmortem("Ana Diaz rebuilt the replica; the job will retry. Later Grant checked.",
+                       "| Rebuild | mitigate | Ana Diaz | OPS-1 | 2026-12-01 | TODO |\n"));
+  EXPECT_EQ(out,
+            (std::vector<std::string>{
+                std::string(k_path) + ":33:1: error: name \"Ana Diaz\" in Resolution (names "
+                                      "belong in Team roles and the Owner column only) [name]",
+                std::string(k_path) + ":33:57: error: name \"Grant\" in Resolution (names "
+                                      "belong in Team roles and the Owner column only) [name]"}));
+}
+
+TEST(LintTest, BlamingWordsAreWarnings) {
+  auto out = check(postmortem("The operator should have known; a careless change."));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], std::string(k_path) +
+                        ":33:14: warning: blaming words \"should have known\" in Resolution "
+                        "(describe what happened and what the system allowed) [blame]");
+  EXPECT_NE(out[1].find(":33:35: warning: blaming words \"careless\""), std::string::npos);
+}
+
+TEST(LintTest, ActionItemRowsAreChecked) {
+  auto out =
+      check(postmortem("n/a",
+                       "| Rebuild | fix | n/a |  | next week | todo |\n"
+                       "| n/a | n/a | n/a | n/a | n/a | n/a |\n"
+                       "| Alert on lag | prevent | DB team | n/a | 2026-02-30 | BLOCKED |\n"));
+  EXPECT_EQ(out, (std::vector<std::string>{
+                     std::string(k_path) + ":43:13: error: type \"fix\" is not one of mitigate, "
+                                           "prevent, process, other [action-items]",
+                     std::string(k_path) + ":43:19: error: action item without an Owner (a team "
+                                           "or a person) [action-items]",
+                     std::string(k_path) + ":43:26: error: action item without a Ticket (a "
+                                           "ticket number or link, else n/a) [action-items]",
+                     std::string(k_path) + ":43:28: error: due \"next week\" is not a date "
+                                           "(YYYY-MM-DD) [action-items]",
+                     std::string(k_path) + ":43:40: warning: status \"todo\" is written TODO "
+                                           "[action-items]",
+                     std::string(k_path) + ":45:44: error: due \"2026-02-30\" is not a date "
+                                           "(YYYY-MM-DD) [action-items]",
+                     std::string(k_path) + ":45:57: error: status \"BLOCKED\" is not one of TODO, "
+                                           "IN PROGRESS, DONE, WONTFIX [action-items]"}));
+}
+
+TEST(LintTest, MissingEmptyAndMisplacedKeys) {
+  auto text = postmortem("n/a");
+  // Impact removed, Trigger emptied, Detection moved before Summary.
+  text.replace(text.find("## Impact\n\nn/a\n\n"), 16, "");
+  text.replace(text.find("## Trigger\n\nn/a\n\n"), 17, "## Trigger\n\n");
+  text.replace(text.find("## Detection\n\nn/a\n\n"), 19, "");
+  text.replace(text.find("## Summary"), 0, "## Detection\n\nn/a\n\n");
+  auto out = check(text);
+  EXPECT_EQ(out, (std::vector<std::string>{
+                     std::string(k_path) + ":15:1: error: key \"Detection\" is out of order: the "
+                                           "template puts it after \"Resolution\" [keys]",
+                     std::string(k_path) + ":23:1: error: missing key \"Impact\" (never remove a "
+                                           "key: write n/a where it does not apply) [keys]",
+                     std::string(k_path) + ":27:1: error: key \"Trigger\" has no value (write n/a "
+                                           "where it does not apply) [empty-key]"}));
+}
+
+TEST(LintTest, TimelinesParseAndAreOrdered) {
+  auto text = postmortem("n/a");
+  text.replace(text.find("- 2026-11-22 04:00:00 UTC"), 25, "- 2026-11-22 02:00:00 UTC");
+  text.replace(text.find("## Supporting"), 0, "- at some point - things happened\n\n");
+  auto out = check(text);
+  ASSERT_EQ(out.size(), 2u) << ::testing::PrintToString(out);
+  EXPECT_NE(out[0].find("error: timeline entry 2026-11-22 02:00:00 UTC is older than the one "
+                        "above it (the postmortem's timeline is oldest first) [timeline]"),
+            std::string::npos);
+  EXPECT_NE(out[1].find("error: timeline entry does not start with a UTC time"), std::string::npos);
+}
+
+TEST(LintTest, LayoutAndSlugs) {
+  EXPECT_TRUE(lint::check_layout("mysql/high-replication-lag-2026-11-22/callout.md").empty());
+  EXPECT_TRUE(lint::check_layout("mysql/high-replication-lag-2026-11-22-2/postmortem.md").empty());
+  EXPECT_EQ(lines_of(lint::check_layout("MySQL/HighLag-2026-11-22/callout.md")),
+            (std::vector<std::string>{
+                "MySQL/HighLag-2026-11-22/callout.md: error: technology folder \"MySQL\" is not "
+                "a slug (\"mysql\") [layout]",
+                "MySQL/HighLag-2026-11-22/callout.md: error: callout folder "
+                "\"HighLag-2026-11-22\" is not <issue>-<YYYY-MM-DD>[-N] (issue in kebab-case, N "
+                "from 2) [layout]"}));
+  EXPECT_FALSE(lint::check_layout("mysql/lag-2026-13-01/callout.md").empty());
+  EXPECT_FALSE(lint::check_layout("mysql/lag-2026-11-22-1/callout.md").empty());
+  EXPECT_FALSE(lint::check_layout("notes/callout.md").empty());
+}
+
+}  // namespace
+}  // namespace calloutd
