@@ -335,6 +335,7 @@ json storm(const std::string& calloutd, const json& sample, const fs::path& work
   auto c = d.client();
   std::size_t open = 0;
   wait_for(900, [&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // listing 10k is not free
     auto list = c.Get("/api/v1/incidents");
     open = list ? json::parse(list->body)["incidents"].size() : 0;
     return open >= static_cast<std::size_t>(n);
@@ -349,16 +350,26 @@ json storm(const std::string& calloutd, const json& sample, const fs::path& work
   // From the history: each storm group's commit time (1 s resolution) minus its send time.
   std::vector<double> history;
   {
-    auto log = run("git -C '" + repo + "' log --format='%ct %s' --reverse");
+    // Each commit: "\x01<commit time>", then its message, one "- <folder>: opened" line per
+    // callout.
+    auto log = run("git -C '" + repo + "' log --format='%x01%ct%n%B'");
     auto wall_start =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
         seconds_since(start);
-    std::regex opened(R"((\d+) bench/storm-(\d+)-)");
-    for (std::sregex_iterator it(log.begin(), log.end(), opened), end; it != end; ++it) {
-      int i = std::stoi((*it)[2]);
-      if (i < n) {
-        history.push_back(std::stod((*it)[1]) -
-                          (wall_start + sent_at[static_cast<std::size_t>(i)]));
+    std::regex commit_time("\x01(\\d+)");
+    std::regex opened(R"(bench/storm-(\d+)-\d{4}-\d{2}-\d{2}: opened)");
+    double ct = 0;
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) {
+      std::smatch m;
+      if (std::regex_search(line, m, commit_time)) {
+        ct = std::stod(m[1]);
+      } else if (std::regex_search(line, m, opened)) {
+        auto i = static_cast<std::size_t>(std::stoi(m[1]));
+        if (i < sent_at.size()) {
+          // Commit times are whole seconds: the end of that second bounds it.
+          history.push_back(ct + 1 - (wall_start + sent_at[i]));
+        }
       }
     }
   }

@@ -1,0 +1,97 @@
+// calloutctl lint on a corpus of write-ups: two the daemon generated (clean),
+// and hand-broken ones, each breaking one rule (plus traps that must stay
+// clean). The expected output is tests/lint/corpus.expected, line by line.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.hpp"
+
+namespace calloutd {
+namespace {
+
+using nlohmann::json;
+
+const std::string k_dir = std::string(CALLOUTD_SOURCE_DIR) + "/tests/lint";
+
+std::string lint(const std::string& args, int* status) {
+  return testing::run(
+      "cd '" + k_dir + "' && " + testing::calloutctl_binary() + " lint " + args + " 2>&1", status);
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (auto end = text.find('\n'); end != std::string::npos; end = text.find('\n', start)) {
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+TEST(LintCorpusTest, EveryRuleBrokenOnceAndTheTrapsStayClean) {
+  int status = -1;
+  auto out = lint("--repo corpus --config calloutd.yml", &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_EQ(lines(out), lines(testing::read_file(k_dir + "/corpus.expected")));
+  // The daemon's own write-ups and the traps produce nothing.
+  for (const char* clean :
+       {"api/high-request-latency-2026-11-22", "unclassified/postgres-replication-lag-2026-11-22",
+        "api/traps-clean-2026-11-22"}) {
+    EXPECT_EQ(out.find(clean), std::string::npos) << clean;
+    auto one = lint("--repo corpus --config calloutd.yml corpus/" + std::string(clean), &status);
+    EXPECT_EQ(status, 0) << one;
+    EXPECT_EQ(one, "calloutctl lint: 0 errors, 0 warnings in 2 files\n");
+  }
+}
+
+TEST(LintCorpusTest, NamesComeFromTheRotaAndFromTeamRoles) {
+  int status = -1;
+  // Without the config, "Ana Diaz" is still a name: a Team roles holder in the repository.
+  auto out = lint("--repo corpus corpus/api/name-in-narrative-2026-11-22", &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(out.find("postmortem.md:33:1: error: name \"Ana Diaz\" in Trigger"), std::string::npos)
+      << out;
+}
+
+TEST(LintCorpusTest, JsonAndGithubFormats) {
+  int status = -1;
+  auto out = lint("--repo corpus --config calloutd.yml --format=json", &status);
+  EXPECT_EQ(status, 1);
+  auto j = json::parse(out);
+  EXPECT_EQ(j["errors"], 27);
+  EXPECT_EQ(j["warnings"], 4);
+  EXPECT_EQ(j["files"], 47);
+  auto first = j["diagnostics"][4];
+  EXPECT_EQ(first["file"], "api/action-columns-2026-11-22/postmortem.md");
+  EXPECT_EQ(first["line"], 45);
+  EXPECT_EQ(first["severity"], "error");
+  EXPECT_EQ(first["rule"], "action-items");
+
+  out = lint("--repo corpus --config calloutd.yml --format github corpus/api/pronoun-he-2026-11-22",
+             &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_EQ(lines(out), (std::vector<std::string>{
+                            "::error file=api/pronoun-he-2026-11-22/postmortem.md,line=37,col=6,"
+                            "title=calloutctl lint (pronoun)::pronoun \"he\" in Resolution (write "
+                            "what the system did, not who)",
+                            "calloutctl lint: 1 error, 0 warnings in 2 files"}));
+}
+
+TEST(LintCorpusTest, WarningsAloneExitZeroAndBadUsageIsTold) {
+  int status = -1;
+  auto out = lint("--repo corpus corpus/api/blame-words-2026-11-22", &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("0 errors, 2 warnings"), std::string::npos);
+  lint("--format=xml", &status);
+  EXPECT_EQ(status, 2);
+  out = lint("corpus/api/no-such-folder", &status);
+  EXPECT_EQ(status, 3);
+  EXPECT_NE(out.find("no such file or folder \"corpus/api/no-such-folder\""), std::string::npos);
+  out = lint("--help", &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(out.find("Exit status:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace calloutd
