@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <span>
 #include <sstream>
@@ -63,36 +64,51 @@ TreePtr tree_of(git_repository* repo, const std::string& commit_id) {
   return TreePtr(tree);
 }
 
-// Returns the id of `base` (may be null) with the blob `blob` at `parts`.
-bool upsert(git_repository* repo, const git_tree* base, std::span<const std::string> parts,
-            const git_oid& blob, git_oid* out) {
-  git_treebuilder* raw = nullptr;
-  if (git_treebuilder_new(&raw, repo, base) != 0) {
-    return false;
+// The files of one commit as a tree of folders, so that each folder's git
+// tree is rebuilt once however many files change in it.
+struct TreeEdit {
+  std::map<std::string, git_oid> blobs;
+  std::map<std::string, TreeEdit> folders;
+
+  void add(std::span<const std::string> parts, const git_oid& blob) {
+    if (parts.size() == 1) {
+      blobs[parts[0]] = blob;
+    } else {
+      folders[parts[0]].add(parts.subspan(1), blob);
+    }
   }
-  BuilderPtr builder(raw);
-  if (parts.size() == 1) {
-    if (git_treebuilder_insert(nullptr, raw, parts[0].c_str(), &blob, GIT_FILEMODE_BLOB) != 0) {
+
+  // Writes `base` (may be null) with these changes; its id into `out`.
+  bool write(git_repository* repo, const git_tree* base, git_oid* out) const {
+    git_treebuilder* raw = nullptr;
+    if (git_treebuilder_new(&raw, repo, base) != 0) {
       return false;
     }
-  } else {
-    TreePtr sub;
-    if (base != nullptr) {
-      const git_tree_entry* e = git_tree_entry_byname(base, parts[0].c_str());
-      git_tree* t = nullptr;
-      if (e != nullptr && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
-          git_tree_lookup(&t, repo, git_tree_entry_id(e)) == 0) {
-        sub.reset(t);
+    BuilderPtr builder(raw);
+    for (const auto& [name, blob] : blobs) {
+      if (git_treebuilder_insert(nullptr, raw, name.c_str(), &blob, GIT_FILEMODE_BLOB) != 0) {
+        return false;
       }
     }
-    git_oid child;
-    if (!upsert(repo, sub.get(), parts.subspan(1), blob, &child) ||
-        git_treebuilder_insert(nullptr, raw, parts[0].c_str(), &child, GIT_FILEMODE_TREE) != 0) {
-      return false;
+    for (const auto& [name, edit] : folders) {
+      TreePtr sub;
+      if (base != nullptr) {
+        const git_tree_entry* e = git_tree_entry_byname(base, name.c_str());
+        git_tree* t = nullptr;
+        if (e != nullptr && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+            git_tree_lookup(&t, repo, git_tree_entry_id(e)) == 0) {
+          sub.reset(t);
+        }
+      }
+      git_oid child;
+      if (!edit.write(repo, sub.get(), &child) ||
+          git_treebuilder_insert(nullptr, raw, name.c_str(), &child, GIT_FILEMODE_TREE) != 0) {
+        return false;
+      }
     }
+    return git_treebuilder_write(out, raw) == 0;
   }
-  return git_treebuilder_write(out, raw) == 0;
-}
+};
 
 std::optional<std::string> read_worktree_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -271,6 +287,7 @@ CommitOutcome GitRepository::commit(const CommitRequest& request) {
   if (!request.parent.empty() && !tree) {
     return failed("cannot read the parent commit " + request.parent);
   }
+  TreeEdit edit;
   for (const auto& file : request.files) {
     if (!is_safe_repo_path(file.path)) {
       return CommitOutcome{CommitStatus::failed, "", "refusing unsafe path \"" + file.path + "\""};
@@ -279,12 +296,13 @@ CommitOutcome GitRepository::commit(const CommitRequest& request) {
     if (git_blob_create_from_buffer(&blob, m_repo, file.content.data(), file.content.size()) != 0) {
       return failed("cannot write a blob for " + file.path);
     }
-    auto parts = split_path(file.path);
+    edit.add(split_path(file.path), blob);
+  }
+  if (!request.files.empty()) {
     git_oid root;
     git_tree* next = nullptr;
-    if (!upsert(m_repo, tree.get(), parts, blob, &root) ||
-        git_tree_lookup(&next, m_repo, &root) != 0) {
-      return failed("cannot build the tree for " + file.path);
+    if (!edit.write(m_repo, tree.get(), &root) || git_tree_lookup(&next, m_repo, &root) != 0) {
+      return failed("cannot build the commit's tree");
     }
     tree.reset(next);
   }
