@@ -162,6 +162,11 @@ bool is_safe_repo_path(const std::string& path) {
 
 GitRepository::GitRepository(Options options) : m_options(std::move(options)) {
   git_libgit2_init();
+  // A technology with thousands of callouts, and .calloutd/groups, are trees
+  // of hundreds of KiB that every event reads: keep them in libgit2's object
+  // cache (by default only trees under 4 KiB are cached, so each read
+  // inflated them again).
+  git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, std::size_t{16} << 20);
   int rc = git_repository_open_ext(&m_repo, m_options.path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
                                    nullptr);
   if (rc == GIT_ENOTFOUND) {

@@ -95,3 +95,53 @@ TEST(LintCorpusTest, WarningsAloneExitZeroAndBadUsageIsTold) {
 
 }  // namespace
 }  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// The pre-commit hook stops a commit that stages a broken write-up.
+TEST(InstallHooksTest, PreCommitHookLintsStagedWriteUps) {
+  testing::TempDir dir;
+  auto repo = dir.path() / "callouts";
+  std::filesystem::create_directories(repo);
+  int status = -1;
+  testing::run("git init -q -b main '" + repo.string() + "'", &status);
+  ASSERT_EQ(status, 0);
+  auto copy = [&](const std::string& from, const std::string& to) {
+    std::filesystem::create_directories(repo / to);
+    for (const char* f : {"callout.md", "postmortem.md"}) {
+      testing::write_file(repo / to / f, testing::read_file(k_dir + "/corpus/" + from + "/" + f));
+    }
+  };
+  auto commit = [&](const std::string& what) {
+    return testing::run("cd '" + repo.string() +
+                            "' && git add -A && git -c user.name=E -c user.email=e@example.com "
+                            "commit -qm '" +
+                            what + "' 2>&1",
+                        &status);
+  };
+  auto out = testing::run(
+      testing::calloutctl_binary() + " install-hooks --repo '" + repo.string() + "' 2>&1", &status);
+  ASSERT_EQ(status, 0) << out;
+  copy("api/high-request-latency-2026-11-22", "api/high-request-latency-2026-11-22");
+  out = commit("a clean write-up");
+  EXPECT_EQ(status, 0) << out;
+  copy("api/pronoun-he-2026-11-22", "api/pronoun-he-2026-11-22");
+  out = commit("a write-up with a pronoun");
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("api/pronoun-he-2026-11-22/postmortem.md:37:6: error: pronoun \"he\""),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(testing::run("git -C '" + repo.string() + "' rev-list --count HEAD"), "1\n");
+  // Someone else's hook is not replaced without --force.
+  testing::write_file(repo / ".git" / "hooks" / "pre-commit", "#!/bin/sh\nexit 0\n");
+  out = testing::run(
+      testing::calloutctl_binary() + " install-hooks --repo '" + repo.string() + "' 2>&1", &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(out.find("exists and was not written by calloutctl (--force replaces it)"),
+            std::string::npos)
+      << out;
+}
+
+}  // namespace
+}  // namespace calloutd

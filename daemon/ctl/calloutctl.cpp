@@ -15,6 +15,7 @@ std::string usage() {
 
 Commands:
   lint [PATH...]             check write-ups against the template and the rules
+  install-hooks              a git pre-commit hook that lints staged write-ups
   shift start|end|handover   take, leave or hand over a role of an open incident
 
 Options before the command:
@@ -75,6 +76,9 @@ int main(int argc, char** argv) {
   }
   if (command == "lint") {
     return lint_command(rest, ctx);
+  }
+  if (command == "install-hooks") {
+    return hooks_command(rest, ctx);
   }
   std::cerr << "calloutctl: unknown command \"" << command << "\"\n" << usage();
   return Exit::usage_error;

@@ -59,5 +59,7 @@ int shift_command(const std::vector<std::string>& argv, Context& ctx);
 std::string shift_usage();
 int lint_command(const std::vector<std::string>& argv, Context& ctx);
 std::string lint_usage();
+int hooks_command(const std::vector<std::string>& argv, Context& ctx);
+std::string hooks_usage();
 
 }  // namespace calloutd::ctl

@@ -1,0 +1,91 @@
+// calloutctl install-hooks: a git pre-commit hook that lints the write-ups a
+// commit stages, so that a broken key or a name in the narrative never
+// reaches the shared repository unnoticed.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+
+#include "daemon/ctl/ctl.hpp"
+
+namespace calloutd::ctl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* k_marker = "# Written by calloutctl install-hooks.";
+
+std::string hook_text(const std::string& calloutctl) {
+  return std::string("#!/bin/sh\n") + k_marker +
+         "\n# Lints the staged callout.md and postmortem.md files; a lint error stops the\n"
+         "# commit (git commit --no-verify skips it).\n"
+         "files=$(git diff --cached --name-only --diff-filter=ACMR -- '*callout.md' "
+         "'*postmortem.md')\n"
+         "[ -z \"$files\" ] && exit 0\n"
+         "exec '" +
+         calloutctl + "' lint --repo \"$(git rev-parse --show-toplevel)\" $files\n";
+}
+
+}  // namespace
+
+std::string hooks_usage() {
+  return R"(Usage: calloutctl install-hooks [--repo DIR] [--force]
+
+Writes a git pre-commit hook into the callouts repository (default: the
+current directory) that runs `calloutctl lint` on the write-ups a commit
+stages. An existing pre-commit hook that calloutctl did not write is left
+alone unless --force is given.
+)";
+}
+
+int hooks_command(const std::vector<std::string>& argv, Context& ctx) {
+  auto args = Args::parse(argv, {"repo"}, {"force", "help"});
+  if (!args || !args->positional.empty()) {
+    ctx.err << "calloutctl install-hooks: "
+            << (args ? "unexpected argument \"" + args->positional.front() + "\"" : args.error())
+            << "\n"
+            << hooks_usage();
+    return Exit::usage_error;
+  }
+  if (args->has("help")) {
+    ctx.out << hooks_usage();
+    return Exit::ok;
+  }
+  fs::path repo = args->get("repo").value_or(".");
+  fs::path hooks = repo / ".git" / "hooks";
+  if (!fs::is_directory(repo / ".git")) {
+    ctx.err << "calloutctl install-hooks: \"" << repo.string() << "\" is not a git repository\n";
+    return Exit::unavailable;
+  }
+  fs::path hook = hooks / "pre-commit";
+  if (fs::exists(hook) && !args->has("force")) {
+    std::ifstream in(hook);
+    std::string first, second;
+    std::getline(in, first);
+    std::getline(in, second);
+    if (second != k_marker) {
+      ctx.err << "calloutctl install-hooks: " << hook.string()
+              << " exists and was not written by calloutctl (--force replaces it)\n";
+      return Exit::refused;
+    }
+  }
+  std::error_code ec;
+  auto self = fs::read_symlink("/proc/self/exe", ec);
+  fs::create_directories(hooks, ec);
+  {
+    std::ofstream out(hook, std::ios::trunc);
+    out << hook_text(ec ? "calloutctl" : self.string());
+    if (!out) {
+      ctx.err << "calloutctl install-hooks: cannot write " << hook.string() << "\n";
+      return Exit::unavailable;
+    }
+  }
+  fs::permissions(hook, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                            fs::perms::others_read | fs::perms::others_exec);
+  ctx.out << "installed " << hook.string() << ": commits that stage write-ups are linted\n";
+  return Exit::ok;
+}
+
+}  // namespace calloutd::ctl
