@@ -10,6 +10,7 @@
 #include "daemon/engine_internal.hpp"
 #include "daemon/hash.hpp"
 #include "daemon/log.hpp"
+#include "daemon/manual.hpp"
 #include "daemon/markdown.hpp"
 #include "daemon/postmortem.hpp"
 #include "daemon/shifts.hpp"
@@ -232,6 +233,9 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   } else if (const auto* request = event.role_request()) {
     auto sid = state_id_of(PostmortemStatusChange{request->incident_id, "", "", false});
     plan = decide_roles(event, *request, sid.empty() ? std::nullopt : state_for(sid, view));
+  } else if (const auto* m = event.manual()) {
+    auto sid = manual_incident_id(*m);
+    plan = decide_manual(*m, sid, state_for(sid, view));
   } else if (const auto* change = event.postmortem()) {
     auto sid = state_id_of(*change);
     plan =
@@ -345,8 +349,14 @@ std::vector<IncidentSummary> Engine::open_incidents() const {
   std::vector<IncidentSummary> out;
   for (const auto& [id, s] : m_states) {
     if (!s.resolved) {
-      out.push_back(
-          {s.incident_id, s.folder, s.technology, severity_name(s.severity), s.opened_at});
+      IncidentSummary i{
+          s.incident_id, s.folder, s.technology, severity_name(s.severity), s.opened_at, {}, {}};
+      for (const auto& [role, holder] : s.roles) {
+        i.roles[role] = holder.first;
+      }
+      i.handover_due = (s.last_handover == TimePoint{} ? s.opened_at : s.last_handover) +
+                       m_config.shifts.work_limit;
+      out.push_back(std::move(i));
     }
   }
   return out;

@@ -50,6 +50,8 @@ struct IncidentSummary {
   std::string technology;
   std::string severity;
   TimePoint opened_at{};
+  std::map<std::string, std::string> roles;  // role -> holder
+  TimePoint handover_due{};                  // the Next Incident Lead is due by then
 };
 
 class Engine {
@@ -121,6 +123,8 @@ class Engine {
                          const std::optional<GroupState>& prior, const Overlay& view) const;
   Plan decide_roles(const Event& event, const RoleRequest& request,
                     const std::optional<GroupState>& prior) const;
+  Plan decide_manual(const ManualIncident& m, const std::string& id,
+                     const std::optional<GroupState>& prior) const;
   // The state id of an incident id or folder, "" when unknown.
   std::string state_id_of(const PostmortemStatusChange& change) const;
   // Renders and edits the files of `plan` into `view`.

@@ -9,6 +9,7 @@
 #include "daemon/engine_internal.hpp"
 #include "daemon/hash.hpp"
 #include "daemon/log.hpp"
+#include "daemon/manual.hpp"
 #include "daemon/markdown.hpp"
 #include "daemon/postmortem.hpp"
 #include "daemon/shifts.hpp"
@@ -233,6 +234,26 @@ Engine::Plan Engine::decide_roles(const Event& event, const RoleRequest& r,
   plan.entries.emplace_back(at, timeline_line(at, text, "Team roles"));
   plan.summary = r.role + " " + r.action;
   plan.outcome = Outcome::updated;
+  return plan;
+}
+
+Engine::Plan Engine::decide_manual(const ManualIncident& m, const std::string& id,
+                                   const std::optional<GroupState>& prior) const {
+  Plan plan;
+  if (prior) {
+    plan.state = *prior;
+    plan.outcome = Outcome::unchanged;  // replayed from the journal: already open
+    return plan;
+  }
+  plan.outcome = Outcome::opened;
+  plan.state.group_id = id;
+  plan.state.incident_id = id;
+  plan.state.severity = m.severity == "MPI" ? Severity::mpi : Severity::hpi;
+  plan.state.technology = technology_slug(m.technology);
+  plan.state.issue = kebab_slug(m.issue, "incident");
+  plan.state.opened_at = m.at;
+  plan.summary = "opened by hand (" + m.severity + ")";
+  plan.make_view = [m](const GroupState& state) { return manual_view(m, state.incident_id); };
   return plan;
 }
 

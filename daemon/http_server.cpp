@@ -9,7 +9,9 @@
 
 #include "daemon/hash.hpp"
 #include "daemon/log.hpp"
+#include "daemon/manual.hpp"
 #include "daemon/postmortem.hpp"
+#include "daemon/slug.hpp"
 #include "receivers/alertmanager.hpp"
 #include "receivers/pagerduty.hpp"
 
@@ -115,6 +117,8 @@ HttpServer::HttpServer(const Config& config, Pipeline& pipeline, Metrics& metric
   s.Post("/api/v1/pagerduty", [this](const httplib::Request& req, httplib::Response& res) {
     handle_pagerduty(req, res);
   });
+  s.Post("/api/v1/incidents",
+         [this](const httplib::Request& req, httplib::Response& res) { handle_new(req, res); });
   s.Post(R"(/api/v1/incidents/([A-Za-z0-9_.-]+)/roles)",
          [this](const httplib::Request& req, httplib::Response& res) { handle_roles(req, res); });
   s.Post(R"(/api/v1/incidents/([A-Za-z0-9_.-]+)/postmortem/status)",
@@ -143,7 +147,9 @@ HttpServer::HttpServer(const Config& config, Pipeline& pipeline, Metrics& metric
                       {"technology", i.technology},
                       {"severity", i.severity},
                       {"status", "active"},
-                      {"opened_at", format_rfc3339_millis(i.opened_at)}});
+                      {"opened_at", format_rfc3339_millis(i.opened_at)},
+                      {"roles", i.roles},
+                      {"handover_due", format_rfc3339_millis(i.handover_due)}});
     }
     res.set_content(json{{"incidents", list}}.dump(), "application/json");
   });
@@ -475,6 +481,57 @@ void HttpServer::handle_roles(const httplib::Request& req, httplib::Response& re
   record.erase("kind");
   record["status"] = "accepted";
   res.set_content(record.dump(), "application/json");
+}
+
+}  // namespace calloutd
+
+namespace calloutd {
+
+// POST /api/v1/incidents {"technology", "issue", "severity", "summary"}: a
+// callout opened by hand. Authenticated like the Alertmanager receiver;
+// journaled before the 202, which names the incident.
+void HttpServer::handle_new(const httplib::Request& req, httplib::Response& res) {
+  if (!authorized(m_config.alertmanager_auth, req)) {
+    send_unauthorized(res, "missing or wrong credentials");
+    return;
+  }
+  auto body = json::parse(req.body, nullptr, false);
+  auto field = [&](const char* key) {
+    return body.is_object() && body.contains(key) && body[key].is_string()
+               ? body[key].get<std::string>()
+               : "";
+  };
+  ManualIncident m{technology_slug(field("technology")), field("issue"), field("severity"),
+                   field("summary"), std::chrono::system_clock::now()};
+  std::string problem;
+  if (!body.is_object()) {
+    problem = "expected a JSON object {\"technology\", \"issue\", \"severity\", \"summary\"}";
+  } else if (field("technology").empty()) {
+    problem = "technology: missing (a slug such as mysql)";
+  } else if (kebab_slug(m.issue, "").empty()) {
+    problem = "issue: missing (what is wrong, e.g. \"replication lag\")";
+  } else if (m.severity != "MPI" && m.severity != "HPI") {
+    problem = "severity \"" + m.severity + "\" is not MPI or HPI";
+  } else if (m.summary.empty()) {
+    problem = "summary: missing";
+  }
+  if (!problem.empty()) {
+    send_error(res, 400, problem);
+    return;
+  }
+  json record{{"kind", "incident"},   {"technology", m.technology},
+              {"issue", m.issue},     {"severity", m.severity},
+              {"summary", m.summary}, {"at", format_rfc3339_millis(m.at)}};
+  // The journal keeps milliseconds: the id is made from what replay will see.
+  m.at = *parse_rfc3339(record["at"].get<std::string>());
+  auto id = manual_incident_id(m);
+  auto outcome = m_pipeline.submit("api", record.dump(), m);
+  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+    send_refusal(res, *refusal, 503);
+    return;
+  }
+  res.status = 202;
+  res.set_content(json{{"status", "accepted"}, {"id", id}}.dump(), "application/json");
 }
 
 }  // namespace calloutd

@@ -51,6 +51,7 @@ class HttpServer {
   void handle_alertmanager(const httplib::Request& req, httplib::Response& res);
   void handle_pagerduty(const httplib::Request& req, httplib::Response& res);
   void handle_postmortem_status(const httplib::Request& req, httplib::Response& res);
+  void handle_new(const httplib::Request& req, httplib::Response& res);
   void handle_roles(const httplib::Request& req, httplib::Response& res);
   // PagerDuty X-Webhook-Ids of recently journaled deliveries (bounded).
   bool seen_delivery(const std::string& webhook_id);

@@ -38,6 +38,23 @@ Result<Payload> parse(const JournalRecord& r) {
     if (j.is_discarded() || !j.is_object()) {
       return Error{"not a JSON object"};
     }
+    auto kind = j.value("kind", "postmortem");
+    if (kind == "roles") {
+      RoleRequest role{j.value("incident_id", ""), j.value("action", ""), j.value("role", ""),
+                       j.value("person", ""),      j.value("to", ""),     std::nullopt};
+      if (j.contains("at")) {
+        role.at = parse_rfc3339(j.value("at", ""));
+      }
+      return Payload(std::move(role));
+    }
+    if (kind == "incident") {
+      auto at = parse_rfc3339(j.value("at", ""));
+      if (!at) {
+        return Error{"incident record without a time"};
+      }
+      return Payload(ManualIncident{j.value("technology", ""), j.value("issue", ""),
+                                    j.value("severity", ""), j.value("summary", ""), *at});
+    }
     return Payload(
         PostmortemStatusChange{j.value("incident_id", ""), "", j.value("status", ""), false});
   }

@@ -166,7 +166,10 @@ GitRepository::GitRepository(Options options) : m_options(std::move(options)) {
   // of hundreds of KiB that every event reads: keep them in libgit2's object
   // cache (by default only trees under 4 KiB are cached, so each read
   // inflated them again).
+  // The whole cache stays small (default 256 MiB): every commit makes new
+  // versions of those trees, and memory must stay flat through a storm.
   git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, std::size_t{16} << 20);
+  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(32) << 20);
   int rc = git_repository_open_ext(&m_repo, m_options.path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
                                    nullptr);
   if (rc == GIT_ENOTFOUND) {

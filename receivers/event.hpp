@@ -100,7 +100,18 @@ struct RoleRequest {
   std::optional<TimePoint> at;  // when it happened, if not now (a shift started earlier)
 };
 
-using Payload = std::variant<AlertGroup, PagerDutyEvent, PostmortemStatusChange, RoleRequest>;
+// A callout opened by hand (calloutctl new): a customer report, a slow burn
+// no alert caught.
+struct ManualIncident {
+  std::string technology;  // slug
+  std::string issue;       // as written ("replication lag"); the folder gets its slug
+  std::string severity;    // MPI or HPI
+  std::string summary;
+  TimePoint at{};  // when it was reported (chosen by the API, journaled)
+};
+
+using Payload =
+    std::variant<AlertGroup, PagerDutyEvent, PostmortemStatusChange, RoleRequest, ManualIncident>;
 
 struct Event {
   std::uint64_t sequence = 0;  // journal sequence number
@@ -113,6 +124,7 @@ struct Event {
     return std::get_if<PostmortemStatusChange>(&payload);
   }
   const RoleRequest* role_request() const { return std::get_if<RoleRequest>(&payload); }
+  const ManualIncident* manual() const { return std::get_if<ManualIncident>(&payload); }
 };
 
 }  // namespace calloutd

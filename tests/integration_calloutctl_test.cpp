@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/timefmt.hpp"
 #include "tests/support/daemon_process.hpp"
 
 namespace calloutd {
@@ -144,6 +145,111 @@ TEST_F(CalloutctlTest, ErrorsAreClearAndExitCodesDistinguishThem) {
   out = testing::run(testing::calloutctl_binary() + " --help", &status);
   EXPECT_EQ(status, 0);
   EXPECT_NE(out.find("Exit codes:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// calloutctl new through the daemon, list from the daemon, new straight into
+// a repository when no daemon answers, search in a bare repository.
+TEST_F(CalloutctlTest, NewListAndSearch) {
+  int status = -1;
+  auto out =
+      ctl("new --technology MySQL --issue 'replication lag' --severity MPI "
+          "--summary 'Replica 3 is 40 minutes behind, reported by the billing team'",
+          &status);
+  ASSERT_EQ(status, 0) << out;
+  ASSERT_EQ(out.rfind("accepted: incident man-", 0), 0u) << out;
+  auto id = out.substr(std::string("accepted: incident ").size(), 14);
+  const std::string mysql =
+      "mysql/replication-lag-" + format_date(std::chrono::system_clock::now());
+  auto manual = [&] {
+    int st = 0;
+    auto text = git(repo, "show main:" + mysql + "/callout.md", &st);
+    return st == 0 ? text : "";
+  };
+  ASSERT_TRUE(eventually(10, [&] { return !manual().empty(); })) << daemon->log();
+  EXPECT_NE(manual().find("Replica 3 is 40 minutes behind, reported by the billing team"),
+            std::string::npos);
+  EXPECT_NE(manual().find("calloutctl - callout opened by hand as MPI (reported, not alerted)"),
+            std::string::npos)
+      << manual();
+  EXPECT_NE(manual().find("\n" + id + "\n"), std::string::npos);
+
+  ASSERT_TRUE(eventually(10, [&] { return ctl("list", &status).find(id) != std::string::npos; }));
+  out = ctl("list", &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(out.find("HANDOVER DUE"), std::string::npos) << out;
+  EXPECT_NE(out.find(incident), std::string::npos) << out;
+  EXPECT_NE(out.find("Ana Diaz"), std::string::npos) << out;  // the rota's Operations
+  auto listed = nlohmann::json::parse(ctl("list --format json", &status))["incidents"];
+  ASSERT_EQ(listed.size(), 2u);
+  out = ctl("new --technology mysql --issue lag --severity P1 --summary x", &status);
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(out.find("--severity \"P1\" is not MPI or HPI"), std::string::npos);
+
+  // No daemon at the URL: straight into a working copy, as a second occurrence.
+  auto copy = dir.path() / "copy";
+  testing::run("git clone -q '" + repo.string() + "' '" + copy.string() + "'", &status);
+  ASSERT_EQ(status, 0);
+  auto nobody = "http://127.0.0.1:" + std::to_string(testing::free_port());
+  out = testing::run(testing::calloutctl_binary() + " --url " + nobody + " new --repo '" +
+                         copy.string() +
+                         "' --technology mysql --issue 'Replication lag' --severity HPI "
+                         "--summary 'Lag again after the backup window' 2>&1",
+                     &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("committed " + mysql + "-2"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(copy / (mysql + "-2") / "postmortem.md"));
+
+  // search, in a bare repository made from that copy.
+  auto bare = dir.path() / "bare.git";
+  testing::run("git clone -q --bare '" + copy.string() + "' '" + bare.string() + "'", &status);
+  ASSERT_EQ(status, 0);
+  auto search = [&](const std::string& args) {
+    return testing::run(
+        testing::calloutctl_binary() + " search --repo '" + bare.string() + "' " + args + " 2>&1",
+        &status);
+  };
+  out = search("'REPLICA'");
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_EQ(out.rfind("mysql/replication-lag (2 callouts)\n  " + mysql + "-2  HPI active", 0), 0u)
+      << out;
+  EXPECT_NE(out.find("3 callouts in 2 issues"), std::string::npos) << out;  // + the Postgres one
+  out = search("--label alertname=PostgresReplicationLag");
+  EXPECT_NE(out.find("unclassified/postgres-replication-lag (1 callout)"), std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("mysql/"), std::string::npos) << out;
+  out = search("--technology mysql --since 2199-01-01");
+  EXPECT_EQ(out, "0 callouts in 0 issues\n");
+  search("--since yesterday");
+  EXPECT_EQ(status, 2);
+}
+
+// A role change journaled but not applied when the daemon died is applied
+// at the next start (it used to replay as a postmortem status change).
+TEST_F(CalloutctlTest, JournaledRoleChangeIsReplayedAsARoleChange) {
+  daemon.reset();  // SIGTERM: everything accepted is applied
+  auto journal = repo / ".git" / "calloutd" / "journal.jsonl";
+  auto text = testing::read_file(journal);
+  auto last = nlohmann::json::parse(text.substr(text.rfind('\n', text.size() - 2) + 1));
+  nlohmann::json body{{"kind", "roles"},          {"incident_id", incident}, {"action", "join"},
+                      {"role", "Communications"}, {"person", "Dee Ray"},     {"to", ""}};
+  nlohmann::json record = nlohmann::json::object();
+  record["seq"] = last["seq"].get<int>() + 1;
+  record["received"] = format_rfc3339_millis(std::chrono::system_clock::now());
+  record["source"] = "api";
+  record["body"] = body.dump();
+  record["verified"] = false;
+  testing::write_file(journal, text + record.dump() + "\n");
+  daemon = std::make_unique<DaemonProcess>(dir.path(),
+                                           std::vector<std::string>{"--config.file=calloutd.yml"});
+  EXPECT_TRUE(eventually(10, [&] {
+    return committed().find("- Communications: Dee Ray\n") != std::string::npos;
+  })) << committed();
 }
 
 }  // namespace

@@ -14,6 +14,9 @@ std::string usage() {
   return R"(Usage: calloutctl [--url URL] [--token-file FILE] COMMAND [ARGS...]
 
 Commands:
+  new                        open a callout by hand (through the daemon, or --repo)
+  list                       open incidents: severity, age, roles, handover due
+  search [TEXT]              earlier callouts and their postmortems, grouped by issue
   lint [PATH...]             check write-ups against the template and the rules
   install-hooks              a git pre-commit hook that lints staged write-ups
   shift start|end|handover   take, leave or hand over a role of an open incident
@@ -76,6 +79,15 @@ int main(int argc, char** argv) {
   }
   if (command == "lint") {
     return lint_command(rest, ctx);
+  }
+  if (command == "new") {
+    return new_command(rest, ctx);
+  }
+  if (command == "list") {
+    return list_command(rest, ctx);
+  }
+  if (command == "search") {
+    return search_command(rest, ctx);
   }
   if (command == "install-hooks") {
     return hooks_command(rest, ctx);

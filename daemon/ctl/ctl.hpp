@@ -59,6 +59,9 @@ int shift_command(const std::vector<std::string>& argv, Context& ctx);
 std::string shift_usage();
 int lint_command(const std::vector<std::string>& argv, Context& ctx);
 std::string lint_usage();
+int new_command(const std::vector<std::string>& argv, Context& ctx);
+int list_command(const std::vector<std::string>& argv, Context& ctx);
+int search_command(const std::vector<std::string>& argv, Context& ctx);
 int hooks_command(const std::vector<std::string>& argv, Context& ctx);
 std::string hooks_usage();
 
