@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 
@@ -668,6 +669,24 @@ std::vector<TextRun> prose(std::string_view doc) {
     }
     cmark_iter_free(iter);
   }
+  return out;
+}
+
+std::string to_html(std::string_view doc) {
+  parse_document("");  // registers the extensions once
+  std::unique_ptr<cmark_parser, decltype(&cmark_parser_free)> parser(
+      cmark_parser_new(CMARK_OPT_DEFAULT), &cmark_parser_free);
+  for (const char* name : {"table", "strikethrough", "autolink", "tasklist"}) {
+    if (auto* ext = cmark_find_syntax_extension(name)) {
+      cmark_parser_attach_syntax_extension(parser.get(), ext);
+    }
+  }
+  cmark_parser_feed(parser.get(), doc.data(), doc.size());
+  NodePtr root(cmark_parser_finish(parser.get()), &cmark_node_free);
+  char* html = cmark_render_html(root.get(), CMARK_OPT_DEFAULT,
+                                 cmark_parser_get_syntax_extensions(parser.get()));
+  std::string out = html != nullptr ? html : "";
+  std::free(html);
   return out;
 }
 

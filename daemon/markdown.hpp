@@ -75,6 +75,10 @@ std::vector<TableRow> list_items(std::string_view doc, std::string_view key);
 // The headings of `doc` in order, as GitHub renders them (used to check templates).
 std::vector<std::string> headings(std::string_view doc);
 
+// `doc` as HTML, the way GitHub renders it (tables, task lists, strikethrough,
+// autolinks); raw HTML in the markdown is not passed through.
+std::string to_html(std::string_view doc);
+
 // A heading with its line and whether any content follows it before the next
 // heading (for the linter: an empty key, where the template has a value).
 struct Heading {

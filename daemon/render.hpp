@@ -13,6 +13,7 @@ namespace calloutd {
 
 extern const char* const k_embedded_callout_template;
 extern const char* const k_embedded_postmortem_template;
+extern const char* const k_embedded_stylesheet;  // templates/writeup.css
 
 // The values a new callout is rendered with. Plain text fields are escaped by
 // the renderer; fields documented as markdown must be prepared by the caller.

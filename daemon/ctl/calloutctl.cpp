@@ -18,6 +18,7 @@ Commands:
   list                       open incidents: severity, age, roles, handover due
   search [TEXT]              earlier callouts and their postmortems, grouped by issue
   lint [PATH...]             check write-ups against the template and the rules
+  render PATH --format F     a write-up as styled HTML or PDF for the affected teams
   install-hooks              a git pre-commit hook that lints staged write-ups
   shift start|end|handover   take, leave or hand over a role of an open incident
 
@@ -88,6 +89,9 @@ int main(int argc, char** argv) {
   }
   if (command == "search") {
     return search_command(rest, ctx);
+  }
+  if (command == "render") {
+    return render_command(rest, ctx);
   }
   if (command == "install-hooks") {
     return hooks_command(rest, ctx);

@@ -62,6 +62,7 @@ std::string lint_usage();
 int new_command(const std::vector<std::string>& argv, Context& ctx);
 int list_command(const std::vector<std::string>& argv, Context& ctx);
 int search_command(const std::vector<std::string>& argv, Context& ctx);
+int render_command(const std::vector<std::string>& argv, Context& ctx);
 int hooks_command(const std::vector<std::string>& argv, Context& ctx);
 std::string hooks_usage();
 

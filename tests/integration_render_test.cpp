@@ -1,0 +1,65 @@
+// calloutctl render: a real postmortem as HTML and as PDF (weasyprint), the
+// PDF's text read back with pdftotext.
+#include <gtest/gtest.h>
+
+#include "daemon/markdown.hpp"
+#include "daemon/render.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace calloutd {
+namespace {
+
+const std::string k_postmortem = std::string(CALLOUTD_SOURCE_DIR) + "/tests/render/postmortem.md";
+
+std::string render(const std::string& args, int* status) {
+  return testing::run(testing::calloutctl_binary() + " render " + args + " 2>&1", status);
+}
+
+TEST(RenderTest, HtmlHasTheTablesAndTheStylesheet) {
+  int status = -1;
+  auto html = render("'" + k_postmortem + "' --format=html", &status);
+  ASSERT_EQ(status, 0) << html;
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("<title>High request latency on api-1:8080 - POSTMORTEM - 2026-11-22</title>"),
+            std::string::npos);
+  EXPECT_NE(html.find("border-collapse: collapse"), std::string::npos);  // templates/writeup.css
+  EXPECT_NE(html.find("<th>Action Item</th>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<td>Size the pool from the instance type</td>"), std::string::npos);
+  EXPECT_NE(html.find("<input type=\"checkbox\" disabled=\"\" />"), std::string::npos);
+  // Raw HTML in the markdown is not passed through.
+  EXPECT_EQ(html.find("<!-- Written by calloutd"), std::string::npos);
+}
+
+TEST(RenderTest, PdfHoldsEveryKeyAndTheActionItems) {
+  testing::TempDir dir;
+  auto pdf = (dir.path() / "postmortem.pdf").string();
+  int status = -1;
+  auto out = render("'" + k_postmortem + "' --format pdf --output '" + pdf + "'", &status);
+  ASSERT_EQ(status, 0) << out;
+  auto text = testing::run("pdftotext -layout '" + pdf + "' - 2>&1", &status);
+  ASSERT_EQ(status, 0) << text;
+  for (const auto& key : markdown::heading_lines(Templates::embedded().postmortem_source())) {
+    if (key.level >= 2) {
+      EXPECT_NE(text.find(key.text), std::string::npos) << "key " << key.text << " in\n" << text;
+    }
+  }
+  for (const char* item : {"Size the pool from the instance type", "OPS-4211", "IN PROGRESS",
+                           "Alert on pool saturation above 80%", "OPS-4212", "2026-12-01"}) {
+    EXPECT_NE(text.find(item), std::string::npos) << item << " in\n" << text;
+  }
+}
+
+TEST(RenderTest, BadRequestsSayWhy) {
+  int status = -1;
+  auto out = render("'" + k_postmortem + "' --format=pdf", &status);
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(out.find("--format=pdf needs --output FILE"), std::string::npos);
+  out = render("/nonexistent/postmortem.md --format=html", &status);
+  EXPECT_EQ(status, 3);
+  EXPECT_NE(out.find("cannot read \"/nonexistent/postmortem.md\""), std::string::npos);
+  out = render("'" + k_postmortem + "' --format=docx", &status);
+  EXPECT_EQ(status, 2);
+}
+
+}  // namespace
+}  // namespace calloutd
