@@ -1,6 +1,8 @@
 #include <httplib.h>
 
+#include <fstream>
 #include <ostream>
+#include <sstream>
 
 #include "daemon/ctl/ctl.hpp"
 
@@ -46,6 +48,34 @@ std::optional<std::string> Args::get(const std::string& name) const {
     return std::nullopt;
   }
   return it->second.back();
+}
+
+std::optional<Args> command_args(const std::vector<std::string>& argv, const std::string& command,
+                                 const std::string& usage, const std::set<std::string>& with_value,
+                                 Context& ctx, int& exit, std::set<std::string> flags) {
+  flags.insert("help");
+  auto args = Args::parse(argv, with_value, flags);
+  if (!args) {
+    ctx.err << "calloutctl " << command << ": " << args.error() << "\n" << usage;
+    exit = Exit::usage_error;
+    return std::nullopt;
+  }
+  if (args->has("help")) {
+    ctx.out << usage;
+    exit = Exit::ok;
+    return std::nullopt;
+  }
+  return std::move(*args);
+}
+
+std::optional<std::string> read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 namespace {

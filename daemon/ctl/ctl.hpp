@@ -37,6 +37,18 @@ struct Args {
   bool has(const std::string& name) const { return options.contains(name); }
 };
 
+struct Context;
+
+// A command's arguments. On a bad command line it prints the problem and
+// `usage` and sets `exit` to usage_error; on --help it prints `usage` and
+// sets `exit` to ok. Either way it returns nullopt and the caller returns `exit`.
+std::optional<Args> command_args(const std::vector<std::string>& argv, const std::string& command,
+                                 const std::string& usage, const std::set<std::string>& with_value,
+                                 Context& ctx, int& exit, std::set<std::string> flags = {});
+
+// A file's bytes, or nullopt when it cannot be read.
+std::optional<std::string> read_text(const std::string& path);
+
 struct Context {
   std::ostream& out;
   std::ostream& err;

@@ -41,17 +41,16 @@ alone unless --force is given.
 }
 
 int hooks_command(const std::vector<std::string>& argv, Context& ctx) {
-  auto args = Args::parse(argv, {"repo"}, {"force", "help"});
-  if (!args || !args->positional.empty()) {
-    ctx.err << "calloutctl install-hooks: "
-            << (args ? "unexpected argument \"" + args->positional.front() + "\"" : args.error())
-            << "\n"
+  int exit = Exit::ok;
+  auto args = command_args(argv, "install-hooks", hooks_usage(), {"repo"}, ctx, exit, {"force"});
+  if (!args) {
+    return exit;
+  }
+  if (!args->positional.empty()) {
+    ctx.err << "calloutctl install-hooks: unexpected argument \"" << args->positional.front()
+            << "\"\n"
             << hooks_usage();
     return Exit::usage_error;
-  }
-  if (args->has("help")) {
-    ctx.out << hooks_usage();
-    return Exit::ok;
   }
   fs::path repo = args->get("repo").value_or(".");
   fs::path hooks = repo / ".git" / "hooks";

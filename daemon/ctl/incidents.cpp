@@ -128,15 +128,12 @@ postmortem.md; the daemon does not track such a callout).
 }
 
 int new_command(const std::vector<std::string>& argv, Context& ctx) {
+  int exit = Exit::ok;
   auto args =
-      Args::parse(argv, {"technology", "issue", "severity", "summary", "repo", "branch"}, {"help"});
+      command_args(argv, "new", new_usage(),
+                   {"technology", "issue", "severity", "summary", "repo", "branch"}, ctx, exit);
   if (!args) {
-    ctx.err << "calloutctl new: " << args.error() << "\n" << new_usage();
-    return Exit::usage_error;
-  }
-  if (args->has("help")) {
-    ctx.out << new_usage();
-    return Exit::ok;
+    return exit;
   }
   for (const char* required : {"technology", "issue", "severity", "summary"}) {
     if (!args->get(required)) {
@@ -211,14 +208,10 @@ Status is active (the handover time is then not known).
 }
 
 int list_command(const std::vector<std::string>& argv, Context& ctx) {
-  auto args = Args::parse(argv, {"repo", "branch", "format"}, {"help"});
+  int exit = Exit::ok;
+  auto args = command_args(argv, "list", list_usage(), {"repo", "branch", "format"}, ctx, exit);
   if (!args) {
-    ctx.err << "calloutctl list: " << args.error() << "\n" << list_usage();
-    return Exit::usage_error;
-  }
-  if (args->has("help")) {
-    ctx.out << list_usage();
-    return Exit::ok;
+    return exit;
   }
   json incidents = json::array();
   if (auto repo_path = args->get("repo")) {
@@ -296,16 +289,16 @@ count, newest first within a group.
 }
 
 int search_command(const std::vector<std::string>& argv, Context& ctx) {
-  auto args = Args::parse(
-      argv, {"technology", "issue", "label", "since", "repo", "branch", "format"}, {"help"});
-  if (!args || args->positional.size() > 1) {
-    ctx.err << "calloutctl search: " << (args ? "one TEXT at most" : args.error()) << "\n"
-            << search_usage();
-    return Exit::usage_error;
+  int exit = Exit::ok;
+  auto args = command_args(argv, "search", search_usage(),
+                           {"technology", "issue", "label", "since", "repo", "branch", "format"},
+                           ctx, exit);
+  if (!args) {
+    return exit;
   }
-  if (args->has("help")) {
-    ctx.out << search_usage();
-    return Exit::ok;
+  if (args->positional.size() > 1) {
+    ctx.err << "calloutctl search: one TEXT at most\n" << search_usage();
+    return Exit::usage_error;
   }
   std::string label_key, label_value;
   if (auto label = args->get("label")) {

@@ -44,16 +44,6 @@ line, 3 a path, the config or the templates cannot be read.
 
 namespace {
 
-std::optional<std::string> read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) {
-    return std::nullopt;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The nearest folder holding .git, from `start` up; `start` when none does.
 fs::path repository_around(const fs::path& start) {
   auto dir = fs::absolute(start);
@@ -118,14 +108,11 @@ std::string escape_github(std::string s, bool property) {
 }  // namespace
 
 int lint_command(const std::vector<std::string>& argv, Context& ctx) {
-  auto args = Args::parse(argv, {"repo", "config", "templates", "format"}, {"help"});
+  int exit = Exit::ok;
+  auto args = command_args(argv, "lint", lint_usage(), {"repo", "config", "templates", "format"},
+                           ctx, exit);
   if (!args) {
-    ctx.err << "calloutctl lint: " << args.error() << "\n" << lint_usage();
-    return Exit::usage_error;
-  }
-  if (args->has("help")) {
-    ctx.out << lint_usage();
-    return Exit::ok;
+    return exit;
   }
   auto format = args->get("format").value_or("text");
   if (format != "text" && format != "json" && format != "github") {
@@ -176,7 +163,7 @@ int lint_command(const std::vector<std::string>& argv, Context& ctx) {
   }
   for (const auto& p : everything) {
     if (p.filename() == "callout.md") {
-      if (auto text = read_text(p)) {
+      if (auto text = read_text(p.string())) {
         for (const auto& [role, holder] : read_callout(*text, p.string()).roles) {
           if (!holder.empty()) {
             context.names.insert(holder);
@@ -201,7 +188,7 @@ int lint_command(const std::vector<std::string>& argv, Context& ctx) {
   std::sort(files.begin(), files.end());
   std::vector<lint::Diagnostic> all;
   for (const auto& p : files) {
-    auto text = read_text(p);
+    auto text = read_text(p.string());
     if (!text) {
       ctx.err << "calloutctl lint: cannot read \"" << p.string() << "\"\n";
       return Exit::unavailable;

@@ -77,11 +77,15 @@ int run_tool(const std::vector<std::string>& argv) {
 }  // namespace
 
 int render_command(const std::vector<std::string>& argv, Context& ctx) {
-  auto args = Args::parse(argv, {"format", "output", "stylesheet"}, {"help"});
-  if (!args || args->positional.size() != 1) {
-    ctx.err << "calloutctl render: " << (args ? "expected one PATH" : args.error()) << "\n"
-            << render_usage();
-    return args && args->has("help") ? Exit::ok : Exit::usage_error;
+  int exit = Exit::ok;
+  auto args =
+      command_args(argv, "render", render_usage(), {"format", "output", "stylesheet"}, ctx, exit);
+  if (!args) {
+    return exit;
+  }
+  if (args->positional.size() != 1) {
+    ctx.err << "calloutctl render: expected one PATH\n" << render_usage();
+    return Exit::usage_error;
   }
   auto format = args->get("format").value_or("html");
   if (format != "html" && format != "pdf") {
@@ -92,24 +96,15 @@ int render_command(const std::vector<std::string>& argv, Context& ctx) {
     ctx.err << "calloutctl render: --format=pdf needs --output FILE\n";
     return Exit::usage_error;
   }
-  auto read = [](const fs::path& p) -> std::optional<std::string> {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
-      return std::nullopt;
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
   const fs::path path = args->positional.front();
-  auto text = read(path);
+  auto text = read_text(path.string());
   if (!text) {
     ctx.err << "calloutctl render: cannot read \"" << path.string() << "\"\n";
     return Exit::unavailable;
   }
   std::string css = k_embedded_stylesheet;
   if (auto sheet = args->get("stylesheet")) {
-    auto loaded = read(*sheet);
+    auto loaded = read_text(*sheet);
     if (!loaded) {
       ctx.err << "calloutctl render: cannot read the stylesheet \"" << *sheet << "\"\n";
       return Exit::unavailable;

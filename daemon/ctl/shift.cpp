@@ -26,14 +26,11 @@ INCIDENT is the Incident Number of the callout (calloutctl list shows them).
 }
 
 int shift_command(const std::vector<std::string>& argv, Context& ctx) {
-  auto args = Args::parse(argv, {"person", "from", "to", "role", "at", "ago"}, {"help"});
+  int exit = Exit::ok;
+  auto args = command_args(argv, "shift", shift_usage(),
+                           {"person", "from", "to", "role", "at", "ago"}, ctx, exit);
   if (!args) {
-    ctx.err << "calloutctl shift: " << args.error() << "\n" << shift_usage();
-    return Exit::usage_error;
-  }
-  if (args->has("help")) {
-    ctx.out << shift_usage();
-    return Exit::ok;
+    return exit;
   }
   auto usage = [&](const std::string& problem) {
     ctx.err << "calloutctl shift: " << problem << "\n" << shift_usage();
