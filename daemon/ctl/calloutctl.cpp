@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "daemon/ctl/ctl.hpp"
@@ -75,26 +76,13 @@ int main(int argc, char** argv) {
   }
   const auto& command = all[command_at];
   std::vector<std::string> rest(all.begin() + static_cast<long>(command_at) + 1, all.end());
-  if (command == "shift") {
-    return shift_command(rest, ctx);
-  }
-  if (command == "lint") {
-    return lint_command(rest, ctx);
-  }
-  if (command == "new") {
-    return new_command(rest, ctx);
-  }
-  if (command == "list") {
-    return list_command(rest, ctx);
-  }
-  if (command == "search") {
-    return search_command(rest, ctx);
-  }
-  if (command == "render") {
-    return render_command(rest, ctx);
-  }
-  if (command == "install-hooks") {
-    return hooks_command(rest, ctx);
+  using Command = int (*)(const std::vector<std::string>&, Context&);
+  static const std::map<std::string, Command> k_commands{
+      {"new", new_command},    {"list", list_command},     {"search", search_command},
+      {"lint", lint_command},  {"render", render_command}, {"install-hooks", hooks_command},
+      {"shift", shift_command}};
+  if (auto it = k_commands.find(command); it != k_commands.end()) {
+    return it->second(rest, ctx);
   }
   std::cerr << "calloutctl: unknown command \"" << command << "\"\n" << usage();
   return Exit::usage_error;
