@@ -1,5 +1,6 @@
 // calloutd: Alertmanager webhooks in, callouts and postmortems committed to git out.
 #include <git2.h>
+#include <malloc.h>
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
@@ -158,6 +159,10 @@ int run(const Flags& flags) {
 int main(int argc, char** argv) {
   // Block the stop signals before any thread starts, so only sigwait sees them.
   block_stop_signals();
+  // glibc gives each HTTP thread its own heap arena, and keeps what an alert
+  // storm made them grow: two arenas halve the peak (bench: 363 -> 196 MiB
+  // for a 10,000-group burst) at no measurable cost in throughput.
+  mallopt(M_ARENA_MAX, 2);
   auto flags = parse_flags(std::vector<std::string>(argv + 1, argv + argc));
   if (!flags) {
     std::cerr << "calloutd: " << flags.error() << "\n";
