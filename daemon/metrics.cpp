@@ -39,7 +39,7 @@ Metrics::Metrics()
               .Register(*m_registry)
               .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                                0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-                                                               5, 10})),
+                                                               5, 10, 30, 60})),
       m_time_to_ack(BuildHistogram()
                         .Name("calloutd_time_to_acknowledge_seconds")
                         .Help("From an incident opening to its first acknowledgement, by severity.")

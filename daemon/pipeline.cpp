@@ -1,5 +1,7 @@
 #include "daemon/pipeline.hpp"
 
+#include <malloc.h>
+
 #include <boost/asio/post.hpp>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -162,6 +164,14 @@ void Pipeline::drain() {
   apply(batch);
   m_pending -= batch.size();
   m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
+  // After a storm has drained, hand the heap it grew back to the system
+  // (glibc keeps freed memory in its arenas otherwise).
+  constexpr std::size_t k_trim_after = 1000;
+  m_applied_since_trim += batch.size();
+  if (m_pending.load() == 0 && m_applied_since_trim >= k_trim_after) {
+    m_applied_since_trim = 0;
+    malloc_trim(0);
+  }
 }
 
 std::optional<std::uint64_t> Pipeline::duplicate_of(const AlertGroup& group) const {

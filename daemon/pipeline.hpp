@@ -102,6 +102,7 @@ class Pipeline {
   std::deque<Queued> m_queue;
   std::atomic<std::size_t> m_pending{0};
   bool m_stuck = false;
+  std::size_t m_applied_since_trim = 0;  // events applied since the heap was last trimmed
   std::function<void()>
       m_after_commit;  // an event failed to apply: stop advancing the applied mark
   // group key -> content key and sequence of the last notification applied.
