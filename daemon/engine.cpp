@@ -13,6 +13,7 @@
 #include "daemon/manual.hpp"
 #include "daemon/markdown.hpp"
 #include "daemon/postmortem.hpp"
+#include "daemon/repo_index.hpp"
 #include "daemon/shifts.hpp"
 #include "daemon/slug.hpp"
 
@@ -209,6 +210,18 @@ CommitOutcome Engine::commit_view(Overlay& view) {
   }
   if (view.shifts) {
     view.write(k_shifts_path, view.shifts->serialize());
+  }
+  // The README.md index, when what it lists changed.
+  if (!view.states.empty()) {
+    auto states = m_states;
+    for (const auto& [id, state] : view.states) {
+      states[id] = state;
+    }
+    auto readme = view.read("README.md");
+    auto updated = with_index(readme, index_section(states));
+    if (updated != readme) {
+      view.write("README.md", updated);
+    }
   }
   auto committed = m_repository.commit(CommitRequest{view.head(), view.files(), message});
   if (committed.status == CommitStatus::committed) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/markdown.hpp"
+#include "daemon/repo_index.hpp"
 #include "receivers/alertmanager.hpp"
 #include "tests/support/fake_repository.hpp"
 #include "tests/support/test_support.hpp"
@@ -358,6 +359,74 @@ TEST_F(EngineTest, RotaPrefillsOperationsAndSecondaryAtOpen) {
   EXPECT_NE(callout.find("- Operations: Cai Lu\n"), std::string::npos) << callout;
   EXPECT_NE(callout.find("Operations pre-filled from the on-call rota \"everything else\""),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// The README.md index: open incidents, postmortems pending, recent callouts;
+// people's text around the marked section stays.
+TEST_F(EngineTest, ReadmeIndexListsIncidentsAndKeepsPeoplesText) {
+  auto r = engine.apply(sample_event("am-0.25-firing-two-alerts.json"));
+  ASSERT_EQ(r.outcome, Outcome::opened);
+  auto index = repo.file("README.md");
+  EXPECT_EQ(index.rfind("# Callouts\n", 0), 0u) << index;
+  EXPECT_NE(index.find("## Open incidents\n\n| Callout | Severity | Opened |\n| --- | --- | --- |\n"
+                       "| [api/high-request-latency-2026-11-22](api/high-request-latency-2026-11-"
+                       "22/callout.md) | HPI | 2026-11-22 03:45:52 UTC |\n"),
+            std::string::npos)
+      << index;
+  EXPECT_NE(index.find("## Postmortems pending\n\nNone.\n"), std::string::npos);
+
+  // An engineer rewrites the README around the section.
+  auto begin = index.find("<!-- calloutd:index begin");
+  repo.commit_by_hand("README.md", "# Team X callouts\n\nAsk in #team-x.\n\n" +
+                                       index.substr(begin) + "\nFooter by people.\n");
+  ASSERT_EQ(engine.apply(sample_event("am-0.25-resolved.json")).outcome, Outcome::updated);
+  index = repo.file("README.md");
+  EXPECT_EQ(index.rfind("# Team X callouts\n\nAsk in #team-x.\n\n<!-- calloutd:index begin", 0), 0u)
+      << index;
+  EXPECT_NE(index.find("<!-- calloutd:index end -->\n\nFooter by people.\n"), std::string::npos);
+  EXPECT_NE(index.find("## Open incidents\n\nNone.\n"), std::string::npos) << index;
+  EXPECT_NE(index.find("| [api/high-request-latency-2026-11-22](api/high-request-latency-2026-11-"
+                       "22/postmortem.md) | draft | "),
+            std::string::npos)
+      << index;
+  EXPECT_NE(index.find("### api\n\n- [api/high-request-latency-2026-11-22]"), std::string::npos);
+  // A duplicate changes nothing, README included.
+  auto commits = repo.commit_count();
+  engine.apply(sample_event("am-0.25-resolved.json"));
+  EXPECT_EQ(repo.commit_count(), commits);
+}
+
+}  // namespace
+}  // namespace calloutd
+
+
+namespace calloutd {
+namespace {
+
+TEST(RepoIndexTest, LongListsAreCappedAndMarkersKeptOnce) {
+  std::map<std::string, GroupState> states;
+  for (int i = 0; i < 105; ++i) {
+    GroupState s;
+    s.folder = "mysql/lag-" + std::to_string(1000 + i) + "-2026-11-22";
+    s.technology = "mysql";
+    s.opened_at = *parse_rfc3339("2026-11-22T00:00:00Z") + std::chrono::minutes{i};
+    states[std::to_string(i)] = s;
+  }
+  auto section = index_section(states);
+  EXPECT_NE(section.find("\nAnd 5 more (`calloutctl list`).\n"), std::string::npos);
+  EXPECT_NE(section.find("[mysql/lag-1104-2026-11-22]"), std::string::npos);  // newest first
+  EXPECT_EQ(section.find("[mysql/lag-1004-2026-11-22](mysql/lag-1004-2026-11-22/callout.md) |"),
+            std::string::npos);  // the oldest five are past the cap
+  // People removed the markers: the section goes to the end, their text stays.
+  auto readme = with_index(std::string("# Ours\n"), section);
+  EXPECT_EQ(readme.rfind("# Ours\n\n<!-- calloutd:index begin", 0), 0u);
+  EXPECT_EQ(with_index(readme, section), readme);  // replaced in place, not appended again
 }
 
 }  // namespace

@@ -245,8 +245,17 @@ TEST_F(DaemonTest, HostileLabelsStayInsideTheRepositoryAndTheMarkdown) {
   ASSERT_TRUE(commits_reach(1));
   auto files = git(repo(), "ls-tree -r --name-only main");
   EXPECT_EQ(files.substr(files.find('\n') + 1),
+            "README.md\n"
             "git-hooks/etc-pass-wd-owned-2026-11-22/callout.md\n"
             "git-hooks/etc-pass-wd-owned-2026-11-22/postmortem.md\n");
+  // The index links the folder by its slug; nothing of the labels leaks into it.
+  auto index = git(repo(), "show main:README.md");
+  EXPECT_NE(index.find("[git-hooks/etc-pass-wd-owned-2026-11-22](git-hooks/"
+                       "etc-pass-wd-owned-2026-11-22/callout.md)"),
+            std::string::npos)
+      << index;
+  EXPECT_EQ(index.find("<script>"), std::string::npos);
+  EXPECT_EQ(index.find("# Owned"), std::string::npos);
   auto callout = git(repo(), "show main:git-hooks/etc-pass-wd-owned-2026-11-22/callout.md");
   auto headings = markdown::headings(callout);
   EXPECT_EQ(headings.size(), 14u);

@@ -212,6 +212,7 @@ TEST_F(PagerDutyDaemonTest, AlertmanagerAndPagerDutyMergeInBothOrders) {
             ".calloutd/groups/71995bb45926aa1b.json\n"
             ".calloutd/groups/pd-bce23533d6573672.json\n"
             ".calloutd/shifts.json\n"
+            "README.md\n"
             "checkout/checkout-latency-8-2026-11-22/callout.md\n"
             "checkout/checkout-latency-8-2026-11-22/postmortem.md\n"
             "unclassified/postgres-replication-lag-2026-11-22/callout.md\n"
