@@ -204,13 +204,9 @@ std::string without_quotes(std::string text) {
       if (b == std::string::npos) {
         break;
       }
-      for (auto i = a; i < b + close.size(); ++i) {
-        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-          text[i] = ' ';
-        } else {
-          text[i] = ' ';
-        }
-      }
+      // Every byte, so that columns after the quote stay where they were.
+      std::fill(text.begin() + static_cast<long>(a),
+                text.begin() + static_cast<long>(b + close.size()), ' ');
       from = b + close.size();
     }
   }
@@ -279,6 +275,15 @@ bool sentence_start(const std::string& text, std::size_t at) {
 }
 
 void check_wording(std::string_view doc, const Context& context, Report& report) {
+  // The parts of multi-word names ("Grant" of "Will Grant"), checked as words.
+  std::set<std::string> parts;
+  for (const auto& name : context.names) {
+    for (const auto& t : tokens(name)) {
+      if (t.text.size() >= 3 && t.text != name) {
+        parts.insert(t.text);
+      }
+    }
+  }
   for (const auto& run : markdown::prose(doc)) {
     auto key = lower(run.key);
     if (key == "team roles" || lower(run.column_header) == "owner" ||
@@ -296,14 +301,6 @@ void check_wording(std::string_view doc, const Context& context, Report& report)
                      "name \"" + name + "\" in " + where +
                          " (names belong in Team roles and the Owner column only)");
           named.emplace_back(at, at + name.size());
-        }
-      }
-    }
-    std::set<std::string> parts;
-    for (const auto& name : context.names) {
-      for (const auto& t : tokens(name)) {
-        if (t.text.size() >= 3 && t.text != name) {
-          parts.insert(t.text);
         }
       }
     }

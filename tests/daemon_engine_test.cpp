@@ -405,7 +405,6 @@ TEST_F(EngineTest, ReadmeIndexListsIncidentsAndKeepsPeoplesText) {
 }  // namespace
 }  // namespace calloutd
 
-
 namespace calloutd {
 namespace {
 

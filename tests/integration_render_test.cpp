@@ -20,8 +20,9 @@ TEST(RenderTest, HtmlHasTheTablesAndTheStylesheet) {
   auto html = render("'" + k_postmortem + "' --format=html", &status);
   ASSERT_EQ(status, 0) << html;
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
-  EXPECT_NE(html.find("<title>High request latency on api-1:8080 - POSTMORTEM - 2026-11-22</title>"),
-            std::string::npos);
+  EXPECT_NE(
+      html.find("<title>High request latency on api-1:8080 - POSTMORTEM - 2026-11-22</title>"),
+      std::string::npos);
   EXPECT_NE(html.find("border-collapse: collapse"), std::string::npos);  // templates/writeup.css
   EXPECT_NE(html.find("<th>Action Item</th>"), std::string::npos) << html;
   EXPECT_NE(html.find("<td>Size the pool from the instance type</td>"), std::string::npos);
