@@ -240,7 +240,8 @@ void HttpServer::handle_alertmanager(const httplib::Request& req, httplib::Respo
     res.set_content(json{{"status", "accepted"}, {"duplicate_of", original}}.dump(),
                     "application/json");
   };
-  if (auto original = m_pipeline.duplicate_of(std::string_view(req.body))) {
+  Pipeline::CopyKeys keys{sha256_hex(req.body), ""};
+  if (auto original = m_pipeline.duplicate_of_body(keys.body)) {
     duplicate(*original);
     return;
   }
@@ -252,11 +253,12 @@ void HttpServer::handle_alertmanager(const httplib::Request& req, httplib::Respo
     send_error(res, 400, "not an Alertmanager webhook: " + group.error());
     return;
   }
-  if (auto original = m_pipeline.duplicate_of(*group)) {
+  keys.content = receivers::content_key(*group);
+  if (auto original = m_pipeline.duplicate_of(group->group_key, keys.content)) {
     duplicate(*original);
     return;
   }
-  auto outcome = m_pipeline.submit(receiver, req.body, std::move(*group));
+  auto outcome = m_pipeline.submit(receiver, req.body, std::move(*group), false, std::move(keys));
   if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
     m_metrics.count_request(receiver,
                             *refusal == Pipeline::Refusal::overloaded ? "overloaded" : "error");

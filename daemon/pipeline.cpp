@@ -116,10 +116,15 @@ void Pipeline::stop() {
 
 std::variant<std::uint64_t, Pipeline::Refusal> Pipeline::submit(std::string_view source,
                                                                 std::string_view body,
-                                                                Payload payload, bool verified) {
+                                                                Payload payload, bool verified,
+                                                                CopyKeys keys) {
   auto arrived = std::chrono::steady_clock::now();
   if (m_pending.load() >= m_max_pending) {
     return Refusal::overloaded;
+  }
+  const auto* group = std::get_if<AlertGroup>(&payload);
+  if (group != nullptr && keys.content.empty()) {
+    keys = {sha256_hex(body), receivers::content_key(*group)};
   }
   Event event;
   event.received_at = std::chrono::system_clock::now();
@@ -132,18 +137,14 @@ std::variant<std::uint64_t, Pipeline::Refusal> Pipeline::submit(std::string_view
   }
   event.sequence = *seq;
   m_metrics.set_journal_pending(static_cast<double>(++m_pending));
-  std::string key;
-  std::string body_key;
-  if (const auto* group = event.alert_group()) {
-    key = receivers::content_key(*group);
-    body_key = sha256_hex(body);
+  if (const auto* queued_group = event.alert_group()) {
     std::lock_guard applied_lock(m_applied_mutex);
-    m_last_applied.erase(group->group_key);  // something newer for the group is queued
+    m_last_applied.erase(queued_group->group_key);  // something newer for the group is queued
   }
   {
     // Queue order is journal order: both happen under m_submit_mutex.
     std::lock_guard queue_lock(m_queue_mutex);
-    m_queue.push_back({std::move(event), std::move(key), std::move(body_key), arrived});
+    m_queue.push_back({std::move(event), std::move(keys.content), std::move(keys.body), arrived});
   }
   boost::asio::post(m_io, [this] { drain(); });
   return *seq;
@@ -174,28 +175,27 @@ void Pipeline::drain() {
   }
 }
 
-std::optional<std::uint64_t> Pipeline::duplicate_of(const AlertGroup& group) const {
-  auto key = receivers::content_key(group);
+std::optional<std::uint64_t> Pipeline::duplicate_of(const std::string& group_key,
+                                                    const std::string& content_key) const {
   std::lock_guard lock(m_applied_mutex);
-  auto it = m_last_applied.find(group.group_key);
-  if (it == m_last_applied.end() || it->second.first != key) {
+  auto it = m_last_applied.find(group_key);
+  if (it == m_last_applied.end() || it->second.first != content_key) {
     return std::nullopt;
   }
   return it->second.second;
 }
 
-std::optional<std::uint64_t> Pipeline::duplicate_of(std::string_view body) const {
-  auto body_key = sha256_hex(body);
-  std::lock_guard lock(m_applied_mutex);
-  auto seen = m_bodies.find(body_key);
-  if (seen == m_bodies.end()) {
-    return std::nullopt;
+std::optional<std::uint64_t> Pipeline::duplicate_of_body(const std::string& body_key) const {
+  std::pair<std::string, std::string> seen;  // group key, content key
+  {
+    std::lock_guard lock(m_applied_mutex);
+    auto it = m_bodies.find(body_key);
+    if (it == m_bodies.end()) {
+      return std::nullopt;
+    }
+    seen = it->second;
   }
-  auto it = m_last_applied.find(seen->second.first);
-  if (it == m_last_applied.end() || it->second.first != seen->second.second) {
-    return std::nullopt;
-  }
-  return it->second.second;
+  return duplicate_of(seen.first, seen.second);
 }
 
 void Pipeline::remember_applied(const Queued& q) {

@@ -47,8 +47,16 @@ class Pipeline {
   // Journals `body` from `source` ("alertmanager", "pagerduty") and queues
   // its parsed `payload` for the engine; the returned sequence number means the
   // event is durable. `verified`: its signature checked out (kept for replay).
+  // What recognises a copy of an Alertmanager notification: the SHA-256 of
+  // its body, and receivers::content_key of what it says. Computed once per
+  // request by the caller; submit() computes them when they are missing.
+  struct CopyKeys {
+    std::string body;
+    std::string content;
+  };
   std::variant<std::uint64_t, Refusal> submit(std::string_view source, std::string_view body,
-                                              Payload payload, bool verified = false);
+                                              Payload payload, bool verified = false,
+                                              CopyKeys keys = {});
 
   std::vector<IncidentSummary> open_incidents() const;
 
@@ -58,10 +66,11 @@ class Pipeline {
   // and repeat intervals send. Applying it again would change nothing, and
   // the original is journaled and applied, so it can be answered without
   // journaling it again.
-  std::optional<std::uint64_t> duplicate_of(const AlertGroup& group) const;
-  // The same for a body byte-for-byte identical to one already applied (or
-  // answered as a copy): no parsing needed.
-  std::optional<std::uint64_t> duplicate_of(std::string_view body) const;
+  std::optional<std::uint64_t> duplicate_of(const std::string& group_key,
+                                            const std::string& content_key) const;
+  // The same for a body byte-for-byte identical to one already applied, by
+  // the SHA-256 of the body: no parsing needed.
+  std::optional<std::uint64_t> duplicate_of_body(const std::string& body_key) const;
 
   // Runs `task` on the engine's strand and waits for its result (from HTTP
   // threads, while the engine thread runs).
