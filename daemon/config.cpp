@@ -157,11 +157,112 @@ void read_web(Checker& c, const YAML::Node& node, Config& cfg) {
   }
 }
 
-void read_repository(Checker& c, const YAML::Node& node, Config& cfg) {
-  if (!c.mapping(
-          node, "repository",
-          {"path", "branch", "author_name", "author_email", "journal_dir", "poll_interval"})) {
+// A host part that stays on this machine, where plain http cannot leak a token.
+bool is_loopback_url(const std::string& url) {
+  return RE2::PartialMatch(
+      url, R"(^http://(?:[^@/]*@)?(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::\d+)?/)");
+}
+
+void read_remote(Checker& c, const YAML::Node& node, RemoteConfig& remote) {
+  const std::string p = "repository.remote";
+  if (!c.mapping(node, p,
+                 {"url", "ssh_key_file", "known_hosts_file", "accept_new_host_key", "token_file",
+                  "token_username", "fetch_interval", "max_retry_delay"})) {
     return;
+  }
+  if (!node["url"]) {
+    c.error(node, p + ": needs a url");
+    return;
+  }
+  c.scalar(node["url"], p + ".url", remote.url);
+  const auto& url = remote.url;
+  bool scp_like = RE2::FullMatch(url, R"([A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/].*)");
+  if (url.rfind("ssh://", 0) == 0 || scp_like) {
+    remote.transport = RemoteConfig::Transport::ssh;
+  } else if (url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0) {
+    remote.transport = RemoteConfig::Transport::https;
+    if (RE2::PartialMatch(url, R"(^https?://[^/@]*:[^/@]*@)")) {
+      c.error(node["url"],
+              p + ".url: must not carry a password or token; put the token in token_file");
+    }
+    if (url.rfind("http://", 0) == 0 && !is_loopback_url(url)) {
+      c.error(node["url"], p + ".url: plain http would send the token in clear; use https");
+    }
+  } else if (url.rfind("file://", 0) == 0 || url.front() == '/') {
+    remote.transport = RemoteConfig::Transport::local;
+  } else {
+    c.error(node["url"], p + ".url: \"" + url +
+                             "\" is neither ssh://, user@host:path, https:// nor an absolute path");
+  }
+  auto file = [&](const char* key, std::string& out) {
+    if (node[key]) {
+      c.scalar(node[key], p + "." + key, out);
+      out = c.resolve_path(out);
+    }
+  };
+  file("ssh_key_file", remote.ssh_key_file);
+  file("known_hosts_file", remote.known_hosts_file);
+  if (node["accept_new_host_key"]) {
+    std::string v;
+    c.scalar(node["accept_new_host_key"], p + ".accept_new_host_key", v);
+    if (v != "true" && v != "false") {
+      c.error(node["accept_new_host_key"], p + ".accept_new_host_key: expected true or false");
+    }
+    remote.accept_new_host_key = v == "true";
+  }
+  if (node["token_file"]) {
+    c.secret_file(node["token_file"], p + ".token_file", remote.token);
+  }
+  if (node["token_username"]) {
+    c.scalar(node["token_username"], p + ".token_username", remote.token_username);
+  }
+  if (node["fetch_interval"]) {
+    c.duration(node["fetch_interval"], p + ".fetch_interval", remote.fetch_interval);
+  }
+  if (node["max_retry_delay"]) {
+    c.duration(node["max_retry_delay"], p + ".max_retry_delay", remote.max_retry_delay);
+  }
+  using T = RemoteConfig::Transport;
+  if (remote.transport == T::ssh) {
+    if (remote.ssh_key_file.empty()) {
+      c.error(node, p + ": an SSH remote needs ssh_key_file (a deploy key with write access)");
+    } else if (std::ifstream key(remote.ssh_key_file); !key) {
+      c.error(node["ssh_key_file"],
+              p + ".ssh_key_file: cannot read \"" + remote.ssh_key_file + "\"");
+    }
+    if (remote.known_hosts_file.empty()) {
+      c.error(node, p + ": an SSH remote needs known_hosts_file (the server's host keys)");
+    } else if (!remote.accept_new_host_key && !fs::exists(remote.known_hosts_file)) {
+      c.error(node["known_hosts_file"],
+              p + ".known_hosts_file: \"" + remote.known_hosts_file +
+                  "\" does not exist (create it with ssh-keyscan and check the fingerprints, or "
+                  "set accept_new_host_key: true)");
+    }
+    if (node["token_file"]) {
+      c.error(node["token_file"], p + ".token_file: an SSH remote authenticates with ssh_key_file");
+    }
+  } else if (remote.transport == T::https) {
+    if (!node["token_file"]) {
+      c.error(node, p + ": an HTTPS remote needs token_file (a token allowed to push)");
+    }
+    if (node["ssh_key_file"]) {
+      c.error(node["ssh_key_file"],
+              p + ".ssh_key_file: an HTTPS remote authenticates with token_file");
+    }
+  }
+  if (remote.fetch_interval < std::chrono::seconds(1)) {
+    c.error(node["fetch_interval"], p + ".fetch_interval: must be at least 1s");
+  }
+}
+
+void read_repository(Checker& c, const YAML::Node& node, Config& cfg) {
+  if (!c.mapping(node, "repository",
+                 {"path", "branch", "author_name", "author_email", "journal_dir", "poll_interval",
+                  "remote"})) {
+    return;
+  }
+  if (node["remote"]) {
+    read_remote(c, node["remote"], cfg.remote);
   }
   if (node["poll_interval"]) {
     std::chrono::seconds poll{2};

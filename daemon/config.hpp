@@ -67,6 +67,22 @@ struct ShiftsConfig {
   std::chrono::seconds short_break{15 * 60};  // does not reset the clock
 };
 
+// The team's GitHub/GitLab repository the daemon pushes to and fetches from.
+// Enabled by `repository.remote` in the config.
+struct RemoteConfig {
+  std::string url;  // ssh://, user@host:path, https://, or a path to a bare repository
+  enum class Transport { ssh, https, local } transport = Transport::local;
+  std::string ssh_key_file;      // private key (its .pub beside it is not needed)
+  std::string known_hosts_file;  // host keys checked against, OpenSSH format
+  bool accept_new_host_key =
+      false;          // a host missing from known_hosts is added (never a changed key)
+  std::string token;  // HTTPS: read from token_file; never logged
+  std::string token_username = "x-access-token";  // GitHub; GitLab takes "oauth2"
+  std::chrono::seconds fetch_interval{30};
+  std::chrono::seconds max_retry_delay{300};  // backoff cap while the remote is unreachable
+  bool enabled() const { return !url.empty(); }
+};
+
 struct Config {
   std::string source = "<embedded default>";
   std::string listen_address = "127.0.0.1:9095";
@@ -81,6 +97,7 @@ struct Config {
   std::chrono::seconds reopen_window{3600};
   std::chrono::seconds postmortem_overdue_after{24 * 3600};  // resolved, still a draft
   std::chrono::milliseconds poll_interval{2000};  // how often to look for engineers' commits
+  RemoteConfig remote;
   ReceiverAuth alertmanager_auth;
   PagerDutyConfig pagerduty;
   ShiftsConfig shifts;

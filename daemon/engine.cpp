@@ -116,6 +116,34 @@ void Engine::load() {
   log::info("loaded incident state", {{"groups", std::to_string(m_states.size())}});
 }
 
+void Engine::refresh(const std::string& from, const std::string& to) {
+  auto changed = from.empty() ? std::nullopt : m_repository.changed_files(from, to);
+  if (!changed) {
+    m_states.clear();
+    m_shifts = ShiftBook(m_config.shifts.short_break);
+    load();
+    return;
+  }
+  const std::string prefix = std::string(k_state_dir) + "/";
+  for (const auto& path : *changed) {
+    if (path == k_shifts_path) {
+      auto text = m_repository.read(to, path);
+      m_shifts = text ? ShiftBook::parse(*text, m_config.shifts.short_break)
+                      : ShiftBook(m_config.shifts.short_break);
+    } else if (path.starts_with(prefix) && path.ends_with(".json")) {
+      auto text = m_repository.read(to, path);
+      auto state = text ? parse_state(*text) : std::nullopt;
+      auto id = path.substr(prefix.size(), path.size() - prefix.size() - 5);
+      if (state) {
+        m_states[state->group_id] = std::move(*state);
+      } else {
+        m_states.erase(id);
+      }
+    }
+  }
+  rebuild_index();
+}
+
 void Engine::index(const GroupState& s) {
   for (const auto& key : s.dedup_keys) {
     m_by_dedup_key[key] = s.group_id;

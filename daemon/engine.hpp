@@ -61,6 +61,11 @@ class Engine {
   // Reads every group state committed in the repository (call once at start).
   void load();
 
+  // The branch moved from `from` to `to` without the engine (a fetch brought
+  // other daemons' and engineers' commits): reads again the group states and
+  // shifts that changed between them (all of them when it cannot tell).
+  void refresh(const std::string& from, const std::string& to);
+
   // Applies one notification. Idempotent: applying the same event twice, or an
   // older one after a newer one, changes nothing the second time.
   ApplyResult apply(const Event& event);

@@ -47,31 +47,25 @@ void fsync_dir(const std::string& dir) {
   }
 }
 
-}  // namespace
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
-Journal::Journal(std::string dir, std::uint64_t compact_bytes)
-    : m_dir(std::move(dir)), m_compact_bytes(compact_bytes) {
-  std::error_code ec;
-  fs::create_directories(m_dir, ec);
-  if (ec) {
-    throw std::runtime_error("cannot create the journal directory \"" + m_dir +
-                             "\": " + ec.message());
-  }
-  std::uint64_t applied = 0;
-  {
-    std::ifstream in(m_dir + "/applied");
-    in >> applied;
-  }
-  std::string path = m_dir + "/journal.jsonl";
-  std::string content;
-  {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    content = ss.str();
-  }
-  // Read whole lines; stop at the first torn or unreadable one.
-  std::size_t good = 0;
+std::uint64_t read_mark(const std::string& path) {
+  std::uint64_t mark = 0;
+  std::ifstream in(path);
+  in >> mark;
+  return mark;
+}
+
+// The whole records of `content`; `good` is set to where they end (a torn or
+// unreadable line stops the reading).
+std::vector<JournalRecord> read_records(const std::string& content, std::size_t& good) {
+  std::vector<JournalRecord> records;
+  good = 0;
   while (good < content.size()) {
     auto nl = content.find('\n', good);
     if (nl == std::string::npos) {
@@ -89,13 +83,34 @@ Journal::Journal(std::string dir, std::uint64_t compact_bytes)
     r.source = j.value("source", std::string{});
     r.body = j.value("body", std::string{});
     r.verified = j.value("verified", false);
+    records.push_back(std::move(r));
+    good = nl + 1;
+  }
+  return records;
+}
+
+}  // namespace
+
+Journal::Journal(std::string dir, std::uint64_t compact_bytes)
+    : m_dir(std::move(dir)), m_compact_bytes(compact_bytes) {
+  std::error_code ec;
+  fs::create_directories(m_dir, ec);
+  if (ec) {
+    throw std::runtime_error("cannot create the journal directory \"" + m_dir +
+                             "\": " + ec.message());
+  }
+  std::uint64_t applied = read_mark(m_dir + "/applied");
+  std::string path = m_dir + "/journal.jsonl";
+  std::string content = read_file(path);
+  std::size_t good = 0;
+  for (auto& r : read_records(content, good)) {
     m_last_sequence = std::max(m_last_sequence, r.sequence);
     if (r.sequence > applied) {
       m_unapplied.push_back(std::move(r));
     }
-    good = nl + 1;
   }
   m_last_sequence = std::max(m_last_sequence, applied);
+  m_applied = applied;
   m_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (m_fd < 0) {
     throw std::runtime_error("cannot open the journal \"" + path + "\": " + errno_text());
@@ -150,17 +165,64 @@ Result<std::uint64_t> Journal::append(std::string_view source, TimePoint receive
 
 void Journal::mark_applied(std::uint64_t sequence) {
   std::lock_guard lock(m_mutex);
-  bool compact = sequence >= m_last_sequence && m_size >= m_compact_bytes;
+  m_applied = sequence;
   // The mark is synced only before compaction: a stale mark merely replays
   // already-applied records, which the engine recognises as no change.
-  write_applied(sequence, compact);
-  if (compact) {
-    if (::ftruncate(m_fd, 0) == 0) {
-      ::lseek(m_fd, 0, SEEK_SET);
-      ::fsync(m_fd);
-      m_size = 0;
-      log::info("compacted the journal", {{"applied", std::to_string(sequence)}});
+  write_mark("applied", sequence, false);
+  compact_if_done();
+}
+
+std::uint64_t Journal::applied() const {
+  std::lock_guard lock(m_mutex);
+  return m_applied;
+}
+
+void Journal::track_pushed() {
+  std::lock_guard lock(m_mutex);
+  m_track_pushed = true;
+  m_pushed = read_mark(m_dir + "/pushed");
+}
+
+void Journal::mark_pushed(std::uint64_t sequence) {
+  std::lock_guard lock(m_mutex);
+  if (sequence <= m_pushed) {
+    return;
+  }
+  m_pushed = sequence;
+  // Not synced: a stale mark only means applying more records again, which
+  // changes nothing they already changed.
+  write_mark("pushed", sequence, false);
+  compact_if_done();
+}
+
+std::uint64_t Journal::pushed() const {
+  std::lock_guard lock(m_mutex);
+  return m_pushed;
+}
+
+std::vector<JournalRecord> Journal::applied_after(std::uint64_t sequence) const {
+  std::uint64_t applied = this->applied();
+  std::size_t good = 0;
+  std::vector<JournalRecord> out;
+  for (auto& r : read_records(read_file(m_dir + "/journal.jsonl"), good)) {
+    if (r.sequence > sequence && r.sequence <= applied) {
+      out.push_back(std::move(r));
     }
+  }
+  return out;
+}
+
+void Journal::compact_if_done() {
+  bool done = m_applied >= m_last_sequence && (!m_track_pushed || m_pushed >= m_applied);
+  if (!done || m_size < m_compact_bytes) {
+    return;
+  }
+  write_mark("applied", m_applied, true);
+  if (::ftruncate(m_fd, 0) == 0) {
+    ::lseek(m_fd, 0, SEEK_SET);
+    ::fsync(m_fd);
+    m_size = 0;
+    log::info("compacted the journal", {{"applied", std::to_string(m_applied)}});
   }
 }
 
@@ -169,8 +231,8 @@ std::uint64_t Journal::last_sequence() const {
   return m_last_sequence;
 }
 
-void Journal::write_applied(std::uint64_t sequence, bool sync) {
-  std::string tmp = m_dir + "/applied.tmp";
+void Journal::write_mark(const std::string& name, std::uint64_t sequence, bool sync) const {
+  std::string tmp = m_dir + "/" + name + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     return;
@@ -181,7 +243,7 @@ void Journal::write_applied(std::uint64_t sequence, bool sync) {
     ok = ok && ::fsync(fd) == 0;
   }
   ::close(fd);
-  if (ok && ::rename(tmp.c_str(), (m_dir + "/applied").c_str()) == 0 && sync) {
+  if (ok && ::rename(tmp.c_str(), (m_dir + "/" + name).c_str()) == 0 && sync) {
     fsync_dir(m_dir);
   }
 }

@@ -47,11 +47,22 @@ class Journal {
   // Notes that every record up to `sequence` is applied; empties the journal
   // once everything is applied and it has grown past the compaction size.
   void mark_applied(std::uint64_t sequence);
+  std::uint64_t applied() const;
+
+  // With a remote: records stay until their commits are pushed (the `pushed`
+  // file holds that mark), so that a push the remote rejects can be redone
+  // by applying them again on the remote's head.
+  void track_pushed();
+  void mark_pushed(std::uint64_t sequence);
+  std::uint64_t pushed() const;
+  // Records after `sequence` up to the applied mark, read from the file.
+  std::vector<JournalRecord> applied_after(std::uint64_t sequence) const;
 
   std::uint64_t last_sequence() const;
 
  private:
-  void write_applied(std::uint64_t sequence, bool sync);
+  void write_mark(const std::string& name, std::uint64_t sequence, bool sync) const;
+  void compact_if_done();  // with m_mutex held
 
   std::string m_dir;
   std::uint64_t m_compact_bytes;
@@ -59,6 +70,9 @@ class Journal {
   mutable std::mutex m_mutex;
   std::uint64_t m_last_sequence = 0;
   std::uint64_t m_size = 0;
+  std::uint64_t m_applied = 0;
+  bool m_track_pushed = false;
+  std::uint64_t m_pushed = 0;
   std::vector<JournalRecord> m_unapplied;
 };
 

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "daemon/cli.hpp"
@@ -16,6 +17,7 @@
 #include "daemon/log.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/pipeline.hpp"
+#include "daemon/remote_sync.hpp"
 #include "daemon/render.hpp"
 #include "daemon/repository.hpp"
 #include "daemon/scanner.hpp"
@@ -95,7 +97,17 @@ int run(const Flags& flags) {
   SystemClock clock;
   Scanner scanner(repository, metrics, config.postmortem_overdue_after);
   ScanLoop scan_loop(pipeline.io(), scanner, repository, clock, config.poll_interval);
-  pipeline.set_after_commit([&] { scan_loop.poke(); });
+  // The team's remote, when configured: commits are pushed, others' fetched.
+  std::optional<RemoteSync> remote;
+  if (config.remote.enabled()) {
+    remote.emplace(config, repository, engine, journal, pipeline, metrics);
+  }
+  pipeline.set_after_commit([&] {
+    scan_loop.poke();
+    if (remote) {
+      remote->poke();
+    }
+  });
   // Postmortem Status edits people commit become timeline entries of their callouts.
   scan_loop.on_scanned([&](const Scanner& s) {
     std::map<std::string, std::string> status;
@@ -129,10 +141,17 @@ int run(const Flags& flags) {
     return 1;
   }
 
-  // 3. Catch up with the journal (alerts accepted before a crash), then serve.
+  // 3. Catch up with the remote and the journal (alerts accepted before a
+  // crash), then serve.
+  if (remote) {
+    remote->catch_up();
+  }
   pipeline.replay();
   scan_loop.start();  // the metrics are exact from the first scrape on
   pipeline.start();
+  if (remote) {
+    remote->start();
+  }
   http.set_ready(true);
   std::thread server([&] { http.run(); });
   log::info("listening", {{"address", config.listen_address}, {"port", std::to_string(*port)}});
@@ -148,7 +167,13 @@ int run(const Flags& flags) {
   http.stop();
   server.join();
   scan_loop.stop();
+  if (remote) {
+    remote->stop();
+  }
   pipeline.stop();
+  if (remote) {
+    remote->final_push();
+  }
   log::info("stopped cleanly", {{"pending", std::to_string(pipeline.pending())}});
   git_libgit2_shutdown();
   return 0;

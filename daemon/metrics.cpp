@@ -173,6 +173,63 @@ void Metrics::observe_webhook_to_commit(double seconds) {
   m_webhook_to_commit.Observe(seconds);
 }
 
+void Metrics::enable_remote() {
+  m_unpushed = &BuildGauge()
+                    .Name("calloutd_remote_unpushed_commits")
+                    .Help("Commits in the callouts repository not yet on the remote.")
+                    .Register(*m_registry)
+                    .Add({});
+  m_unpushed_age = &BuildGauge()
+                        .Name("calloutd_remote_oldest_unpushed_commit_age_seconds")
+                        .Help("Age of the oldest commit not yet on the remote (0 when none).")
+                        .Register(*m_registry)
+                        .Add({});
+  m_pushes = &BuildCounter()
+                  .Name("calloutd_remote_pushes_total")
+                  .Help("Pushes to the remote, by outcome (pushed, rejected, failed).")
+                  .Register(*m_registry);
+  m_fetches = &BuildCounter()
+                   .Name("calloutd_remote_fetches_total")
+                   .Help("Fetches from the remote, by outcome (ok, failed).")
+                   .Register(*m_registry);
+  m_remote_up = &BuildGauge()
+                     .Name("calloutd_remote_up")
+                     .Help("1 when the last fetch or push reached the remote, else 0.")
+                     .Register(*m_registry)
+                     .Add({});
+  for (const char* o : {"pushed", "rejected", "failed"}) {
+    m_pushes->Add({{"outcome", o}});
+  }
+  for (const char* o : {"ok", "failed"}) {
+    m_fetches->Add({{"outcome", o}});
+  }
+}
+
+void Metrics::set_unpushed(std::size_t commits, double oldest_age_seconds) {
+  if (m_unpushed != nullptr) {
+    m_unpushed->Set(static_cast<double>(commits));
+    m_unpushed_age->Set(oldest_age_seconds);
+  }
+}
+
+void Metrics::count_push(const std::string& outcome) {
+  if (m_pushes != nullptr) {
+    m_pushes->Add({{"outcome", outcome}}).Increment();
+  }
+}
+
+void Metrics::count_fetch(const std::string& outcome) {
+  if (m_fetches != nullptr) {
+    m_fetches->Add({{"outcome", outcome}}).Increment();
+  }
+}
+
+void Metrics::set_remote_up(bool up) {
+  if (m_remote_up != nullptr) {
+    m_remote_up->Set(up ? 1 : 0);
+  }
+}
+
 void Metrics::set_journal_pending(double count) {
   m_journal_pending.Set(count);
 }

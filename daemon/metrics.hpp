@@ -46,6 +46,15 @@ class Metrics {
                       const std::vector<std::pair<std::string, double>>& work_seconds,
                       int over_limit, std::uint64_t breaches, int handovers_overdue);
 
+  // The remote, once enable_remote() registered its series: commits not yet
+  // on the remote and the age of the oldest, pushes ("pushed", "rejected",
+  // "failed") and fetches ("ok", "failed"), and whether the last exchange worked.
+  void enable_remote();
+  void set_unpushed(std::size_t commits, double oldest_age_seconds);
+  void count_push(const std::string& outcome);
+  void count_fetch(const std::string& outcome);
+  void set_remote_up(bool up);
+
   // The text exposition format.
   std::string serialize() const;
 
@@ -73,6 +82,11 @@ class Metrics {
   prometheus::Counter& m_breaches;
   prometheus::Gauge& m_handovers_overdue;
   std::uint64_t m_breaches_seen = 0;
+  prometheus::Gauge* m_unpushed = nullptr;
+  prometheus::Gauge* m_unpushed_age = nullptr;
+  prometheus::Family<prometheus::Counter>* m_pushes = nullptr;
+  prometheus::Family<prometheus::Counter>* m_fetches = nullptr;
+  prometheus::Gauge* m_remote_up = nullptr;
 
   // Gauges of a family replaced wholesale by each scan.
   struct Replaced {

@@ -101,6 +101,35 @@ void Pipeline::replay() {
   publish();
 }
 
+std::size_t Pipeline::reapply(const std::vector<JournalRecord>& records) {
+  std::size_t changed = 0;
+  std::vector<Event> batch;
+  auto flush = [&] {
+    for (const auto& r : m_engine.apply_batch(batch)) {
+      if (r.outcome == Outcome::failed) {
+        log::error("cannot apply an event again on the remote's head", {{"error", r.error}});
+      } else if (!r.commit.empty()) {
+        ++changed;
+      }
+    }
+    batch.clear();
+  };
+  for (const auto& r : records) {
+    auto payload = parse(r);
+    if (!payload) {
+      continue;  // reported when it was first replayed
+    }
+    batch.push_back(Event{r.sequence, r.received_at, std::move(*payload)});
+    if (batch.size() == k_max_batch) {
+      flush();
+    }
+  }
+  if (!batch.empty()) {
+    flush();
+  }
+  return changed;
+}
+
 void Pipeline::start() {
   if (!m_thread.joinable()) {
     m_thread = std::thread([this] { m_io.run(); });

@@ -81,6 +81,15 @@ class Pipeline {
     boost::asio::post(m_io, [&packaged] { packaged(); });
     return result.get();
   }
+  // On the strand, after the branch moved to another daemon's or an
+  // engineer's commits: applies `records` again on the new head (what the
+  // remote lacked changes the files; what it has already changes nothing).
+  // Returns how many changed files.
+  std::size_t reapply(const std::vector<JournalRecord>& records);
+  // On the strand: publishes the open incidents and runs the after-commit hook.
+  void publish();
+  bool running() const { return m_thread.joinable(); }
+
   // Called on the strand after each commit (and replay), e.g. to rescan.
   void set_after_commit(std::function<void()> hook) { m_after_commit = std::move(hook); }
   std::size_t pending() const { return m_pending.load(); }
@@ -96,7 +105,6 @@ class Pipeline {
   // On the strand: applies the queued events, up to one batch, as one commit.
   void drain();
   void apply(const std::vector<Queued>& batch);
-  void publish();
   void remember_applied(const Queued& q);
 
   Journal& m_journal;

@@ -368,6 +368,109 @@ CommitOutcome GitRepository::commit(const CommitRequest& request) {
   return CommitOutcome{CommitStatus::committed, hex, ""};
 }
 
+std::string GitRepository::ref_target(const std::string& ref) {
+  git_oid oid;
+  if (git_reference_name_to_id(&oid, m_repo, ref.c_str()) != 0) {
+    return "";
+  }
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &oid);
+  return hex;
+}
+
+bool GitRepository::is_ancestor(const std::string& ancestor, const std::string& descendant) {
+  git_oid a, d;
+  if (ancestor.empty()) {
+    return true;  // an unborn branch is behind everything
+  }
+  if (descendant.empty() || git_oid_fromstr(&a, ancestor.c_str()) != 0 ||
+      git_oid_fromstr(&d, descendant.c_str()) != 0) {
+    return false;
+  }
+  return git_oid_equal(&a, &d) || git_graph_descendant_of(m_repo, &d, &a) == 1;
+}
+
+CommitOutcome GitRepository::move_branch(const std::string& expected, const std::string& target,
+                                         const std::string& why) {
+  if (head() != expected) {
+    return CommitOutcome{CommitStatus::parent_moved, "", ""};
+  }
+  git_oid new_oid, old_oid;
+  if (git_oid_fromstr(&new_oid, target.c_str()) != 0) {
+    return CommitOutcome{CommitStatus::failed, "", "bad commit id \"" + target + "\""};
+  }
+  git_reference* moved = nullptr;
+  std::string log_message = "calloutd: " + why;
+  int rc = expected.empty() || git_oid_fromstr(&old_oid, expected.c_str()) != 0
+               ? git_reference_create(&moved, m_repo, ref_name().c_str(), &new_oid, 0,
+                                      log_message.c_str())
+               : git_reference_create_matching(&moved, m_repo, ref_name().c_str(), &new_oid, 1,
+                                               &old_oid, log_message.c_str());
+  git_reference_free(moved);
+  if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED || rc == GIT_EEXISTS) {
+    return CommitOutcome{CommitStatus::parent_moved, "", ""};
+  }
+  if (rc != 0 || !sync_filesystem()) {
+    return CommitOutcome{CommitStatus::failed, "", "cannot move the branch: " + git_error_text()};
+  }
+  // The working tree follows, like after a commit: the changed files' new content.
+  if (expected.empty()) {
+    // A new clone: check the files out, leaving any file already there alone.
+    if (git_repository_workdir(m_repo) != nullptr && !git_repository_head_unborn(m_repo)) {
+      git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
+      opts.checkout_strategy = GIT_CHECKOUT_SAFE;
+      if (git_checkout_head(m_repo, &opts) != 0) {
+        log::warn("cannot check out the fetched files", {{"error", git_error_text()}});
+      }
+    }
+    return CommitOutcome{CommitStatus::committed, target, ""};
+  }
+  std::vector<FileWrite> files;
+  for (const auto& path : changed_files(expected, target).value_or(std::vector<std::string>{})) {
+    if (auto content = read(target, path)) {
+      files.push_back({path, std::move(*content)});
+    }
+  }
+  sync_worktree(expected, files);
+  return CommitOutcome{CommitStatus::committed, target, ""};
+}
+
+std::size_t GitRepository::foreign_commits(const std::string& base, const std::string& tip) {
+  git_revwalk* walk = nullptr;
+  git_oid oid;
+  if (tip.empty() || git_revwalk_new(&walk, m_repo) != 0) {
+    return 0;
+  }
+  std::size_t foreign = 0;
+  if (git_oid_fromstr(&oid, tip.c_str()) == 0 && git_revwalk_push(walk, &oid) == 0 &&
+      (base.empty() ||
+       (git_oid_fromstr(&oid, base.c_str()) == 0 && git_revwalk_hide(walk, &oid) == 0))) {
+    while (git_revwalk_next(&oid, walk) == 0) {
+      git_commit* c = nullptr;
+      if (git_commit_lookup(&c, m_repo, &oid) == 0) {
+        const git_signature* author = git_commit_author(c);
+        if (author->email == nullptr || m_options.author_email != author->email) {
+          ++foreign;
+        }
+        git_commit_free(c);
+      }
+    }
+  }
+  git_revwalk_free(walk);
+  return foreign;
+}
+
+bool GitRepository::keep(const std::string& ref, const std::string& commit) {
+  git_oid oid;
+  git_reference* created = nullptr;
+  if (git_oid_fromstr(&oid, commit.c_str()) != 0 ||
+      git_reference_create(&created, m_repo, ref.c_str(), &oid, 1, "calloutd: kept") != 0) {
+    return false;
+  }
+  git_reference_free(created);
+  return true;
+}
+
 void GitRepository::sync_worktree(const std::string& old_commit,
                                   const std::vector<FileWrite>& files) {
   const char* workdir = git_repository_workdir(m_repo);

@@ -79,6 +79,21 @@ class GitRepository final : public Repository {
                                                         const std::string& to) override;
   CommitOutcome commit(const CommitRequest& request) override;
 
+  // For the remote: the commit a ref points at ("" when none), whether
+  // `ancestor` is `descendant` or one of its ancestors, and moving the branch
+  // from `expected` to `target` (compare-and-swap) with the working tree
+  // updated as after a commit. parent_moved when the branch is not at `expected`.
+  std::string ref_target(const std::string& ref);
+  bool is_ancestor(const std::string& ancestor, const std::string& descendant);
+  CommitOutcome move_branch(const std::string& expected, const std::string& target,
+                            const std::string& why);
+  // Commits in (base, tip] not written by the daemon's author (engineers'
+  // commits made in the daemon's own clone).
+  std::size_t foreign_commits(const std::string& base, const std::string& tip);
+  // Points `ref` at `commit`, so that it stays reachable (a backup).
+  bool keep(const std::string& ref, const std::string& commit);
+  const Options& options() const { return m_options; }
+
  private:
   void sync_worktree(const std::string& old_commit, const std::vector<FileWrite>& files);
   std::string ref_name() const { return "refs/heads/" + m_options.branch; }

@@ -1,0 +1,462 @@
+// The callouts repository on a real remote: a bare repository served by
+// OpenSSH's sshd (key authentication) or by git's smart HTTP behind a server
+// demanding a token, both on 127.0.0.1. Engineers use the git command line;
+// what the remote holds is read back with it.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "daemon/markdown.hpp"
+#include "daemon/slug.hpp"
+#include "daemon/timefmt.hpp"
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/git_servers.hpp"
+
+namespace calloutd {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::DaemonProcess;
+using testing::git;
+using testing::HttpGitServer;
+using testing::read_file;
+using testing::SshGitServer;
+using testing::TempDir;
+using testing::write_file;
+
+constexpr const char* k_token = "s3cr3t-token-value-0123456789";
+
+// A notification for group `name` (the 0.34 sample with its alert renamed);
+// resolved ten minutes after it started when `resolved`.
+std::string body(const std::string& name, bool resolved = false) {
+  json b = json::parse(testing::sample("am-0.34-format-firing-nested-route-ADAPTED.json"));
+  for (auto& a : b["alerts"]) {
+    a["labels"]["alertname"] = name;
+    if (resolved) {
+      a["status"] = "resolved";
+      a["endsAt"] = "2026-11-22T03:56:06.406Z";
+    }
+  }
+  b["status"] = resolved ? "resolved" : "firing";
+  b["groupLabels"]["alertname"] = name;
+  b["commonLabels"]["alertname"] = name;
+  b["groupKey"] = "{}/{team=\"db\"}:{alertname=\"" + name + "\", cluster=\"eu-1\"}";
+  return b.dump();
+}
+
+std::string folder(const std::string& name) {
+  return "unclassified/" + kebab_slug(name) + "-2026-11-22";
+}
+
+// What the remote's branch holds.
+std::string remote_file(const fs::path& bare, const std::string& path) {
+  return git(bare, "show main:" + path);
+}
+std::multiset<std::string> remote_folders(const fs::path& bare) {
+  std::multiset<std::string> out;
+  std::stringstream ss(git(bare, "ls-tree -d --name-only main unclassified/"));
+  std::string line;
+  while (std::getline(ss, line)) {
+    if (!line.empty()) {
+      out.insert(line);
+    }
+  }
+  return out;
+}
+int count_lines(const std::string& text, const std::string& needle) {
+  int n = 0;
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) {
+    n += line.find(needle) != std::string::npos ? 1 : 0;
+  }
+  return n;
+}
+
+// The value of one series in a Prometheus exposition (-1 when absent).
+double metric(const std::string& exposition, const std::string& series) {
+  auto at = exposition.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stod(exposition.substr(at + series.size() + 2));
+}
+
+class RemoteTest : public ::testing::Test {
+ protected:
+  // A daemon whose repository is `name` (under the test's directory) with
+  // `remote` as its repository.remote section (YAML lines, indented 4).
+  std::unique_ptr<DaemonProcess> start(const std::string& name, const std::string& remote) {
+    auto config = dir.path() / (name + ".yml");
+    write_file(config, "repository:\n  path: " + name + "\n  remote:\n" + remote);
+    return std::make_unique<DaemonProcess>(
+        dir.path(), std::vector<std::string>{"--config.file=" + config.string()});
+  }
+  static std::string ssh_remote(const SshGitServer& s, const std::string& extra = "") {
+    return "    url: " + s.url() + "\n    ssh_key_file: " + s.client_key().string() +
+           "\n    known_hosts_file: " + s.known_hosts().string() +
+           "\n    fetch_interval: 1s\n    max_retry_delay: 1s\n" + extra;
+  }
+  std::string http_remote(const HttpGitServer& s, const std::string& token_file = "token") {
+    write_file(dir.path() / "token", std::string(k_token) + "\n");
+    write_file(dir.path() / "wrong-token", "not-the-token\n");
+    return "    url: " + s.url() + "\n    token_file: " + (dir.path() / token_file).string() +
+           "\n    token_username: calloutd\n    fetch_interval: 1s\n    max_retry_delay: 1s\n";
+  }
+  // An engineer's clone of the bare repository (over the file system: the
+  // servers may be stopped), `git push` from it.
+  fs::path engineer_clone(const fs::path& bare) {
+    auto clone = dir.path() / "engineer";
+    fs::remove_all(clone);
+    git(dir.path(), "clone -q '" + bare.string() + "' engineer");
+    git(clone, "config user.name 'An Engineer'");
+    git(clone, "config user.email engineer@example.org");
+    return clone;
+  }
+  static std::string metrics(const DaemonProcess& d) {
+    auto r = d.client()->Get("/metrics");
+    return r ? r->body : "";
+  }
+
+  TempDir dir;
+};
+
+TEST_F(RemoteTest, SshFetchesAtStartPushesCommitsAndSeesEngineersPushes) {
+  SshGitServer server(dir.path() / "ssh");
+  // The team's repository already has a README with their own words.
+  auto seed = dir.path() / "seed";
+  git(dir.path(), "init -q -b main seed");
+  write_file(seed / "README.md", "# Our callouts\n\nKept by the SRE team.\n");
+  git(seed, "add README.md");
+  git(seed, "-c user.name=SRE -c user.email=sre@example.org commit -q -m 'Our callouts'");
+  int status = 0;
+  auto out =
+      testing::run("cd '" + seed.string() + "' && GIT_SSH_COMMAND='" + server.git_ssh_command() +
+                       "' git push -q '" + server.url() + "' main 2>&1",
+                   &status);
+  ASSERT_EQ(status, 0) << out << server.log();
+
+  auto d = start("callouts", ssh_remote(server));
+  // Fetched at start: the team's README is in the daemon's working tree.
+  EXPECT_NE(read_file(dir.path() / "callouts" / "README.md").find("Kept by the SRE team."),
+            std::string::npos);
+
+  ASSERT_EQ(d->post_alertmanager(body("SshPushed"))->status, 200);
+  ASSERT_TRUE(testing::eventually(20, [&] {
+    return remote_file(server.bare(), folder("SshPushed") + "/callout.md").find("## Status") !=
+           std::string::npos;
+  })) << d->log();
+  EXPECT_NE(remote_file(server.bare(), "README.md").find("Kept by the SRE team."),
+            std::string::npos);
+  EXPECT_NE(
+      git(server.bare(), "log -1 --format=%s main").find(folder("SshPushed") + ": opened (MPI)"),
+      std::string::npos);
+
+  // An engineer pushes an edit; the daemon fetches it within the interval.
+  auto clone = engineer_clone(server.bare());
+  auto callout = clone / folder("SshPushed") / "callout.md";
+  auto text = read_file(callout);
+  text = markdown::set_key(text, "Engineer updates", "Replica re-seeded from a fresh snapshot.");
+  write_file(callout, text);
+  git(clone, "commit -q -am 'Engineer update'");
+  git(clone, "push -q origin main");
+  ASSERT_TRUE(testing::eventually(20, [&] {
+    return git(dir.path() / "callouts", "show main:" + folder("SshPushed") + "/callout.md")
+               .find("Replica re-seeded") != std::string::npos;
+  })) << d->log();
+  // The working tree follows the branch.
+  EXPECT_NE(read_file(dir.path() / "callouts" / folder("SshPushed") / "callout.md")
+                .find("Replica re-seeded"),
+            std::string::npos);
+  // The resolution lands on top of the engineer's edit, both on the remote.
+  ASSERT_EQ(d->post_alertmanager(body("SshPushed", true))->status, 200);
+  ASSERT_TRUE(testing::eventually(20, [&] {
+    auto c = remote_file(server.bare(), folder("SshPushed") + "/callout.md");
+    return c.find("Replica re-seeded") != std::string::npos &&
+           markdown::key_text(c, "Status").value_or("") == "resolved";
+  })) << d->log();
+  auto m = metrics(*d);
+  EXPECT_EQ(metric(m, "calloutd_remote_unpushed_commits"), 0);
+  EXPECT_GE(metric(m, "calloutd_remote_pushes_total{outcome=\"pushed\"}"), 2);
+  EXPECT_EQ(metric(m, "calloutd_remote_up"), 1);
+  EXPECT_EQ(git(server.bare(), "fsck --no-progress 2>&1"), "");
+}
+
+TEST_F(RemoteTest, SshRefusesAWrongKeyAndAnUnknownOrChangedHostKey) {
+  SshGitServer server(dir.path() / "ssh");
+  // A key the server does not know: alerts are still committed locally.
+  testing::run("ssh-keygen -q -t ed25519 -N '' -f '" + (dir.path() / "other_key").string() + "'");
+  std::string wrong_key =
+      "    url: " + server.url() + "\n    ssh_key_file: " + (dir.path() / "other_key").string() +
+      "\n    known_hosts_file: " + server.known_hosts().string() + "\n    fetch_interval: 1s\n";
+  {
+    auto d = start("wrong-key", wrong_key);
+    ASSERT_EQ(d->post_alertmanager(body("WrongKey"))->status, 200);
+    ASSERT_TRUE(testing::eventually(10, [&] {
+      return git(dir.path() / "wrong-key", "ls-tree -d --name-only main unclassified/")
+                 .find("wrong-key") != std::string::npos;
+    })) << d->log();
+    ASSERT_TRUE(testing::eventually(10, [&] {
+      return metric(metrics(*d), "calloutd_remote_unpushed_commits") >= 1;
+    })) << d->log();
+    auto log = d->log();
+    EXPECT_NE(log.find("the remote refused the SSH key " + (dir.path() / "other_key").string()),
+              std::string::npos)
+        << log;
+    // The private key's text never shows.
+    auto key = read_file(dir.path() / "other_key");
+    auto secret_line = key.substr(key.find('\n') + 1, 40);
+    EXPECT_EQ(log.find(secret_line), std::string::npos);
+    EXPECT_EQ(metrics(*d).find(secret_line), std::string::npos);
+    EXPECT_EQ(metric(metrics(*d), "calloutd_remote_up"), 0);
+    EXPECT_EQ(git(server.bare(), "rev-parse --verify -q main"), "");
+  }
+  // A host missing from known_hosts is refused, naming its fingerprint...
+  write_file(dir.path() / "empty_known_hosts", "");
+  auto fingerprint = testing::run("ssh-keygen -l -f '" + server.host_public_key().string() +
+                                  "' | cut -d' ' -f2 | tr -d '\\n'");
+  std::string unknown =
+      "    url: " + server.url() + "\n    ssh_key_file: " + server.client_key().string() +
+      "\n    known_hosts_file: " + (dir.path() / "empty_known_hosts").string() + "\n";
+  {
+    auto d = start("unknown-host", unknown);
+    ASSERT_TRUE(testing::eventually(10, [&] {
+      return d->log().find("is not in " + (dir.path() / "empty_known_hosts").string()) !=
+             std::string::npos;
+    })) << d->log();
+    EXPECT_NE(d->log().find(fingerprint), std::string::npos) << fingerprint << "\n" << d->log();
+  }
+  // ...unless accept_new_host_key says so: then it is added and trusted.
+  {
+    auto d = start("unknown-host", unknown + "    accept_new_host_key: true\n");
+    ASSERT_EQ(d->post_alertmanager(body("NewHostKey"))->status, 200);
+    ASSERT_TRUE(testing::eventually(20, [&] {
+      return remote_folders(server.bare()).contains(folder("NewHostKey"));
+    })) << d->log();
+    auto added = read_file(dir.path() / "empty_known_hosts");
+    EXPECT_NE(added.find("[127.0.0.1]:" + std::to_string(server.port()) + " ssh-ed25519 "),
+              std::string::npos)
+        << added;
+    // OpenSSH itself accepts the line it was given.
+    int status = 0;
+    testing::run("ssh-keygen -F '[127.0.0.1]:" + std::to_string(server.port()) + "' -f '" +
+                     (dir.path() / "empty_known_hosts").string() + "'",
+                 &status);
+    EXPECT_EQ(status, 0);
+  }
+  // A changed host key is refused even with accept_new_host_key.
+  testing::run("ssh-keygen -q -t ed25519 -N '' -f '" + (dir.path() / "impostor").string() + "'");
+  auto impostor = read_file(dir.path() / "impostor.pub");
+  write_file(dir.path() / "changed_known_hosts", "[127.0.0.1]:" + std::to_string(server.port()) +
+                                                     " " + impostor.substr(0, impostor.rfind(' ')) +
+                                                     "\n");
+  {
+    auto d =
+        start("changed-host",
+              "    url: " + server.url() + "\n    ssh_key_file: " + server.client_key().string() +
+                  "\n    known_hosts_file: " + (dir.path() / "changed_known_hosts").string() +
+                  "\n    accept_new_host_key: true\n");
+    ASSERT_TRUE(testing::eventually(10, [&] {
+      return d->log().find("does not match") != std::string::npos;
+    })) << d->log();
+    EXPECT_EQ(count_lines(read_file(dir.path() / "changed_known_hosts"), "127.0.0.1"), 1);
+  }
+}
+
+TEST_F(RemoteTest, HttpTokenPushesAndAWrongTokenFailsWithoutShowingIt) {
+  HttpGitServer server(dir.path() / "http", "calloutd", k_token);
+  {
+    auto d = start("wrong", http_remote(server, "wrong-token"));
+    ASSERT_EQ(d->post_alertmanager(body("WrongToken"))->status, 200);
+    ASSERT_TRUE(testing::eventually(10, [&] {
+      return d->log().find("the remote refused the token from token_file") != std::string::npos;
+    })) << d->log();
+    EXPECT_EQ(d->log().find("not-the-token"), std::string::npos);
+    EXPECT_EQ(metrics(*d).find("not-the-token"), std::string::npos);
+    EXPECT_EQ(git(server.bare(), "rev-parse --verify -q main"), "");
+  }
+  auto d = start("callouts", http_remote(server));
+  ASSERT_EQ(d->post_alertmanager(body("HttpPushed"))->status, 200);
+  ASSERT_TRUE(testing::eventually(20, [&] {
+    return remote_folders(server.bare()).contains(folder("HttpPushed"));
+  })) << d->log();
+  // The commits are pushed; the first daemon's local commit is not (another clone).
+  EXPECT_FALSE(remote_folders(server.bare()).contains(folder("WrongToken")));
+  EXPECT_EQ(d->log().find(k_token), std::string::npos);
+  EXPECT_EQ(metrics(*d).find(k_token), std::string::npos);
+  // An engineer clones over HTTP with the token, as a person would.
+  int status = 0;
+  testing::run("git clone -q '" + server.url_with_token() + "' '" +
+                   (dir.path() / "over-http").string() + "' 2>&1",
+               &status);
+  ASSERT_EQ(status, 0);
+  EXPECT_TRUE(fs::exists(dir.path() / "over-http" / folder("HttpPushed") / "postmortem.md"));
+}
+
+TEST_F(RemoteTest, RemoteDownForABurstThenAnEngineersEditOfTheSameSectionSurvives) {
+  HttpGitServer server(dir.path() / "http", "calloutd", k_token);
+  auto d = start("callouts", http_remote(server));
+  ASSERT_EQ(d->post_alertmanager(body("SameSection"))->status, 200);
+  ASSERT_TRUE(testing::eventually(20, [&] {
+    return remote_folders(server.bare()).contains(folder("SameSection"));
+  })) << d->log();
+
+  // The remote goes away; a burst of alerts is still accepted and committed.
+  server.stop();
+  constexpr int k_burst = 20;
+  for (int i = 0; i < k_burst; ++i) {
+    ASSERT_EQ(d->post_alertmanager(body("Burst" + std::to_string(i)))->status, 200);
+  }
+  ASSERT_EQ(d->post_alertmanager(body("SameSection", true))->status, 200);
+  ASSERT_TRUE(testing::eventually(20, [&] {
+    auto m = metrics(*d);
+    return metric(m, "calloutd_remote_unpushed_commits") >= 1 &&
+           metric(m, "calloutd_remote_oldest_unpushed_commit_age_seconds") >= 1;
+  })) << d->log();
+  EXPECT_EQ(metric(metrics(*d), "calloutd_remote_up"), 0);
+  EXPECT_GE(metric(metrics(*d), "calloutd_remote_pushes_total{outcome=\"failed\"}"), 1);
+
+  // Meanwhile an engineer pushes (straight to the bare repository) a timeline
+  // entry of their own into the very section the resolution appends to.
+  auto clone = engineer_clone(server.bare());
+  auto callout = clone / folder("SameSection") / "callout.md";
+  const std::string by_hand = "2026-11-22 03:50:00 UTC - replica restarted by hand";
+  write_file(callout, markdown::add_list_entry(read_file(callout), "Incident timeline",
+                                               *parse_rfc3339("2026-11-22T03:50:00Z"), by_hand,
+                                               markdown::Order::newest_first));
+  git(clone, "commit -q -am 'Timeline: replica restarted'");
+  ASSERT_EQ(git(clone, "push -q origin main"), "");
+  auto engineers_commit = git(clone, "rev-parse HEAD");
+
+  server.start();
+  ASSERT_TRUE(testing::eventually(30, [&] {
+    return remote_folders(server.bare()).size() == k_burst + 1 &&
+           markdown::key_text(remote_file(server.bare(), folder("SameSection") + "/callout.md"),
+                              "Status")
+                   .value_or("") == "resolved";
+  })) << d->log();
+  auto c = remote_file(server.bare(), folder("SameSection") + "/callout.md");
+  EXPECT_EQ(count_lines(c, by_hand), 1) << c;
+  auto timeline = markdown::list_item_sources(c, "Incident timeline");
+  std::set<std::string> unique(timeline.begin(), timeline.end());
+  EXPECT_EQ(unique.size(), timeline.size()) << c;
+  // The engineer's commit is in the remote's history, not overwritten.
+  int status = 0;
+  git(server.bare(), "merge-base --is-ancestor " + engineers_commit.substr(0, 40) + " main",
+      &status);
+  EXPECT_EQ(status, 0);
+  for (int i = 0; i < k_burst; ++i) {
+    EXPECT_EQ(remote_folders(server.bare()).count(folder("Burst" + std::to_string(i))), 1u);
+  }
+  ASSERT_TRUE(testing::eventually(
+      10, [&] { return metric(metrics(*d), "calloutd_remote_unpushed_commits") == 0; }));
+  // The daemon's commits were made again on the engineer's, not merged over them.
+  EXPECT_NE(d->log().find("applied the daemon's unpushed events on the remote's head"),
+            std::string::npos);
+  EXPECT_EQ(metric(metrics(*d), "calloutd_remote_oldest_unpushed_commit_age_seconds"), 0);
+  EXPECT_EQ(git(server.bare(), "log --format=%B main | grep -c ': opened (MPI)'"),
+            std::to_string(k_burst + 1) + "\n");
+}
+
+TEST_F(RemoteTest, SigkillWhilePushingResumesWithoutDuplicates) {
+  SshGitServer server(dir.path() / "ssh");
+  constexpr int k_groups = 300;
+  {
+    auto d = start("callouts", ssh_remote(server));
+    std::atomic<bool> stop{false};
+    std::thread poster([&] {
+      auto client = d->client();
+      for (int i = 0; i < k_groups && !stop; ++i) {
+        client->Post("/api/v1/alertmanager", body("Kill" + std::to_string(i)), "application/json");
+      }
+    });
+    // Kill as soon as the remote has some of them: pushes are under way.
+    testing::eventually(30, [&] { return !remote_folders(server.bare()).empty(); });
+    d->process().kill(SIGKILL);
+    stop = true;
+    poster.join();
+    d->process().wait(5);
+  }
+  auto on_remote = remote_folders(server.bare()).size();
+  ASSERT_LT(on_remote, static_cast<std::size_t>(k_groups)) << "the kill came too late";
+  // Restart; Alertmanager then retries every notification.
+  auto d = start("callouts", ssh_remote(server));
+  auto client = d->client();
+  for (int i = 0; i < k_groups; ++i) {
+    ASSERT_EQ(
+        client->Post("/api/v1/alertmanager", body("Kill" + std::to_string(i)), "application/json")
+            ->status,
+        200);
+  }
+  ASSERT_TRUE(testing::eventually(60, [&] {
+    return remote_folders(server.bare()).size() == k_groups &&
+           git(dir.path() / "callouts", "rev-parse main") == git(server.bare(), "rev-parse main");
+  })) << d->log();
+  std::printf("SIGKILL with %zu of %d callouts on the remote; all %d there after the restart\n",
+              on_remote, k_groups, k_groups);
+  for (int i = 0; i < k_groups; ++i) {
+    EXPECT_EQ(remote_folders(server.bare()).count(folder("Kill" + std::to_string(i))), 1u);
+  }
+  EXPECT_EQ(git(server.bare(), "log --format=%B main | grep -c ': opened (MPI)'"),
+            std::to_string(k_groups) + "\n");
+  EXPECT_EQ(git(server.bare(), "fsck --no-progress 2>&1"), "");
+}
+
+TEST_F(RemoteTest, TwoDaemonsOnOneRemoteConvergeOnOneCalloutPerIncident) {
+  SshGitServer server(dir.path() / "ssh");
+  auto a = start("daemon-a", ssh_remote(server));
+  auto b = start("daemon-b", ssh_remote(server));
+  // Both Alertmanager peers deliver every notification to both daemons: a
+  // burst of new groups, then resolutions for half of them.
+  constexpr int k_groups = 30;
+  auto deliver = [&](const DaemonProcess& d) {
+    auto client = d.client();
+    for (int i = 0; i < k_groups; ++i) {
+      client->Post("/api/v1/alertmanager", body("Pair" + std::to_string(i)), "application/json");
+    }
+    for (int i = 0; i < k_groups; i += 2) {
+      client->Post("/api/v1/alertmanager", body("Pair" + std::to_string(i), true),
+                   "application/json");
+    }
+  };
+  std::thread to_a([&] { deliver(*a); });
+  std::thread to_b([&] { deliver(*b); });
+  to_a.join();
+  to_b.join();
+  auto settled = [&] {
+    auto head = git(server.bare(), "rev-parse main");
+    return remote_folders(server.bare()).size() >= k_groups &&
+           git(dir.path() / "daemon-a", "rev-parse main") == head &&
+           git(dir.path() / "daemon-b", "rev-parse main") == head;
+  };
+  ASSERT_TRUE(testing::eventually(90, settled)) << a->log() << b->log();
+  // Settled for a while: nothing more to push on either side.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ASSERT_TRUE(settled());
+  auto folders = remote_folders(server.bare());
+  EXPECT_EQ(folders.size(), static_cast<std::size_t>(k_groups));
+  for (int i = 0; i < k_groups; ++i) {
+    auto name = "Pair" + std::to_string(i);
+    ASSERT_EQ(folders.count(folder(name)), 1u) << name;
+    auto c = remote_file(server.bare(), folder(name) + "/callout.md");
+    auto timeline = markdown::list_item_sources(c, "Incident timeline");
+    std::set<std::string> unique(timeline.begin(), timeline.end());
+    EXPECT_EQ(unique.size(), timeline.size()) << c;
+    EXPECT_EQ(markdown::key_text(c, "Status").value_or(""), i % 2 == 0 ? "resolved" : "active")
+        << c;
+  }
+  EXPECT_EQ(git(server.bare(), "log --format=%B main | grep -c ': opened (MPI)'"),
+            std::to_string(k_groups) + "\n");
+  // Both daemons report the same open incidents.
+  auto open = [](const DaemonProcess& d) {
+    return json::parse(d.client()->Get("/api/v1/incidents")->body)["incidents"].size();
+  };
+  EXPECT_EQ(open(*a), static_cast<std::size_t>(k_groups / 2));
+  EXPECT_EQ(open(*b), static_cast<std::size_t>(k_groups / 2));
+}
+
+}  // namespace
+}  // namespace calloutd
