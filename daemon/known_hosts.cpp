@@ -99,6 +99,8 @@ HostKeyStatus check_host_key(std::string_view known_hosts, const std::string& ho
                              std::string_view key_blob) {
   const std::string name = host_name(host, port);
   bool host_listed = false;
+  bool known = false;
+  bool revoked = false;
   std::stringstream lines{std::string(known_hosts)};
   std::string line;
   while (std::getline(lines, line)) {
@@ -110,24 +112,22 @@ HostKeyStatus check_host_key(std::string_view known_hosts, const std::string& ho
     }
     if (hosts.front() == '@') {
       // @cert-authority lines sign host certificates, which libgit2 does not
-      // show; a @revoked key is never accepted.
+      // show; a @revoked key is never accepted, wherever the line is.
       std::string marker = hosts;
       fields >> hosts >> type >> key;
-      if (marker == "@revoked" && base64_decode(key) == key_blob) {
-        return HostKeyStatus::mismatch;
-      }
+      revoked = revoked || (marker == "@revoked" && base64_decode(key) == key_blob);
       continue;
     }
     fields >> type >> key;
-    if (!hosts_match(hosts, name)) {
-      continue;
-    }
-    host_listed = true;
-    if (base64_decode(key) == key_blob) {
-      return HostKeyStatus::known;
+    if (hosts_match(hosts, name)) {
+      host_listed = true;
+      known = known || base64_decode(key) == key_blob;
     }
   }
-  return host_listed ? HostKeyStatus::mismatch : HostKeyStatus::unknown;
+  if (revoked || (host_listed && !known)) {
+    return HostKeyStatus::mismatch;
+  }
+  return known ? HostKeyStatus::known : HostKeyStatus::unknown;
 }
 
 std::string known_hosts_line(const std::string& host, int port, const std::string& key_type,

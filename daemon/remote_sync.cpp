@@ -203,22 +203,27 @@ void RemoteSync::reconcile(const std::string& remote_head) {
     }
     return;
   }
-  // Both moved. Commits someone made in the daemon's own clone are kept
-  // under a ref (they cannot be re-applied like the daemon's events).
-  if (auto foreign = m_repository.foreign_commits(remote_head, local); foreign > 0) {
+  // Both moved. Commits people made in the daemon's own clone go onto the
+  // remote's head as they are; the daemon's own are made again from the journal.
+  auto carried = m_repository.carry_over(remote_head, local, remote_head);
+  if (!carried.head) {
     std::string ref =
         "refs/calloutd/kept/" + format_rfc3339_millis(std::chrono::system_clock::now());
     std::replace(ref.begin(), ref.end(), ':', '-');
     m_repository.keep(ref, local);
-    log::warn("local commits not made by the daemon were never pushed; kept under a ref",
-              {{"ref", ref}, {"commits", std::to_string(foreign)}});
+    log::warn("local commits by people conflict with the remote; kept under a ref, not pushed",
+              {{"ref", ref}, {"commits", std::to_string(carried.commits)}});
+  } else if (carried.commits > 0) {
+    log::info("carried local commits by people over onto the remote's head",
+              {{"commits", std::to_string(carried.commits)}});
   }
-  auto moved = m_repository.move_branch(local, remote_head, "reset to the remote's head");
+  auto target = carried.head.value_or(remote_head);
+  auto moved = m_repository.move_branch(local, target, "reset to the remote's head");
   if (moved.status != CommitStatus::committed) {
     log::error("cannot move the branch to the remote's head", {{"error", moved.error}});
     return;
   }
-  m_engine.refresh(local, remote_head);
+  m_engine.refresh(local, target);
   auto records = m_journal.applied_after(m_journal.pushed());
   auto changed = m_pipeline.reapply(records);
   m_pipeline.publish();

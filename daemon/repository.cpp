@@ -435,13 +435,16 @@ CommitOutcome GitRepository::move_branch(const std::string& expected, const std:
   return CommitOutcome{CommitStatus::committed, target, ""};
 }
 
-std::size_t GitRepository::foreign_commits(const std::string& base, const std::string& tip) {
+GitRepository::CarryOver GitRepository::carry_over(const std::string& base, const std::string& tip,
+                                                   const std::string& onto) {
+  CarryOver out{0, onto};
+  std::vector<git_oid> foreign;
   git_revwalk* walk = nullptr;
   git_oid oid;
   if (tip.empty() || git_revwalk_new(&walk, m_repo) != 0) {
-    return 0;
+    return out;
   }
-  std::size_t foreign = 0;
+  git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
   if (git_oid_fromstr(&oid, tip.c_str()) == 0 && git_revwalk_push(walk, &oid) == 0 &&
       (base.empty() ||
        (git_oid_fromstr(&oid, base.c_str()) == 0 && git_revwalk_hide(walk, &oid) == 0))) {
@@ -450,14 +453,56 @@ std::size_t GitRepository::foreign_commits(const std::string& base, const std::s
       if (git_commit_lookup(&c, m_repo, &oid) == 0) {
         const git_signature* author = git_commit_author(c);
         if (author->email == nullptr || m_options.author_email != author->email) {
-          ++foreign;
+          foreign.push_back(oid);
         }
         git_commit_free(c);
       }
     }
   }
   git_revwalk_free(walk);
-  return foreign;
+  out.commits = foreign.size();
+  git_oid current;
+  if (foreign.empty() || git_oid_fromstr(&current, onto.c_str()) != 0) {
+    return out;
+  }
+  for (const auto& id : foreign) {
+    git_commit* raw_pick = nullptr;
+    git_commit* raw_ours = nullptr;
+    if (git_commit_lookup(&raw_pick, m_repo, &id) != 0 ||
+        git_commit_lookup(&raw_ours, m_repo, &current) != 0) {
+      git_commit_free(raw_pick);
+      out.head.reset();
+      return out;
+    }
+    CommitPtr pick(raw_pick), ours(raw_ours);
+    git_index* raw_index = nullptr;
+    git_oid tree_id;
+    git_tree* raw_tree = nullptr;
+    if (git_commit_parentcount(raw_pick) != 1 ||
+        git_cherrypick_commit(&raw_index, m_repo, raw_pick, raw_ours, 0, nullptr) != 0) {
+      out.head.reset();
+      return out;
+    }
+    IndexPtr index(raw_index);
+    if (git_index_has_conflicts(raw_index) != 0 ||
+        git_index_write_tree_to(&tree_id, raw_index, m_repo) != 0 ||
+        git_tree_lookup(&raw_tree, m_repo, &tree_id) != 0) {
+      out.head.reset();
+      return out;
+    }
+    TreePtr tree(raw_tree);
+    const git_commit* parents[] = {raw_ours};
+    if (git_commit_create(&current, m_repo, nullptr, git_commit_author(raw_pick),
+                          git_commit_committer(raw_pick), nullptr, git_commit_message(raw_pick),
+                          raw_tree, 1, parents) != 0) {
+      out.head.reset();
+      return out;
+    }
+  }
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &current);
+  out.head = hex;
+  return out;
 }
 
 bool GitRepository::keep(const std::string& ref, const std::string& commit) {

@@ -87,9 +87,15 @@ class GitRepository final : public Repository {
   bool is_ancestor(const std::string& ancestor, const std::string& descendant);
   CommitOutcome move_branch(const std::string& expected, const std::string& target,
                             const std::string& why);
-  // Commits in (base, tip] not written by the daemon's author (engineers'
-  // commits made in the daemon's own clone).
-  std::size_t foreign_commits(const std::string& base, const std::string& tip);
+  // People's commits in (base, tip] (not by the daemon's author: made in the
+  // daemon's own clone), oldest first, cherry-picked onto `onto` with their
+  // authors and messages. `head` is the last of them, `onto` when there are
+  // none, and nullopt when one does not apply cleanly (or is a merge).
+  struct CarryOver {
+    std::size_t commits = 0;
+    std::optional<std::string> head;
+  };
+  CarryOver carry_over(const std::string& base, const std::string& tip, const std::string& onto);
   // Points `ref` at `commit`, so that it stays reachable (a backup).
   bool keep(const std::string& ref, const std::string& commit);
   const Options& options() const { return m_options; }

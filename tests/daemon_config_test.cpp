@@ -1,5 +1,6 @@
 #include "daemon/config.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "tests/support/test_support.hpp"
@@ -114,6 +115,73 @@ TEST(ConfigTest, NonStringKeysAreErrorsNotCrashes) {
   auto c = parse_config("? [a, b]\n: 1\nweb:\n  ? {x: 1}\n  : 2\n", "c.yml", "/");
   EXPECT_EQ(c.errors, (std::vector<std::string>{"c.yml:1: keys must be plain strings",
                                                 "c.yml:4: web: keys must be plain strings"}));
+}
+
+TEST(ConfigTest, RemoteSectionsAndTheirMistakes) {
+  TempDir dir;
+  write_file(dir.path() / "deploy_key", "-----BEGIN OPENSSH PRIVATE KEY-----\n");
+  write_file(dir.path() / "known_hosts", "github.com ssh-ed25519 AAAA\n");
+  write_file(dir.path() / "token", "glpat-example\n");
+  auto ssh = parse_config(R"(
+repository:
+  remote:
+    url: git@github.com:team/callouts.git
+    ssh_key_file: deploy_key
+    known_hosts_file: known_hosts
+    fetch_interval: 10s
+)",
+                          "c.yml", dir.str());
+  ASSERT_TRUE(ssh.errors.empty()) << ssh.errors.front();
+  EXPECT_EQ(ssh.config.remote.transport, RemoteConfig::Transport::ssh);
+  EXPECT_EQ(ssh.config.remote.ssh_key_file, (dir.path() / "deploy_key").string());
+  EXPECT_EQ(ssh.config.remote.fetch_interval, std::chrono::seconds(10));
+  EXPECT_FALSE(ssh.config.remote.accept_new_host_key);
+
+  auto https = parse_config(R"(
+repository:
+  remote:
+    url: https://gitlab.example.com/sre/callouts.git
+    token_file: token
+    token_username: oauth2
+)",
+                            "c.yml", dir.str());
+  ASSERT_TRUE(https.errors.empty()) << https.errors.front();
+  EXPECT_EQ(https.config.remote.transport, RemoteConfig::Transport::https);
+  EXPECT_EQ(https.config.remote.token, "glpat-example");
+  EXPECT_EQ(https.config.remote.fetch_interval, std::chrono::seconds(30));  // the default
+
+  auto errors = [&](const std::string& remote) {
+    return parse_config("repository:\n  remote:\n" + remote, "c.yml", dir.str()).errors;
+  };
+  using ::testing::ElementsAre;
+  EXPECT_THAT(errors("    url: ssh://git@github.com/team/callouts.git\n"),
+              ElementsAre("c.yml:3: repository.remote: an SSH remote needs ssh_key_file (a deploy "
+                          "key with write access)",
+                          "c.yml:3: repository.remote: an SSH remote needs known_hosts_file (the "
+                          "server's host keys)"));
+  EXPECT_THAT(errors("    url: git@github.com:t/c.git\n    ssh_key_file: missing_key\n"
+                     "    known_hosts_file: missing_hosts\n"),
+              ElementsAre("c.yml:4: repository.remote.ssh_key_file: cannot read \"" +
+                              (dir.path() / "missing_key").string() + "\"",
+                          "c.yml:5: repository.remote.known_hosts_file: \"" +
+                              (dir.path() / "missing_hosts").string() +
+                              "\" does not exist (create it with ssh-keyscan and check the "
+                              "fingerprints, or set accept_new_host_key: true)"));
+  EXPECT_THAT(errors("    url: https://x-access-token:ghp_secret@github.com/t/c.git\n"
+                     "    token_file: token\n"),
+              ElementsAre("c.yml:3: repository.remote.url: must not carry a password or token; "
+                          "put the token in token_file"));
+  EXPECT_THAT(errors("    url: http://git.example.com/t/c.git\n    token_file: token\n"),
+              ElementsAre("c.yml:3: repository.remote.url: plain http would send the token in "
+                          "clear; use https"));
+  EXPECT_THAT(errors("    url: https://github.com/t/c.git\n"),
+              ElementsAre("c.yml:3: repository.remote: an HTTPS remote needs token_file (a token "
+                          "allowed to push)"));
+  EXPECT_THAT(errors("    url: callouts.git\n    fetch_interval: 0s\n    colour: blue\n"),
+              ElementsAre("c.yml:3: repository.remote.url: \"callouts.git\" is neither ssh://, "
+                          "user@host:path, https:// nor an absolute path",
+                          "c.yml:4: repository.remote.fetch_interval: must be at least 1s",
+                          "c.yml:5: repository.remote.colour: unknown key \"colour\""));
 }
 
 TEST(ConfigTest, ShippedExampleIsValid) {

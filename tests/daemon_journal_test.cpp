@@ -77,6 +77,34 @@ TEST(JournalTest, CompactsOnceEverythingIsApplied) {
             6u);  // numbering goes on
 }
 
+TEST(JournalTest, WithARemoteRecordsStayUntilPushed) {
+  TempDir dir;
+  {
+    Journal j(dir.str(), /*compact_bytes=*/100);
+    j.track_pushed();
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(j.append("alertmanager", at("2026-11-22T03:00:00Z"), "body" + std::to_string(i)));
+    }
+    j.mark_applied(5);
+    // Applied but not pushed: kept, and readable for applying them again.
+    EXPECT_GT(std::filesystem::file_size(dir.path() / "journal.jsonl"), 100u);
+    j.mark_pushed(2);
+    auto again = j.applied_after(j.pushed());
+    ASSERT_EQ(again.size(), 3u);
+    EXPECT_EQ(again.front().sequence, 3u);
+    EXPECT_EQ(again.front().body, "body2");
+    EXPECT_EQ(again.back().sequence, 5u);
+    j.mark_pushed(1);  // the mark never goes back
+    EXPECT_EQ(j.pushed(), 2u);
+    j.mark_pushed(5);
+    EXPECT_EQ(std::filesystem::file_size(dir.path() / "journal.jsonl"), 0u);
+  }
+  Journal j(dir.str());
+  j.track_pushed();
+  EXPECT_EQ(j.pushed(), 5u);  // read back from the `pushed` file
+  EXPECT_TRUE(j.applied_after(j.pushed()).empty());
+}
+
 TEST(JournalTest, UnusableDirectoryIsFatal) {
   EXPECT_THROW(Journal("/proc/calloutd-cannot-exist"), std::runtime_error);
 }

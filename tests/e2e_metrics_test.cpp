@@ -12,6 +12,7 @@
 #include "daemon/markdown.hpp"
 #include "daemon/render.hpp"
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/git_servers.hpp"
 
 namespace calloutd {
 namespace {
@@ -50,7 +51,11 @@ std::vector<std::string> rule_exprs() {
 
 TEST(MetricsEndToEndTest, PrometheusSeesEngineersEditsAndEveryPanelQueryWorks) {
   TempDir dir;
-  DaemonProcess calloutd(dir.path(), {"--repo.path=callouts"});
+  // With a remote (a bare repository on disk), so that its panels have series too.
+  testing::make_bare_repository(dir.path() / "remote.git");
+  write_file(dir.path() / "calloutd.yml",
+             "repository:\n  remote:\n    url: " + (dir.path() / "remote.git").string() + "\n");
+  DaemonProcess calloutd(dir.path(), {"--repo.path=callouts", "--config.file=calloutd.yml"});
   ASSERT_EQ(
       calloutd
           .post_alertmanager(testing::sample("am-0.34-format-firing-nested-route-ADAPTED.json"))

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -361,29 +363,50 @@ TEST_F(RemoteTest, RemoteDownForABurstThenAnEngineersEditOfTheSameSectionSurvive
             std::to_string(k_burst + 1) + "\n");
 }
 
-TEST_F(RemoteTest, SigkillWhilePushingResumesWithoutDuplicates) {
-  SshGitServer server(dir.path() / "ssh");
-  constexpr int k_groups = 300;
+TEST_F(RemoteTest, SigkillInTheMiddleOfAPushResumesWithoutDuplicates) {
+  HttpGitServer server(dir.path() / "http", "calloutd", k_token);
+  // Each push waits on the server, so that the kill lands inside one: the
+  // daemon dies before it hears the answer, and the server still takes it.
+  server.set_push_delay(std::chrono::milliseconds(400));
+  constexpr int k_groups = 200;
+  std::set<int> acknowledged;
   {
-    auto d = start("callouts", ssh_remote(server));
+    auto d = start("callouts", http_remote(server));
     std::atomic<bool> stop{false};
+    std::mutex mutex;
     std::thread poster([&] {
       auto client = d->client();
       for (int i = 0; i < k_groups && !stop; ++i) {
-        client->Post("/api/v1/alertmanager", body("Kill" + std::to_string(i)), "application/json");
+        auto r = client->Post("/api/v1/alertmanager", body("Kill" + std::to_string(i)),
+                              "application/json");
+        if (r && r->status == 200) {
+          std::lock_guard lock(mutex);
+          acknowledged.insert(i);
+        }
       }
     });
-    // Kill as soon as the remote has some of them: pushes are under way.
-    testing::eventually(30, [&] { return !remote_folders(server.bare()).empty(); });
+    ASSERT_TRUE(testing::eventually(30, [&] {
+      std::lock_guard lock(mutex);
+      return server.pushes_in_flight() > 0 && acknowledged.size() >= 20;
+    }));
     d->process().kill(SIGKILL);
     stop = true;
     poster.join();
     d->process().wait(5);
   }
+  // The push the daemon was killed in lands on the remote all the same.
+  ASSERT_TRUE(testing::eventually(10, [&] { return server.pushes_in_flight() == 0; }));
   auto on_remote = remote_folders(server.bare()).size();
-  ASSERT_LT(on_remote, static_cast<std::size_t>(k_groups)) << "the kill came too late";
-  // Restart; Alertmanager then retries every notification.
-  auto d = start("callouts", ssh_remote(server));
+  std::printf("SIGKILL during a push: %zu acknowledged, %zu on the remote, %d pushes received\n",
+              acknowledged.size(), on_remote, server.pushes_received());
+  server.set_push_delay(std::chrono::milliseconds(0));
+  auto d = start("callouts", http_remote(server));
+  // Every acknowledged alert arrives once; then Alertmanager retries them all.
+  ASSERT_TRUE(testing::eventually(60, [&] {
+    auto present = remote_folders(server.bare());
+    return std::all_of(acknowledged.begin(), acknowledged.end(),
+                       [&](int i) { return present.contains(folder("Kill" + std::to_string(i))); });
+  })) << d->log();
   auto client = d->client();
   for (int i = 0; i < k_groups; ++i) {
     ASSERT_EQ(
@@ -395,14 +418,81 @@ TEST_F(RemoteTest, SigkillWhilePushingResumesWithoutDuplicates) {
     return remote_folders(server.bare()).size() == k_groups &&
            git(dir.path() / "callouts", "rev-parse main") == git(server.bare(), "rev-parse main");
   })) << d->log();
-  std::printf("SIGKILL with %zu of %d callouts on the remote; all %d there after the restart\n",
-              on_remote, k_groups, k_groups);
   for (int i = 0; i < k_groups; ++i) {
     EXPECT_EQ(remote_folders(server.bare()).count(folder("Kill" + std::to_string(i))), 1u);
   }
   EXPECT_EQ(git(server.bare(), "log --format=%B main | grep -c ': opened (MPI)'"),
             std::to_string(k_groups) + "\n");
   EXPECT_EQ(git(server.bare(), "fsck --no-progress 2>&1"), "");
+}
+
+TEST_F(RemoteTest, PeoplesCommitsInTheDaemonsCloneAreCarriedOverOrKept) {
+  HttpGitServer server(dir.path() / "http", "calloutd", k_token);
+  auto d = start("callouts", http_remote(server));
+  auto local = dir.path() / "callouts";
+  ASSERT_EQ(d->post_alertmanager(body("CarriedOver"))->status, 200);
+  ASSERT_TRUE(testing::eventually(20, [&] {
+    return remote_folders(server.bare()).contains(folder("CarriedOver"));
+  })) << d->log();
+  server.stop();
+  // Someone commits in the daemon's own clone while the remote is away...
+  auto callout = local / folder("CarriedOver") / "callout.md";
+  write_file(callout, markdown::set_key(read_file(callout), "Engineer updates",
+                                        "Failover rehearsed on the replica."));
+  git(local,
+      "-c user.name='Local Engineer' -c user.email=local@example.org commit -q -am "
+      "'Engineer updates from the daemon host'");
+  // ...someone else pushes to the remote...
+  auto clone = engineer_clone(server.bare());
+  write_file(clone / "runbooks" / "db.md", "# DB runbook\n");
+  git(clone, "add runbooks");
+  git(clone, "commit -q -m 'Runbook'");
+  ASSERT_EQ(git(clone, "push -q origin main"), "");
+  // ...and the daemon commits an alert on top of the local commit.
+  ASSERT_EQ(d->post_alertmanager(body("AfterTheEdit"))->status, 200);
+  server.start();
+  ASSERT_TRUE(testing::eventually(30, [&] {
+    return remote_folders(server.bare()).contains(folder("AfterTheEdit")) &&
+           git(local, "rev-parse main") == git(server.bare(), "rev-parse main");
+  })) << d->log();
+  // All three are on the remote; the local commit keeps its author.
+  EXPECT_NE(remote_file(server.bare(), folder("CarriedOver") + "/callout.md")
+                .find("Failover rehearsed on the replica."),
+            std::string::npos);
+  EXPECT_EQ(remote_file(server.bare(), "runbooks/db.md"), "# DB runbook\n");
+  EXPECT_NE(git(server.bare(), "log --format='%an: %s' main")
+                .find("Local Engineer: Engineer updates from the daemon host"),
+            std::string::npos);
+  EXPECT_EQ(git(local, "for-each-ref refs/calloutd/kept"), "");
+
+  // A local commit that conflicts with the remote is not pushed but kept.
+  server.stop();
+  write_file(callout, markdown::set_key(read_file(callout), "Engineer updates", "Local words."));
+  git(local,
+      "-c user.name='Local Engineer' -c user.email=local@example.org commit -q -am "
+      "'Local words'");
+  git(clone, "pull -q");
+  auto remote_callout = clone / folder("CarriedOver") / "callout.md";
+  write_file(remote_callout,
+             markdown::set_key(read_file(remote_callout), "Engineer updates", "Remote words."));
+  git(clone, "commit -q -am 'Remote words'");
+  ASSERT_EQ(git(clone, "push -q origin main"), "");
+  ASSERT_EQ(d->post_alertmanager(body("AfterTheConflict"))->status, 200);
+  server.start();
+  ASSERT_TRUE(testing::eventually(30, [&] {
+    return remote_folders(server.bare()).contains(folder("AfterTheConflict")) &&
+           git(local, "rev-parse main") == git(server.bare(), "rev-parse main");
+  })) << d->log();
+  auto c = remote_file(server.bare(), folder("CarriedOver") + "/callout.md");
+  EXPECT_NE(c.find("Remote words."), std::string::npos);
+  EXPECT_EQ(c.find("Local words."), std::string::npos);
+  auto kept = git(local, "for-each-ref --format='%(refname)' refs/calloutd/kept");
+  ASSERT_NE(kept, "") << d->log();
+  EXPECT_NE(git(local, "show " + kept.substr(0, kept.size() - 1) + ":" + folder("CarriedOver") +
+                           "/callout.md")
+                .find("Local words."),
+            std::string::npos);
+  EXPECT_NE(d->log().find("local commits by people conflict with the remote"), std::string::npos);
 }
 
 TEST_F(RemoteTest, TwoDaemonsOnOneRemoteConvergeOnOneCalloutPerIncident) {

@@ -171,6 +171,11 @@ void HttpGitServer::serve(const httplib::Request& req, httplib::Response& res) {
     res.status = 400;
     return;
   }
+  bool push = req.method == "POST" && req.path.ends_with("/git-receive-pack");
+  if (push) {
+    ++m_pushes_in_flight;
+    std::this_thread::sleep_for(m_push_delay.load());
+  }
   static std::atomic<int> counter{0};
   auto in = m_dir / ("request-" + std::to_string(++counter));
   write_file(in, req.body);
@@ -185,6 +190,10 @@ void HttpGitServer::serve(const httplib::Request& req, httplib::Response& res) {
       req.get_header_value("Git-Protocol") + "' git http-backend < '" + in.string() + "'";
   std::string out = run(command);
   fs::remove(in);
+  if (push) {
+    ++m_pushes_received;
+    --m_pushes_in_flight;
+  }
   auto end = out.find("\r\n\r\n");
   std::size_t skip = 4;
   if (end == std::string::npos) {

@@ -6,6 +6,8 @@
 
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -54,6 +56,11 @@ class HttpGitServer {
   std::string url_with_token() const;
   std::filesystem::path bare() const { return m_dir / "remote.git"; }
   int port() const { return m_port; }
+  // Holds each push this long before git receives it, so that a test can
+  // act while one is in flight.
+  void set_push_delay(std::chrono::milliseconds delay) { m_push_delay = delay; }
+  int pushes_in_flight() const { return m_pushes_in_flight.load(); }
+  int pushes_received() const { return m_pushes_received.load(); }
 
  private:
   void serve(const httplib::Request& req, httplib::Response& res);
@@ -64,6 +71,9 @@ class HttpGitServer {
   int m_port = 0;
   std::unique_ptr<httplib::Server> m_server;
   std::thread m_thread;
+  std::atomic<std::chrono::milliseconds> m_push_delay{std::chrono::milliseconds(0)};
+  std::atomic<int> m_pushes_in_flight{0};
+  std::atomic<int> m_pushes_received{0};
 };
 
 }  // namespace calloutd::testing
