@@ -141,11 +141,9 @@ int run(const Flags& flags) {
     return 1;
   }
 
-  // 3. Catch up with the remote and the journal (alerts accepted before a
-  // crash), then serve.
-  if (remote) {
-    remote->catch_up();
-  }
+  // 3. Catch up with the journal (alerts accepted before a crash), then
+  // serve. The remote is fetched on its own thread from the start: a slow or
+  // unreachable remote never delays accepting alerts.
   pipeline.replay();
   scan_loop.start();  // the metrics are exact from the first scrape on
   pipeline.start();

@@ -36,13 +36,6 @@ RemoteSync::~RemoteSync() {
   stop();
 }
 
-void RemoteSync::catch_up() {
-  if (sync_once(true) == Sync::retry) {
-    log::warn("the remote is not reachable at start; alerts are committed locally until it is",
-              {{"remote", m_config.remote.url}});
-  }
-}
-
 void RemoteSync::start() {
   m_thread = std::thread([this] { run(); });
 }
@@ -75,7 +68,7 @@ void RemoteSync::final_push() {
 
 void RemoteSync::run() {
   using clock = std::chrono::steady_clock;
-  auto next_fetch = clock::now() + m_config.remote.fetch_interval;
+  auto next_fetch = clock::now();  // catch up with the remote first
   auto retry_at = clock::time_point::max();
   std::chrono::seconds delay{1};
   std::unique_lock lock(m_mutex);

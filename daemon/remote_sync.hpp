@@ -36,9 +36,9 @@ class RemoteSync {
              Pipeline& pipeline, Metrics& metrics);
   ~RemoteSync();
 
-  // Before the pipeline starts: fetch, catch up with the remote and push what
-  // is local. A remote that cannot be reached is logged, not fatal.
-  void catch_up();
+  // Starts the thread (after the pipeline): it fetches at once, catches up
+  // with the remote and pushes what is local. A remote that cannot be reached
+  // is logged and retried, never fatal.
   void start();
   // A commit was made: push soon.
   void poke();
