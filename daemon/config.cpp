@@ -167,7 +167,7 @@ void read_remote(Checker& c, const YAML::Node& node, RemoteConfig& remote) {
   const std::string p = "repository.remote";
   if (!c.mapping(node, p,
                  {"url", "ssh_key_file", "known_hosts_file", "accept_new_host_key", "token_file",
-                  "token_username", "fetch_interval", "max_retry_delay"})) {
+                  "token_username", "ca_file", "fetch_interval", "max_retry_delay"})) {
     return;
   }
   if (!node["url"]) {
@@ -202,6 +202,10 @@ void read_remote(Checker& c, const YAML::Node& node, RemoteConfig& remote) {
   };
   file("ssh_key_file", remote.ssh_key_file);
   file("known_hosts_file", remote.known_hosts_file);
+  file("ca_file", remote.ca_file);
+  if (!remote.ca_file.empty() && !std::ifstream(remote.ca_file)) {
+    c.error(node["ca_file"], p + ".ca_file: cannot read \"" + remote.ca_file + "\"");
+  }
   if (node["accept_new_host_key"]) {
     std::string v;
     c.scalar(node["accept_new_host_key"], p + ".accept_new_host_key", v);

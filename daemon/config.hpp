@@ -78,6 +78,7 @@ struct RemoteConfig {
       false;          // a host missing from known_hosts is added (never a changed key)
   std::string token;  // HTTPS: read from token_file; never logged
   std::string token_username = "x-access-token";  // GitHub; GitLab takes "oauth2"
+  std::string ca_file;  // HTTPS: CA certificates (PEM) trusted besides the system's
   std::chrono::seconds fetch_interval{30};
   std::chrono::seconds max_retry_delay{300};  // backoff cap while the remote is unreachable
   bool enabled() const { return !url.empty(); }

@@ -169,6 +169,14 @@ Remote::Remote(const RemoteConfig& config, const std::string& repo_path, std::st
     git_libgit2_shutdown();
     throw std::runtime_error(message);
   }
+  // A self-hosted server's CA, trusted besides the system's (process-wide in libgit2).
+  if (!config.ca_file.empty() &&
+      git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, config.ca_file.c_str(), nullptr) != 0) {
+    std::string message = "cannot use ca_file " + config.ca_file + ": " + git_error_text();
+    git_repository_free(m_repo);
+    git_libgit2_shutdown();
+    throw std::runtime_error(message);
+  }
   // Host and port for the host key check: ssh://[user@]host[:port]/path or user@host:path.
   std::string port;
   if (!RE2::PartialMatch(config.url, R"(^ssh://(?:[^@/]*@)?([^:/]+)(?::(\d+))?/)", &m_host,

@@ -301,6 +301,35 @@ TEST_F(RemoteTest, HttpTokenPushesAndAWrongTokenFailsWithoutShowingIt) {
   EXPECT_TRUE(fs::exists(dir.path() / "over-http" / folder("HttpPushed") / "postmortem.md"));
 }
 
+TEST_F(RemoteTest, HttpsWithTheServersCaTrustedAndNotTrusted) {
+  HttpGitServer server(dir.path() / "https", "calloutd", k_token, HttpGitServer::Tls::on);
+  {
+    // The server's CA is not the system's: refused, with the reason.
+    auto d = start("untrusted", http_remote(server));
+    ASSERT_EQ(d->post_alertmanager(body("Untrusted"))->status, 200);
+    ASSERT_TRUE(testing::eventually(10, [&] {
+      return d->log().find("cannot reach the remote") != std::string::npos;
+    })) << d->log();
+    EXPECT_NE(d->log().find("certificate"), std::string::npos) << d->log();
+    EXPECT_EQ(git(server.bare(), "rev-parse --verify -q main"), "");
+  }
+  auto d =
+      start("callouts", http_remote(server) + "    ca_file: " + server.ca_file().string() + "\n");
+  ASSERT_EQ(d->post_alertmanager(body("OverHttps"))->status, 200);
+  ASSERT_TRUE(testing::eventually(20, [&] {
+    return remote_folders(server.bare()).contains(folder("OverHttps"));
+  })) << d->log();
+  EXPECT_EQ(d->log().find(k_token), std::string::npos);
+  // The same repository, cloned by an engineer's git over HTTPS.
+  int status = 0;
+  testing::run("GIT_SSL_CAINFO='" + server.ca_file().string() + "' git clone -q '" +
+                   server.url_with_token() + "' '" + (dir.path() / "engineer-https").string() +
+                   "' 2>&1",
+               &status);
+  ASSERT_EQ(status, 0);
+  EXPECT_TRUE(fs::exists(dir.path() / "engineer-https" / folder("OverHttps") / "callout.md"));
+}
+
 TEST_F(RemoteTest, RemoteDownForABurstThenAnEngineersEditOfTheSameSectionSurvives) {
   HttpGitServer server(dir.path() / "http", "calloutd", k_token);
   auto d = start("callouts", http_remote(server));

@@ -107,9 +107,25 @@ std::string SshGitServer::git_ssh_command() const {
          " -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes";
 }
 
-HttpGitServer::HttpGitServer(const fs::path& dir, std::string user, std::string token)
-    : m_dir(dir), m_user(std::move(user)), m_token(std::move(token)) {
+HttpGitServer::HttpGitServer(const fs::path& dir, std::string user, std::string token, Tls tls)
+    : m_dir(dir), m_user(std::move(user)), m_token(std::move(token)), m_tls(tls == Tls::on) {
   fs::create_directories(m_dir);
+  if (m_tls) {
+    // A CA, and a server certificate for 127.0.0.1 it signs.
+    std::string d = m_dir.string();
+    int status = 0;
+    auto out = run("cd '" + d +
+                       "' && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca "
+                       "-keyout ca.key -out ca.pem && openssl req -newkey rsa:2048 -nodes -subj "
+                       "/CN=localhost -keyout server.key -out server.csr && printf "
+                       "'subjectAltName=DNS:localhost\\n' > san.ext && openssl x509 -req -in "
+                       "server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile "
+                       "san.ext -out server.pem 2>&1",
+                   &status);
+    if (status != 0) {
+      throw std::runtime_error("cannot make the test certificates: " + out);
+    }
+  }
   make_bare_repository(bare());
   m_port = free_port();
   start();
@@ -120,7 +136,12 @@ HttpGitServer::~HttpGitServer() {
 }
 
 void HttpGitServer::start() {
-  m_server = std::make_unique<httplib::Server>();
+  if (m_tls) {
+    m_server = std::make_unique<httplib::SSLServer>((m_dir / "server.pem").c_str(),
+                                                    (m_dir / "server.key").c_str());
+  } else {
+    m_server = std::make_unique<httplib::Server>();
+  }
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { serve(req, res); };
   m_server->Get(".*", handler);
   m_server->Post(".*", handler);
@@ -141,13 +162,16 @@ void HttpGitServer::stop() {
   m_server.reset();
 }
 
+// HTTPS by the name "localhost": libgit2 1.5 does not match IP addresses in
+// a certificate's subjectAltName.
 std::string HttpGitServer::url() const {
-  return "http://127.0.0.1:" + std::to_string(m_port) + "/remote.git";
+  return std::string(m_tls ? "https://localhost:" : "http://127.0.0.1:") + std::to_string(m_port) +
+         "/remote.git";
 }
 
 std::string HttpGitServer::url_with_token() const {
-  return "http://" + m_user + ":" + m_token + "@127.0.0.1:" + std::to_string(m_port) +
-         "/remote.git";
+  return std::string(m_tls ? "https" : "http") + "://" + m_user + ":" + m_token +
+         (m_tls ? "@localhost:" : "@127.0.0.1:") + std::to_string(m_port) + "/remote.git";
 }
 
 // git http-backend as a CGI program: the request in environment variables and

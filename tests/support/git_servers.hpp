@@ -46,12 +46,17 @@ class SshGitServer {
 
 class HttpGitServer {
  public:
-  HttpGitServer(const std::filesystem::path& dir, std::string user, std::string token);
+  enum class Tls { off, on };
+  // With Tls::on it serves HTTPS with a certificate for "localhost" signed by
+  // a CA of its own (ca_file()).
+  HttpGitServer(const std::filesystem::path& dir, std::string user, std::string token,
+                Tls tls = Tls::off);
   ~HttpGitServer();
   void start();
   void stop();
 
-  std::string url() const;  // http://127.0.0.1:port/remote.git
+  std::string url() const;  // http://127.0.0.1:port/remote.git, https://localhost:port/...
+  std::filesystem::path ca_file() const { return m_dir / "ca.pem"; }
   // With the credentials in it, for engineers' git CLI.
   std::string url_with_token() const;
   std::filesystem::path bare() const { return m_dir / "remote.git"; }
@@ -68,6 +73,7 @@ class HttpGitServer {
   std::filesystem::path m_dir;
   std::string m_user;
   std::string m_token;
+  bool m_tls = false;
   int m_port = 0;
   std::unique_ptr<httplib::Server> m_server;
   std::thread m_thread;
