@@ -20,6 +20,32 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
+std::string base64_encode(std::string_view data) {
+  std::string out((data.size() + 2) / 3 * 4 + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()),
+                          static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string base64_decode(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) {
+    return {};
+  }
+  std::string out(text.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) {
+    return {};
+  }
+  // EVP_DecodeBlock counts the padding as data.
+  std::size_t pad = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+
 bool constant_time_equals(std::string_view a, std::string_view b) {
   // Length is not secret (tokens have a fixed, known shape); content is.
   if (a.size() != b.size()) {

@@ -1,7 +1,6 @@
 #include "daemon/http_server.hpp"
 
 #include <httplib.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 
@@ -57,15 +56,6 @@ std::string default_message(int status) {
     default:
       return "HTTP error " + std::to_string(status);
   }
-}
-
-std::string base64(const std::string& data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
 }
 
 }  // namespace
@@ -218,7 +208,7 @@ bool HttpServer::authorized(const ReceiverAuth& auth, const httplib::Request& re
   }
   if (header.rfind("Basic ", 0) == 0) {
     for (const auto& b : auth.basic) {
-      std::string expected = base64(b.username + ":" + b.password);
+      std::string expected = base64_encode(b.username + ":" + b.password);
       if (constant_time_equals(header.substr(6), expected)) {
         return true;
       }

@@ -7,34 +7,10 @@
 #include <sstream>
 #include <vector>
 
+#include "daemon/hash.hpp"
+
 namespace calloutd {
 namespace {
-
-std::string base64_decode(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) {
-    return {};
-  }
-  std::string out(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) {
-    return {};
-  }
-  // EVP_DecodeBlock counts the padding as data.
-  std::size_t pad = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out;
-}
-
-std::string base64_encode(std::string_view data) {
-  std::string out((data.size() + 2) / 3 * 4 + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
 
 // The name known_hosts uses for a host: `host`, or `[host]:port` off port 22.
 std::string host_name(const std::string& host, int port) {

@@ -3,8 +3,8 @@
 #include "daemon/known_hosts.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
+#include "daemon/hash.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace calloutd {
@@ -26,12 +26,7 @@ Key make_key(const TempDir& dir, const std::string& name) {
   auto pub = read_file(path.string() + ".pub");
   Key key;
   key.fields = pub.substr(0, pub.find_last_not_of(" \n") + 1);
-  auto b64 = key.fields.substr(key.fields.find(' ') + 1);
-  key.blob.resize(b64.size());
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(key.blob.data()),
-                          reinterpret_cast<const unsigned char*>(b64.data()),
-                          static_cast<int>(b64.size()));
-  key.blob.resize(static_cast<std::size_t>(n) - (b64.ends_with("=") ? 1 : 0));
+  key.blob = base64_decode(key.fields.substr(key.fields.find(' ') + 1));
   return key;
 }
 

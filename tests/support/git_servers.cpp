@@ -1,7 +1,6 @@
 #include "tests/support/git_servers.hpp"
 
 #include <netinet/in.h>
-#include <openssl/evp.h>
 #include <pwd.h>
 #include <re2/re2.h>
 #include <sys/socket.h>
@@ -10,6 +9,8 @@
 #include <atomic>
 #include <sstream>
 #include <stdexcept>
+
+#include "daemon/hash.hpp"
 
 namespace calloutd::testing {
 namespace fs = std::filesystem;
@@ -30,15 +31,6 @@ bool accepts_connections(int port) {
   bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
   return ok;
-}
-
-std::string base64(const std::string& in) {
-  std::string out((in.size() + 2) / 3 * 4 + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
 }
 
 }  // namespace
@@ -177,7 +169,7 @@ std::string HttpGitServer::url_with_token() const {
 // git http-backend as a CGI program: the request in environment variables and
 // on stdin, the answer's headers and body on stdout.
 void HttpGitServer::serve(const httplib::Request& req, httplib::Response& res) {
-  if (req.get_header_value("Authorization") != "Basic " + base64(m_user + ":" + m_token)) {
+  if (req.get_header_value("Authorization") != "Basic " + base64_encode(m_user + ":" + m_token)) {
     res.status = 401;
     res.set_header("WWW-Authenticate", "Basic realm=\"git\"");
     return;
