@@ -172,10 +172,11 @@ TEST_F(RemoteTest, SshFetchesAtStartPushesCommitsAndSeesEngineersPushes) {
     return git(dir.path() / "callouts", "show main:" + folder("SshPushed") + "/callout.md")
                .find("Replica re-seeded") != std::string::npos;
   })) << d->log();
-  // The working tree follows the branch.
-  EXPECT_NE(read_file(dir.path() / "callouts" / folder("SshPushed") / "callout.md")
-                .find("Replica re-seeded"),
-            std::string::npos);
+  // The working tree follows the branch (just after it moves).
+  EXPECT_TRUE(testing::eventually(5, [&] {
+    return read_file(dir.path() / "callouts" / folder("SshPushed") / "callout.md")
+               .find("Replica re-seeded") != std::string::npos;
+  }));
   // The resolution lands on top of the engineer's edit, both on the remote.
   ASSERT_EQ(d->post_alertmanager(body("SshPushed", true))->status, 200);
   ASSERT_TRUE(testing::eventually(20, [&] {
