@@ -109,7 +109,15 @@ int run(const Flags& flags) {
     }
   });
   // Postmortem Status edits people commit become timeline entries of their callouts.
+  // What the engine commits outside the pipeline (below) is published like
+  // the pipeline's own commits: open incidents for the API, a rescan, a push.
+  auto publish_if_committed = [&](const std::string& head_before) {
+    if (repository.head() != head_before) {
+      pipeline.publish();
+    }
+  };
   scan_loop.on_scanned([&](const Scanner& s) {
+    auto head_before = repository.head();
     std::map<std::string, std::string> status;
     for (const auto& folder : s.changed_postmortems()) {
       status[folder] = s.folders().at(folder).postmortem.status;
@@ -121,10 +129,13 @@ int run(const Flags& flags) {
       roles[folder] = s.folders().at(folder).callout.roles;
     }
     engine.observe_roles(roles, clock.now());
+    publish_if_committed(head_before);
   });
   // The 4-hour rule, and the responder metrics it feeds.
   scan_loop.on_tick([&] {
+    auto head_before = repository.head();
     engine.check_work_limits(clock.now());
+    publish_if_committed(head_before);
     auto r = engine.responder_stats(clock.now());
     metrics.set_responders(r.on_shift_by_role, r.work_seconds, r.over_limit, r.breaches,
                            r.handovers_overdue);

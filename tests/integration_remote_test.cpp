@@ -165,6 +165,7 @@ TEST_F(RemoteTest, SshFetchesAtStartPushesCommitsAndSeesEngineersPushes) {
   auto callout = clone / folder("SshPushed") / "callout.md";
   auto text = read_file(callout);
   text = markdown::set_key(text, "Engineer updates", "Replica re-seeded from a fresh snapshot.");
+  text = markdown::set_list_item(text, "Team roles", "Operations", "Ana Example");
   write_file(callout, text);
   git(clone, "commit -q -am 'Engineer update'");
   git(clone, "push -q origin main");
@@ -172,6 +173,15 @@ TEST_F(RemoteTest, SshFetchesAtStartPushesCommitsAndSeesEngineersPushes) {
     return git(dir.path() / "callouts", "show main:" + folder("SshPushed") + "/callout.md")
                .find("Replica re-seeded") != std::string::npos;
   })) << d->log();
+  // The scanner reads what was fetched: the role shows in the API.
+  EXPECT_TRUE(testing::eventually(10,
+                                  [&] {
+                                    auto r = d->client()->Get("/api/v1/incidents");
+                                    return r && r->body.find("\"Operations\":\"Ana Example\"") !=
+                                                    std::string::npos;
+                                  }))
+      << d->client()->Get("/api/v1/incidents")->body
+      << git(dir.path() / "callouts", "log --format=%an:%s main");
   // The working tree follows the branch (just after it moves).
   EXPECT_TRUE(testing::eventually(5, [&] {
     return read_file(dir.path() / "callouts" / folder("SshPushed") / "callout.md")
