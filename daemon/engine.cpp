@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 
 #include "daemon/alert_text.hpp"
 #include "daemon/duration.hpp"
@@ -197,7 +198,9 @@ std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
     }
     auto committed = commit_view(view);
     if (committed.status == CommitStatus::parent_moved) {
-      // Someone committed meanwhile: forget what was read and recompute on the new head.
+      // Someone committed meanwhile (or holds the branch's lock): forget what
+      // was read and recompute on the new head, after a short pause that grows.
+      std::this_thread::sleep_for(std::chrono::milliseconds(1 << attempt));
       for (const auto& [id, state] : view.states) {
         m_states.erase(id);
       }

@@ -11,6 +11,7 @@
 #include <span>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "daemon/log.hpp"
 
@@ -18,6 +19,9 @@ namespace calloutd {
 namespace {
 
 namespace fs = std::filesystem;
+
+// A ref update holds its lock for milliseconds: one this old is stale.
+constexpr std::chrono::seconds k_stale_lock_age{5};
 
 std::string git_error_text() {
   const git_error* e = git_error_last();
@@ -189,6 +193,29 @@ GitRepository::GitRepository(Options options) : m_options(std::move(options)) {
     git_libgit2_shutdown();
     throw std::runtime_error(message);
   }
+  // A lock on the branch that outlives a short wait was left by a process
+  // killed while moving it (this daemon, SIGKILLed mid-commit): git would
+  // refuse every commit until someone removed it.
+  fs::path lock = fs::path(git_repository_path(m_repo)) / (ref_name() + ".lock");
+  for (int i = 0; i < 20 && fs::exists(lock); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  remove_stale_branch_lock(std::chrono::seconds(0));
+}
+
+bool GitRepository::remove_stale_branch_lock(std::chrono::seconds max_age) {
+  fs::path lock = fs::path(git_repository_path(m_repo)) / (ref_name() + ".lock");
+  std::error_code ec;
+  auto written = fs::last_write_time(lock, ec);
+  if (ec || fs::file_time_type::clock::now() - written < max_age) {
+    return false;
+  }
+  fs::remove(lock, ec);
+  if (!ec) {
+    log::warn("removed a stale lock of the branch (a git process was killed while moving it)",
+              {{"lock", lock.string()}});
+  }
+  return !ec;
 }
 
 GitRepository::~GitRepository() {
@@ -353,6 +380,9 @@ CommitOutcome GitRepository::commit(const CommitRequest& request) {
                   : git_reference_create(&moved, m_repo, ref_name().c_str(), &id, 0,
                                          log_message.c_str());
   git_reference_free(moved);
+  if (rc == GIT_ELOCKED) {
+    remove_stale_branch_lock(k_stale_lock_age);
+  }
   if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED || rc == GIT_EEXISTS) {
     return CommitOutcome{CommitStatus::parent_moved, "", ""};
   }
@@ -407,6 +437,9 @@ CommitOutcome GitRepository::move_branch(const std::string& expected, const std:
                : git_reference_create_matching(&moved, m_repo, ref_name().c_str(), &new_oid, 1,
                                                &old_oid, log_message.c_str());
   git_reference_free(moved);
+  if (rc == GIT_ELOCKED) {
+    remove_stale_branch_lock(k_stale_lock_age);
+  }
   if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED || rc == GIT_EEXISTS) {
     return CommitOutcome{CommitStatus::parent_moved, "", ""};
   }

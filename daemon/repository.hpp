@@ -3,6 +3,7 @@
 // transaction. An interface, so the engine's tests can use a fake.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -102,6 +103,8 @@ class GitRepository final : public Repository {
 
  private:
   void sync_worktree(const std::string& old_commit, const std::vector<FileWrite>& files);
+  // Removes the branch's lock file when it is older than `max_age`.
+  bool remove_stale_branch_lock(std::chrono::seconds max_age);
   std::string ref_name() const { return "refs/heads/" + m_options.branch; }
   // Flushes the file system holding the repository (one call, however many files).
   bool sync_filesystem() const;

@@ -56,6 +56,29 @@ TEST_F(RepositoryTest, StaleParentIsRefused) {
   EXPECT_EQ(unborn.status, CommitStatus::parent_moved);
 }
 
+TEST_F(RepositoryTest, StaleBranchLockLeftByAKillIsRemoved) {
+  auto first = repo.commit({"", {{"a/b.md", "1\n"}}, "one"});
+  ASSERT_EQ(first.status, CommitStatus::committed);
+  // A process killed while moving the branch leaves its lock behind.
+  auto lock = dir.path() / "callouts/.git/refs/heads/main.lock";
+  write_file(lock, first.id + "\n");
+  // Fresh, it is someone's: the commit is retried, not forced.
+  EXPECT_EQ(repo.commit({first.id, {{"a/b.md", "2\n"}}, "two"}).status, CommitStatus::parent_moved);
+  EXPECT_TRUE(std::filesystem::exists(lock));
+  // Old, it is stale: removed, and the next attempt commits.
+  std::filesystem::last_write_time(
+      lock, std::filesystem::file_time_type::clock::now() - std::chrono::seconds(30));
+  EXPECT_EQ(repo.commit({first.id, {{"a/b.md", "2\n"}}, "two"}).status, CommitStatus::parent_moved);
+  EXPECT_FALSE(std::filesystem::exists(lock));
+  EXPECT_EQ(repo.commit({first.id, {{"a/b.md", "2\n"}}, "two"}).status, CommitStatus::committed);
+  // At start (after a crash) a lock that does not go away within 2 s is removed.
+  write_file(lock, repo.head() + "\n");
+  GitRepository reopened({path(), "main", "calloutd", "calloutd@localhost"});
+  EXPECT_FALSE(std::filesystem::exists(lock));
+  EXPECT_EQ(reopened.commit({reopened.head(), {{"a/b.md", "3\n"}}, "three"}).status,
+            CommitStatus::committed);
+}
+
 TEST_F(RepositoryTest, CommitsOnTopOfAnEngineersCommit) {
   auto first = repo.commit({"", {{"t/i/callout.md", "line 1\n\nline 3\n"}}, "opened"});
   write_file(dir.path() / "callouts/t/i/callout.md", "line 1 edited by hand\n\nline 3\n");

@@ -194,10 +194,13 @@ TEST_F(RemoteTest, SshFetchesAtStartPushesCommitsAndSeesEngineersPushes) {
     return c.find("Replica re-seeded") != std::string::npos &&
            markdown::key_text(c, "Status").value_or("") == "resolved";
   })) << d->log();
-  auto m = metrics(*d);
-  EXPECT_EQ(metric(m, "calloutd_remote_unpushed_commits"), 0);
-  EXPECT_GE(metric(m, "calloutd_remote_pushes_total{outcome=\"pushed\"}"), 2);
-  EXPECT_EQ(metric(m, "calloutd_remote_up"), 1);
+  // The gauges follow just after the push returns.
+  EXPECT_TRUE(testing::eventually(5, [&] {
+    auto m = metrics(*d);
+    return metric(m, "calloutd_remote_unpushed_commits") == 0 &&
+           metric(m, "calloutd_remote_pushes_total{outcome=\"pushed\"}") >= 2 &&
+           metric(m, "calloutd_remote_up") == 1;
+  })) << metrics(*d);
   EXPECT_EQ(git(server.bare(), "fsck --no-progress 2>&1"), "");
 }
 
