@@ -73,7 +73,8 @@ void RemoteSync::run() {
   std::chrono::seconds delay{1};
   std::unique_lock lock(m_mutex);
   while (!m_stopping) {
-    auto wake_at = std::min({next_fetch, retry_at, clock::now() + k_idle_check});
+    auto wake_at = std::min({retry_at != clock::time_point::max() ? retry_at : next_fetch,
+                             clock::now() + k_idle_check});
     m_wake.wait_until(lock, wake_at, [&] { return m_stopping || m_poked; });
     if (m_stopping) {
       break;
@@ -81,9 +82,10 @@ void RemoteSync::run() {
     bool poked = std::exchange(m_poked, false);
     lock.unlock();
     auto now = clock::now();
-    bool fetch = now >= next_fetch;
+    bool backing_off = retry_at != clock::time_point::max();
+    bool fetch = now >= next_fetch && !backing_off;  // while backing off, only the retries
     bool retry = now >= retry_at;
-    if (poked && !retry && retry_at != clock::time_point::max()) {
+    if (poked && !retry && backing_off) {
       poked = false;  // backing off: a new commit waits for the retry
     }
     Sync result = Sync::done;
@@ -98,7 +100,7 @@ void RemoteSync::run() {
     } else {
       // Nothing announced: push a commit nothing announced, if there is one.
       auto head = on_strand([&] { return m_repository.head(); });
-      if (!head.empty() && head != m_remote_head && retry_at == clock::time_point::max()) {
+      if (!head.empty() && head != m_remote_head && !backing_off) {
         result = sync_once(false);
       } else {
         update_unpushed(head);
