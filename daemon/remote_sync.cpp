@@ -122,19 +122,11 @@ RemoteSync::Sync RemoteSync::sync_once(bool fetch_first) {
   auto fetch = [&]() -> bool {
     auto fetched = m_remote.fetch();
     m_metrics.count_fetch(fetched ? "ok" : "failed");
-    m_metrics.set_remote_up(static_cast<bool>(fetched));
     if (!fetched) {
-      if (m_reachable) {
-        log::error("cannot reach the remote; commits stay local and are retried",
-                   {{"error", fetched.error()}});
-      }
-      m_reachable = false;
+      trouble("cannot reach the remote; commits stay local and are retried", fetched.error());
       return false;
     }
-    if (!m_reachable) {
-      log::info("the remote is reachable again", {{"remote", m_config.remote.url}});
-    }
-    m_reachable = true;
+    m_metrics.set_remote_up(true);
     m_remote_head = *fetched;
     on_strand([&] { reconcile(m_remote_head); });
     return true;
@@ -148,6 +140,10 @@ RemoteSync::Sync RemoteSync::sync_once(bool fetch_first) {
     auto [head, applied] =
         on_strand([&] { return std::make_pair(m_repository.head(), m_journal.applied()); });
     if (head.empty() || head == m_remote_head) {
+      if (!m_trouble.empty()) {
+        log::info("the remote is in step again", {{"remote", m_config.remote.url}});
+        m_trouble.clear();
+      }
       m_journal.mark_pushed(applied);
       update_unpushed(head);
       return Sync::done;
@@ -160,26 +156,32 @@ RemoteSync::Sync RemoteSync::sync_once(bool fetch_first) {
       m_remote_head = head;
       m_journal.mark_pushed(applied);
       m_metrics.set_remote_up(true);
-      m_reachable = true;
+      if (!m_trouble.empty()) {
+        log::info("pushed again after trouble with the remote", {{"remote", m_config.remote.url}});
+        m_trouble.clear();
+      }
       log::debug("pushed", {{"commit", head.substr(0, 12)}});
       update_unpushed(head);
       return Sync::done;
     }
     if (pushed.status == Remote::PushStatus::failed) {
-      m_metrics.set_remote_up(false);
-      if (m_reachable) {
-        log::error("cannot push; commits stay local and are retried", {{"error", pushed.error}});
-      }
-      m_reachable = false;
+      trouble("cannot push; commits stay local and are retried", pushed.error);
       update_unpushed(head);
       return Sync::retry;
     }
-    log::info("the remote moved; applying the daemon's events again on its head",
-              {{"reason", pushed.error}});
+    auto before = m_remote_head;
     if (!fetch()) {
       update_unpushed(head);
       return Sync::retry;
     }
+    if (m_remote_head == before) {
+      // Refused although the remote did not move: a protected branch, a hook.
+      trouble("the remote refused the push; commits stay local and are retried", pushed.error);
+      update_unpushed(head);
+      return Sync::retry;
+    }
+    log::info("the remote moved; applied the daemon's events again on its head",
+              {{"reason", pushed.error}});
   }
   return Sync::retry;  // others keep winning: try again shortly
 }
@@ -224,6 +226,14 @@ void RemoteSync::reconcile(const std::string& remote_head) {
   m_pipeline.publish();
   log::info("applied the daemon's unpushed events on the remote's head",
             {{"events", std::to_string(records.size())}, {"changed", std::to_string(changed)}});
+}
+
+void RemoteSync::trouble(const std::string& what, const std::string& error) {
+  m_metrics.set_remote_up(false);
+  if (error != m_trouble) {
+    log::error(what, {{"error", error}});  // once per distinct problem, not per retry
+    m_trouble = error;
+  }
 }
 
 void RemoteSync::update_unpushed(const std::string& head) {

@@ -54,6 +54,8 @@ class RemoteSync {
   // ahead, or rebases the daemon's events onto it when both moved.
   void reconcile(const std::string& remote_head);
   void update_unpushed(const std::string& head);
+  // Logs a problem with the remote (once while it lasts) and marks it down.
+  void trouble(const std::string& what, const std::string& error);
   template <typename Task>
   auto on_strand(Task task) -> decltype(task()) {
     return m_pipeline.running() ? m_pipeline.on_strand(std::move(task)) : task();
@@ -68,7 +70,7 @@ class RemoteSync {
   Metrics& m_metrics;
   Remote m_remote;
   std::string m_remote_head;  // as last fetched or pushed (sync thread)
-  bool m_reachable = true;    // for logging state changes once
+  std::string m_trouble;      // the last problem logged, until a push works again
   std::thread m_thread;
   std::mutex m_mutex;
   std::condition_variable m_wake;

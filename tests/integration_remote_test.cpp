@@ -315,6 +315,33 @@ TEST_F(RemoteTest, HttpTokenPushesAndAWrongTokenFailsWithoutShowingIt) {
   EXPECT_TRUE(fs::exists(dir.path() / "over-http" / folder("HttpPushed") / "postmortem.md"));
 }
 
+TEST_F(RemoteTest, APushTheServerRefusesIsRetriedNotTakenForAMove) {
+  HttpGitServer server(dir.path() / "http", "calloutd", k_token);
+  // A protected branch: the server's hook declines every push.
+  auto hook = server.bare() / "hooks" / "pre-receive";
+  write_file(hook, "#!/bin/sh\necho 'main is protected' >&2\nexit 1\n");
+  fs::permissions(hook, fs::perms::owner_all);
+  auto d = start("callouts", http_remote(server));
+  ASSERT_EQ(d->post_alertmanager(body("Protected"))->status, 200);
+  ASSERT_TRUE(testing::eventually(10, [&] {
+    return d->log().find("the remote refused the push") != std::string::npos;
+  })) << d->log();
+  EXPECT_EQ(d->log().find("the remote moved"), std::string::npos) << d->log();
+  EXPECT_NE(d->log().find("pre-receive hook declined"), std::string::npos) << d->log();
+  EXPECT_EQ(metric(metrics(*d), "calloutd_remote_up"), 0);
+  EXPECT_GE(metric(metrics(*d), "calloutd_remote_unpushed_commits"), 1);
+  // Logged once, not once per retry.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(count_lines(d->log(), "the remote refused the push"), 1) << d->log();
+  // Someone lifts the protection: the callout arrives.
+  fs::remove(hook);
+  ASSERT_TRUE(testing::eventually(20, [&] {
+    return remote_folders(server.bare()).contains(folder("Protected"));
+  })) << d->log();
+  EXPECT_TRUE(testing::eventually(
+      5, [&] { return metric(metrics(*d), "calloutd_remote_unpushed_commits") == 0; }));
+}
+
 TEST_F(RemoteTest, HttpsWithTheServersCaTrustedAndNotTrusted) {
   HttpGitServer server(dir.path() / "https", "calloutd", k_token, HttpGitServer::Tls::on);
   {
