@@ -148,20 +148,26 @@ struct Daemon {
   }
 };
 
-const char* k_config = R"(repository:
-  path: callouts
-  poll_interval: 2s
-web:
+const std::string k_config = R"(web:
   max_pending_events: 100000
 routes:
   - matchers: ['severity="critical"']
     severity: MPI
     technology: bench
+repository:
+  path: callouts
+  poll_interval: 2s
 )";
 
 // Starts calloutd in `dir` (its repository in dir/callouts); waits until ready.
-Daemon start_daemon(const std::string& binary, const fs::path& dir, double* ready_after = nullptr) {
-  write_file(dir / "calloutd.yml", k_config);
+// `remote`: a repository.remote url, or "" for none.
+Daemon start_daemon(const std::string& binary, const fs::path& dir, double* ready_after = nullptr,
+                    const std::string& remote = "") {
+  write_file(
+      dir / "calloutd.yml",
+      k_config + (remote.empty() ? std::string()
+                                 : "  remote:\n    url: " + remote +
+                                       "\n    fetch_interval: 1s\n    max_retry_delay: 1s\n"));
   Daemon d;
   d.port = free_port();
   auto start = Clock::now();
@@ -413,6 +419,99 @@ json storm(const std::string& calloutd, const json& sample, const fs::path& work
   return row;
 }
 
+// A storm with the repository on a remote (a bare repository on disk, so
+// that the network is not what is measured): the time until every callout is
+// on the remote, and how many pushes carried them. With `daemons` = 2, an HA
+// pair: both receive every notification and share the remote.
+json remote_storm(const std::string& calloutd, const json& sample, const fs::path& work, int n,
+                  int daemons) {
+  std::cout << "\n== Remote: " << n << " new alert groups, " << daemons
+            << (daemons == 1 ? " daemon" : " daemons (an HA pair)") << " pushing ==\n";
+  auto dir = work / ("remote-" + std::to_string(n) + "-" + std::to_string(daemons));
+  auto bare = dir / "remote.git";
+  fs::create_directories(dir);
+  run("git init -q --bare -b main '" + bare.string() + "'");
+  std::vector<Daemon> pair;
+  for (int k = 0; k < daemons; ++k) {
+    auto home = dir / ("daemon-" + std::to_string(k));
+    fs::create_directories(home);
+    pair.push_back(start_daemon(calloutd, home, nullptr, bare.string()));
+  }
+  std::vector<std::string> bodies;
+  for (int i = 0; i < n; ++i) {
+    bodies.push_back(storm_body(sample, i));
+  }
+  auto start = Clock::now();
+  std::vector<std::thread> clients;
+  std::atomic<int> failures{0};
+  for (const auto& d : pair) {
+    for (int t = 0; t < 8; ++t) {
+      clients.emplace_back([&, t] {
+        auto c = d.client();
+        c.set_keep_alive(true);
+        for (int i = t; i < n; i += 8) {
+          auto r = c.Post("/api/v1/alertmanager", bodies[static_cast<std::size_t>(i)],
+                          "application/json");
+          if (!r || r->status != 200) {
+            ++failures;
+          }
+        }
+      });
+    }
+  }
+  for (auto& t : clients) {
+    t.join();
+  }
+  double accepted_after = seconds_since(start);
+  auto on_remote = [&] {
+    auto out = run("git -C '" + bare.string() + "' ls-tree -d --name-only main bench/ 2>/dev/null");
+    return static_cast<int>(std::count(out.begin(), out.end(), '\n'));
+  };
+  auto in_step = [&] {
+    auto head = run("git -C '" + bare.string() + "' rev-parse main 2>/dev/null");
+    for (int k = 0; k < daemons; ++k) {
+      auto repo = dir / ("daemon-" + std::to_string(k)) / "callouts";
+      if (run("git -C '" + repo.string() + "' rev-parse main 2>/dev/null") != head) {
+        return false;
+      }
+    }
+    return true;
+  };
+  wait_for(900, [&] { return on_remote() >= n; });
+  double on_remote_after = seconds_since(start);
+  wait_for(120, in_step);
+  double in_step_after = seconds_since(start);
+  double pushes = 0, rejected = 0;
+  for (const auto& d : pair) {
+    auto m = d.client().Get("/metrics")->body;
+    auto value = [&](const std::string& series) {
+      auto at = m.find("\n" + series + " ");
+      return at == std::string::npos ? 0.0 : std::stod(m.substr(at + series.size() + 2));
+    };
+    pushes += value("calloutd_remote_pushes_total{outcome=\"pushed\"}");
+    rejected += value("calloutd_remote_pushes_total{outcome=\"rejected\"}");
+  }
+  int folders = on_remote();
+  int commits = std::stoi(run("git -C '" + bare.string() + "' rev-list --count main"));
+  json row{{"groups", n},
+           {"daemons", daemons},
+           {"failed_requests", failures.load()},
+           {"accepted_after_s", accepted_after},
+           {"all_on_remote_after_s", on_remote_after},
+           {"callouts_on_remote_per_second", folders / on_remote_after},
+           {"daemons_in_step_after_s", in_step_after},
+           {"callout_folders_on_remote", folders},
+           {"remote_commits", commits},
+           {"pushes", pushes},
+           {"rejected_pushes", rejected}};
+  std::printf(
+      "accepted %d x %d in %.2f s (%d failed); all %d callouts on the remote after %.2f s "
+      "(%.0f/s), in %d commits and %.0f pushes (%.0f rejected); every clone in step after %.2f s\n",
+      n, daemons, accepted_after, failures.load(), folders, on_remote_after,
+      folders / on_remote_after, commits, pushes, rejected, in_step_after);
+  return row;
+}
+
 void check(int rc, const char* what) {
   if (rc < 0) {
     const git_error* e = git_error_last();
@@ -595,6 +694,11 @@ int main(int argc, char** argv) {
       storms.push_back(storm(opt["calloutd"], sample, work, n, 16));
     }
     results["storm"] = storms;
+    json remote = json::array();
+    for (int daemons : {1, 2}) {
+      remote.push_back(remote_storm(opt["calloutd"], sample, work, quick ? 200 : 1000, daemons));
+    }
+    results["remote"] = remote;
 
     std::cout << "\n== Ceiling: two-file commits made directly ==\n";
     // The same content the daemon writes for a storm group.
