@@ -191,16 +191,19 @@ Remote::~Remote() {
   git_libgit2_shutdown();
 }
 
-std::string Remote::failure(const std::string& what) {
-  return what + " " + m_config.url + ": " +
-         (m_auth_error.empty() ? git_error_text() : m_auth_error);
+std::string Remote::failure(const std::string& what, int rc) {
+  // The callbacks' own account when they are what failed (credentials
+  // refused, host key rejected); libgit2's otherwise.
+  bool ours =
+      (rc == GIT_EAUTH || rc == GIT_ECERTIFICATE || rc == GIT_EUSER) && !m_auth_error.empty();
+  return what + " " + m_config.url + ": " + (ours ? m_auth_error : git_error_text());
 }
 
 Result<std::string> Remote::fetch() {
   m_auth_error.clear();
   git_remote* remote = nullptr;
   if (git_remote_lookup(&remote, m_repo, k_remote_name) != 0) {
-    return Error{failure("cannot find the remote")};
+    return Error{failure("cannot find the remote", 0)};
   }
   std::string refspec = "+refs/heads/" + m_branch + ":" + tracking_ref();
   char* specs[] = {refspec.data()};
@@ -212,7 +215,7 @@ Result<std::string> Remote::fetch() {
   int rc = git_remote_fetch(remote, &refspecs, &opts, "calloutd: fetch");
   git_remote_free(remote);
   if (rc != 0) {
-    return Error{failure("cannot fetch from")};
+    return Error{failure("cannot fetch from", rc)};
   }
   m_auth_error.clear();
   git_oid oid;
@@ -230,12 +233,12 @@ Remote::PushOutcome Remote::push(const std::string& commit) {
   git_reference* ref = nullptr;
   if (git_oid_fromstr(&oid, commit.c_str()) != 0 ||
       git_reference_create(&ref, m_repo, "refs/calloutd/push", &oid, 1, "calloutd: push") != 0) {
-    return {PushStatus::failed, failure("cannot prepare the push to")};
+    return {PushStatus::failed, failure("cannot prepare the push to", 0)};
   }
   git_reference_free(ref);
   git_remote* remote = nullptr;
   if (git_remote_lookup(&remote, m_repo, k_remote_name) != 0) {
-    return {PushStatus::failed, failure("cannot find the remote")};
+    return {PushStatus::failed, failure("cannot find the remote", 0)};
   }
   std::string refspec = "refs/calloutd/push:refs/heads/" + m_branch;
   char* specs[] = {refspec.data()};
@@ -249,7 +252,7 @@ Remote::PushOutcome Remote::push(const std::string& commit) {
             m_push_rejection.empty() ? "the remote branch has moved" : m_push_rejection};
   }
   if (rc != 0) {
-    return {PushStatus::failed, failure("cannot push to")};
+    return {PushStatus::failed, failure("cannot push to", rc)};
   }
   // The tracking ref follows what the remote now has.
   git_reference_create(&ref, m_repo, tracking_ref().c_str(), &oid, 1, "calloutd: pushed");

@@ -50,7 +50,8 @@ class Remote {
 
  private:
   struct Callbacks;
-  std::string failure(const std::string& what);
+  // "<what> <url>: <why>" for libgit2's return code `rc`.
+  std::string failure(const std::string& what, int rc);
 
   const RemoteConfig& m_config;
   std::string m_branch;
