@@ -620,6 +620,37 @@ TEST_F(RemoteTest, TwoDaemonsOnOneRemoteConvergeOnOneCalloutPerIncident) {
   };
   EXPECT_EQ(open(*a), static_cast<std::size_t>(k_groups / 2));
   EXPECT_EQ(open(*b), static_cast<std::size_t>(k_groups / 2));
+
+  // A peer that reaches only one daemon: new groups only to B, resolutions of
+  // the open ones only to A, at the same time. Nothing is lost on either side.
+  std::thread only_b([&] {
+    auto client = b->client();
+    for (int i = 0; i < 5; ++i) {
+      client->Post("/api/v1/alertmanager", body("OnlyB" + std::to_string(i)), "application/json");
+    }
+  });
+  std::thread only_a([&] {
+    auto client = a->client();
+    for (int i = 1; i < k_groups; i += 2) {
+      client->Post("/api/v1/alertmanager", body("Pair" + std::to_string(i), true),
+                   "application/json");
+    }
+  });
+  only_b.join();
+  only_a.join();
+  ASSERT_TRUE(testing::eventually(60,
+                                  [&] {
+                                    return settled() &&
+                                           remote_folders(server.bare()).size() == k_groups + 5 &&
+                                           open(*a) == 5 && open(*b) == 5;
+                                  }))
+      << a->log() << b->log();
+  for (int i = 1; i < k_groups; i += 2) {
+    auto c = remote_file(server.bare(), folder("Pair" + std::to_string(i)) + "/callout.md");
+    EXPECT_EQ(markdown::key_text(c, "Status").value_or(""), "resolved") << c;
+  }
+  EXPECT_EQ(git(server.bare(), "log --format=%B main | grep -c ': opened (MPI)'"),
+            std::to_string(k_groups + 5) + "\n");
 }
 
 }  // namespace
