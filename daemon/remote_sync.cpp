@@ -202,14 +202,25 @@ void RemoteSync::reconcile(const std::string& remote_head) {
   }
   // Both moved. Commits people made in the daemon's own clone go onto the
   // remote's head as they are; the daemon's own are made again from the journal.
-  auto carried = m_repository.carry_over(remote_head, local, remote_head);
-  if (!carried.head) {
+  auto keep_local = [&] {
     std::string ref =
         "refs/calloutd/kept/" + format_rfc3339_millis(std::chrono::system_clock::now());
     std::replace(ref.begin(), ref.end(), ':', '-');
     m_repository.keep(ref, local);
+    return ref;
+  };
+  if (!m_repository.related(local, remote_head)) {
+    // Another repository's history (a remote configured over a repository
+    // that already had callouts): the journal may no longer hold all of them.
+    log::error(
+        "the remote's history is unrelated to the local repository's; following the remote, "
+        "the local history is kept under a ref",
+        {{"ref", keep_local()}, {"remote", m_config.remote.url}});
+  }
+  auto carried = m_repository.carry_over(remote_head, local, remote_head);
+  if (!carried.head) {
     log::warn("local commits by people conflict with the remote; kept under a ref, not pushed",
-              {{"ref", ref}, {"commits", std::to_string(carried.commits)}});
+              {{"ref", keep_local()}, {"commits", std::to_string(carried.commits)}});
   } else if (carried.commits > 0) {
     log::info("carried local commits by people over onto the remote's head",
               {{"commits", std::to_string(carried.commits)}});

@@ -420,6 +420,12 @@ bool GitRepository::is_ancestor(const std::string& ancestor, const std::string& 
   return git_oid_equal(&a, &d) || git_graph_descendant_of(m_repo, &d, &a) == 1;
 }
 
+bool GitRepository::related(const std::string& a, const std::string& b) {
+  git_oid x, y, base;
+  return git_oid_fromstr(&x, a.c_str()) == 0 && git_oid_fromstr(&y, b.c_str()) == 0 &&
+         git_merge_base(&base, m_repo, &x, &y) == 0;
+}
+
 CommitOutcome GitRepository::move_branch(const std::string& expected, const std::string& target,
                                          const std::string& why) {
   if (head() != expected) {

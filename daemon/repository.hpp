@@ -86,6 +86,8 @@ class GitRepository final : public Repository {
   // updated as after a commit. parent_moved when the branch is not at `expected`.
   std::string ref_target(const std::string& ref);
   bool is_ancestor(const std::string& ancestor, const std::string& descendant);
+  // Whether two commits share any history at all.
+  bool related(const std::string& a, const std::string& b);
   CommitOutcome move_branch(const std::string& expected, const std::string& target,
                             const std::string& why);
   // People's commits in (base, tip] (not by the daemon's author: made in the

@@ -569,6 +569,39 @@ TEST_F(RemoteTest, PeoplesCommitsInTheDaemonsCloneAreCarriedOverOrKept) {
   EXPECT_NE(d->log().find("local commits by people conflict with the remote"), std::string::npos);
 }
 
+TEST_F(RemoteTest, ARemoteAddedOverALocalHistoryKeepsItAndFollowsTheRemote) {
+  // A daemon ran for a while without a remote.
+  write_file(dir.path() / "local.yml", "repository:\n  path: callouts\n");
+  {
+    DaemonProcess d(dir.path(), {"--config.file=local.yml"});
+    ASSERT_EQ(d.post_alertmanager(body("BeforeTheRemote"))->status, 200);
+    ASSERT_TRUE(testing::eventually(10, [&] {
+      return fs::exists(dir.path() / "callouts" / folder("BeforeTheRemote") / "callout.md");
+    }));
+  }
+  auto old_head = git(dir.path() / "callouts", "rev-parse main");
+  // Then the team points it at their repository, which has its own history.
+  HttpGitServer server(dir.path() / "http", "calloutd", k_token);
+  auto clone = engineer_clone(server.bare());
+  write_file(clone / "README.md", "# Team callouts\n");
+  git(clone, "add README.md");
+  git(clone, "commit -q -m 'Team repository'");
+  ASSERT_EQ(git(clone, "push -q origin main"), "");
+
+  auto d = start("callouts", http_remote(server));
+  // The remote's history is followed, the callout is made again on it from
+  // the journal, and the old local history stays under a ref.
+  ASSERT_TRUE(testing::eventually(20, [&] {
+    return remote_folders(server.bare()).contains(folder("BeforeTheRemote")) &&
+           git(dir.path() / "callouts", "rev-parse main") == git(server.bare(), "rev-parse main");
+  })) << d->log();
+  EXPECT_EQ(remote_file(server.bare(), "README.md").substr(0, 16), "# Team callouts\n");
+  auto kept =
+      git(dir.path() / "callouts", "for-each-ref --format='%(objectname)' refs/calloutd/kept");
+  EXPECT_EQ(kept, old_head) << d->log();
+  EXPECT_NE(d->log().find("the remote's history is unrelated"), std::string::npos);
+}
+
 TEST_F(RemoteTest, TwoDaemonsOnOneRemoteConvergeOnOneCalloutPerIncident) {
   SshGitServer server(dir.path() / "ssh");
   auto a = start("daemon-a", ssh_remote(server));
