@@ -6,13 +6,13 @@
 #include <httplib.h>
 #include <re2/re2.h>
 
-#include <atomic>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "daemon/markdown.hpp"
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/switch_target.hpp"
 
 namespace calloutd {
 namespace {
@@ -22,35 +22,10 @@ using testing::DaemonProcess;
 using testing::eventually;
 using testing::git;
 using testing::Process;
+using testing::SwitchTarget;
 using testing::TempDir;
 using testing::write_file;
 using Clock = std::chrono::steady_clock;
-
-// A scrape target whose `e2e_database_down` gauge the test flips.
-class SwitchTarget {
- public:
-  SwitchTarget() {
-    m_server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content("# TYPE e2e_database_down gauge\ne2e_database_down{cluster=\"eu-1\"} " +
-                          std::to_string(m_down.load()) + "\n",
-                      "text/plain; version=0.0.4");
-    });
-    m_port = m_server.bind_to_any_port("127.0.0.1");
-    m_thread = std::thread([this] { m_server.listen_after_bind(); });
-  }
-  ~SwitchTarget() {
-    m_server.stop();
-    m_thread.join();
-  }
-  void set(int down) { m_down = down; }
-  int port() const { return m_port; }
-
- private:
-  httplib::Server m_server;
-  std::atomic<int> m_down{0};
-  int m_port = 0;
-  std::thread m_thread;
-};
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();

@@ -7,7 +7,6 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -15,6 +14,7 @@
 #include "daemon/markdown.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/git_servers.hpp"
+#include "tests/support/switch_target.hpp"
 
 namespace calloutd {
 namespace {
@@ -24,39 +24,11 @@ using testing::eventually;
 using testing::git;
 using testing::Process;
 using testing::SshGitServer;
+using testing::SwitchTarget;
 using testing::TempDir;
 using testing::write_file;
 
 constexpr int k_clusters = 3;
-
-// A scrape target with one `e2e_database_down` series per cluster, all flipped together.
-class ClustersTarget {
- public:
-  ClustersTarget() {
-    m_server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      std::string body = "# TYPE e2e_database_down gauge\n";
-      for (int c = 1; c <= k_clusters; ++c) {
-        body += "e2e_database_down{cluster=\"eu-" + std::to_string(c) + "\"} " +
-                std::to_string(m_down.load()) + "\n";
-      }
-      res.set_content(body, "text/plain; version=0.0.4");
-    });
-    m_port = m_server.bind_to_any_port("127.0.0.1");
-    m_thread = std::thread([this] { m_server.listen_after_bind(); });
-  }
-  ~ClustersTarget() {
-    m_server.stop();
-    m_thread.join();
-  }
-  void set(int down) { m_down = down; }
-  int port() const { return m_port; }
-
- private:
-  httplib::Server m_server;
-  std::atomic<int> m_down{0};
-  int m_port = 0;
-  std::thread m_thread;
-};
 
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;
@@ -72,7 +44,7 @@ std::vector<std::string> lines(const std::string& text) {
 TEST(HaPairEndToEndTest, TwoAlertmanagersTwoDaemonsOneRemoteOneCalloutPerIncident) {
   TempDir dir;
   SshGitServer remote(dir.path() / "ssh");
-  ClustersTarget target;
+  SwitchTarget target({"eu-1", "eu-2", "eu-3"});
   target.set(1);
 
   // Two daemons, each its own clone and journal, one remote.
