@@ -165,9 +165,10 @@ bool is_loopback_url(const std::string& url) {
 
 void read_remote(Checker& c, const YAML::Node& node, RemoteConfig& remote) {
   const std::string p = "repository.remote";
-  if (!c.mapping(node, p,
-                 {"url", "ssh_key_file", "known_hosts_file", "accept_new_host_key", "token_file",
-                  "token_username", "ca_file", "fetch_interval", "max_retry_delay"})) {
+  if (!c.mapping(
+          node, p,
+          {"url", "ssh_key_file", "known_hosts_file", "accept_new_host_key", "token_file",
+           "token_username", "ca_file", "fetch_interval", "connect_timeout", "max_retry_delay"})) {
     return;
   }
   if (!node["url"]) {
@@ -225,6 +226,12 @@ void read_remote(Checker& c, const YAML::Node& node, RemoteConfig& remote) {
   }
   if (node["max_retry_delay"]) {
     c.duration(node["max_retry_delay"], p + ".max_retry_delay", remote.max_retry_delay);
+  }
+  if (node["connect_timeout"]) {
+    c.duration(node["connect_timeout"], p + ".connect_timeout", remote.connect_timeout);
+    if (remote.connect_timeout < std::chrono::seconds(1)) {
+      c.error(node["connect_timeout"], p + ".connect_timeout: must be at least 1s");
+    }
   }
   using T = RemoteConfig::Transport;
   if (remote.transport == T::ssh) {

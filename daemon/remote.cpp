@@ -1,7 +1,12 @@
 #include "daemon/remote.hpp"
 
+#include <utility>  // before Asio: Boost 1.74 misses it under C++20 with GCC 12
+
 #include <git2.h>
 #include <re2/re2.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <algorithm>
 #include <fstream>
@@ -177,13 +182,17 @@ Remote::Remote(const RemoteConfig& config, const std::string& repo_path, std::st
     git_libgit2_shutdown();
     throw std::runtime_error(message);
   }
-  // Host and port for the host key check: ssh://[user@]host[:port]/path or user@host:path.
+  // Host and port: for the host key check (ssh://[user@]host[:port]/path or
+  // user@host:path) and for the connect timeout (those and http(s)://).
   std::string port;
-  if (!RE2::PartialMatch(config.url, R"(^ssh://(?:[^@/]*@)?([^:/]+)(?::(\d+))?/)", &m_host,
-                         &port)) {
-    RE2::PartialMatch(config.url, R"(^[^@/]+@([^:/]+):)", &m_host);
+  if (RE2::PartialMatch(config.url, R"(^(https?)://(?:[^@/]*@)?([^:/]+)(?::(\d+))?/)", &m_scheme,
+                        &m_host, &port)) {
+    m_port = port.empty() ? (m_scheme == "https" ? 443 : 80) : std::stoi(port);
+  } else if (RE2::PartialMatch(config.url, R"(^ssh://(?:[^@/]*@)?([^:/]+)(?::(\d+))?/)", &m_host,
+                               &port) ||
+             RE2::PartialMatch(config.url, R"(^[^@/]+@([^:/]+):)", &m_host)) {
+    m_port = port.empty() ? 22 : std::stoi(port);
   }
-  m_port = port.empty() ? 22 : std::stoi(port);
 }
 
 Remote::~Remote() {
@@ -199,8 +208,41 @@ std::string Remote::failure(const std::string& what, int rc) {
   return what + " " + m_config.url + ": " + (ours ? m_auth_error : git_error_text());
 }
 
+// libgit2 1.5 has no connect timeout: a host that drops packets would hold
+// the caller for the kernel's minutes. A TCP connect first, bounded.
+std::optional<std::string> Remote::unreachable() const {
+  if (m_host.empty()) {
+    return std::nullopt;  // a repository on disk
+  }
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::resolver resolver(io);
+  boost::asio::ip::tcp::socket socket(io);
+  boost::system::error_code result = boost::asio::error::timed_out;
+  resolver.async_resolve(m_host, std::to_string(m_port),
+                         [&](const boost::system::error_code& ec, const auto& endpoints) {
+                           if (ec) {
+                             result = ec;
+                             return;
+                           }
+                           boost::asio::async_connect(socket, endpoints,
+                                                      [&](const boost::system::error_code& e,
+                                                          const auto&) { result = e; });
+                         });
+  io.run_for(m_config.connect_timeout);
+  if (!result) {
+    return std::nullopt;
+  }
+  return "cannot connect to " + m_host + ":" + std::to_string(m_port) +
+         (result == boost::asio::error::timed_out
+              ? " within " + std::to_string(m_config.connect_timeout.count()) + " s"
+              : ": " + result.message());
+}
+
 Result<std::string> Remote::fetch() {
   m_auth_error.clear();
+  if (auto why = unreachable()) {
+    return Error{"cannot fetch from " + m_config.url + ": " + *why};
+  }
   git_remote* remote = nullptr;
   if (git_remote_lookup(&remote, m_repo, k_remote_name) != 0) {
     return Error{failure("cannot find the remote", 0)};
@@ -228,6 +270,9 @@ Result<std::string> Remote::fetch() {
 Remote::PushOutcome Remote::push(const std::string& commit) {
   m_auth_error.clear();
   m_push_rejection.clear();
+  if (auto why = unreachable()) {
+    return {PushStatus::failed, "cannot push to " + m_config.url + ": " + *why};
+  }
   // Push exactly `commit`, through a ref of our own (the branch may move meanwhile).
   git_oid oid;
   git_reference* ref = nullptr;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "daemon/config.hpp"
@@ -56,7 +57,11 @@ class Remote {
   const RemoteConfig& m_config;
   std::string m_branch;
   git_repository* m_repo = nullptr;
-  std::string m_host;  // for the host key check (SSH)
+  // Why the remote's host cannot be reached within connect_timeout, if so.
+  std::optional<std::string> unreachable() const;
+
+  std::string m_scheme;  // http, https; empty for SSH and disk
+  std::string m_host;    // for the host key check and the connect timeout; empty on disk
   int m_port = 22;
   std::string m_auth_error;      // set by the callbacks: a clearer reason than libgit2's
   std::string m_push_rejection;  // the remote's reason for refusing the ref

@@ -3,7 +3,10 @@
 // demanding a token, both on 127.0.0.1. Engineers use the git command line;
 // what the remote holds is read back with it.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -340,6 +343,44 @@ TEST_F(RemoteTest, APushTheServerRefusesIsRetriedNotTakenForAMove) {
   })) << d->log();
   EXPECT_TRUE(testing::eventually(
       5, [&] { return metric(metrics(*d), "calloutd_remote_unpushed_commits") == 0; }));
+}
+
+TEST_F(RemoteTest, ARemoteThatDropsConnectionsCostsTheConnectTimeoutNotMinutes) {
+  // A port whose accept queue is full: a connection to it hangs, as to a host
+  // behind a firewall that drops packets.
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 0), 0);
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    fillers.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int port = ntohs(addr.sin_port);
+  write_file(dir.path() / "token", std::string(k_token) + "\n");
+  auto d = start("callouts", "    url: http://127.0.0.1:" + std::to_string(port) +
+                                 "/remote.git\n    token_file: " + (dir.path() / "token").string() +
+                                 "\n    connect_timeout: 1s\n    fetch_interval: 1s\n");
+  ASSERT_EQ(d->post_alertmanager(body("Blackholed"))->status, 200);
+  ASSERT_TRUE(testing::eventually(15, [&] {
+    return d->log().find("cannot connect to 127.0.0.1:" + std::to_string(port) + " within 1 s") !=
+           std::string::npos;
+  })) << d->log();
+  EXPECT_TRUE(fs::exists(dir.path() / "callouts" / folder("Blackholed") / "callout.md"));
+  // SIGTERM: the last push gives up after the timeout, not after the kernel's minutes.
+  d->process().kill(SIGTERM);
+  EXPECT_EQ(d->process().wait(20), 0) << d->log();
+  for (int fd : fillers) {
+    ::close(fd);
+  }
+  ::close(listener);
 }
 
 TEST_F(RemoteTest, HttpsWithTheServersCaTrustedAndNotTrusted) {
