@@ -177,6 +177,8 @@ repository:
   EXPECT_THAT(errors("    url: https://github.com/t/c.git\n"),
               ElementsAre("c.yml:3: repository.remote: an HTTPS remote needs token_file (a token "
                           "allowed to push)"));
+  EXPECT_THAT(errors("    url: /srv/git/callouts.git\n    connect_timeout: 0s\n"),
+              ElementsAre("c.yml:4: repository.remote.connect_timeout: must be at least 1s"));
   EXPECT_THAT(errors("    url: callouts.git\n    fetch_interval: 0s\n    colour: blue\n"),
               ElementsAre("c.yml:3: repository.remote.url: \"callouts.git\" is neither ssh://, "
                           "user@host:path, https:// nor an absolute path",
