@@ -482,38 +482,44 @@ TEST_F(RemoteTest, SigkillInTheMiddleOfAPushResumesWithoutDuplicates) {
   // Each push waits on the server, so that the kill lands inside one: the
   // daemon dies before it hears the answer, and the server still takes it.
   server.set_push_delay(std::chrono::milliseconds(300));
-  constexpr int k_groups = 200;
+  // A steady stream (up to k_max groups) until the kill; then Alertmanager
+  // sends again every group it had sent.
+  constexpr int k_max = 2000;
   std::set<int> acknowledged;
+  std::atomic<int> sent{0};
   {
     auto d = start("callouts", http_remote(server));
     std::atomic<bool> stop{false};
     std::mutex mutex;
     std::thread poster([&] {
       auto client = d->client();
-      for (int i = 0; i < k_groups && !stop; ++i) {
+      for (int i = 0; i < k_max && !stop; ++i) {
+        sent = i + 1;
         auto r = client->Post("/api/v1/alertmanager", body("Kill" + std::to_string(i)),
                               "application/json");
         if (r && r->status == 200) {
           std::lock_guard lock(mutex);
           acknowledged.insert(i);
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));  // a steady stream
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
     });
     // Killed while the second push is held: the first is on the remote, the
     // second arrives there without the daemon knowing, the rest is local.
-    ASSERT_TRUE(testing::eventually(
-        30, [&] { return server.pushes_received() >= 1 && server.pushes_in_flight() > 0; }));
+    bool mid_push = testing::eventually(
+        60, [&] { return server.pushes_received() >= 1 && server.pushes_in_flight() > 0; });
     d->process().kill(SIGKILL);
     stop = true;
     poster.join();
     d->process().wait(5);
+    ASSERT_TRUE(mid_push) << d->log();
   }
   // The push the daemon was killed in lands on the remote all the same.
   ASSERT_TRUE(testing::eventually(10, [&] { return server.pushes_in_flight() == 0; }));
   auto on_remote = remote_folders(server.bare()).size();
-  std::printf("SIGKILL during a push: %zu acknowledged, %zu on the remote, %d pushes received\n",
-              acknowledged.size(), on_remote, server.pushes_received());
+  std::printf(
+      "SIGKILL during a push: %d sent, %zu acknowledged, %zu on the remote, %d pushes received\n",
+      sent.load(), acknowledged.size(), on_remote, server.pushes_received());
   server.set_push_delay(std::chrono::milliseconds(0));
   auto d = start("callouts", http_remote(server));
   // Every acknowledged alert arrives once; then Alertmanager retries them all.
@@ -522,6 +528,7 @@ TEST_F(RemoteTest, SigkillInTheMiddleOfAPushResumesWithoutDuplicates) {
     return std::all_of(acknowledged.begin(), acknowledged.end(),
                        [&](int i) { return present.contains(folder("Kill" + std::to_string(i))); });
   })) << d->log();
+  const int k_groups = sent.load();
   auto client = d->client();
   for (int i = 0; i < k_groups; ++i) {
     ASSERT_EQ(
@@ -530,7 +537,7 @@ TEST_F(RemoteTest, SigkillInTheMiddleOfAPushResumesWithoutDuplicates) {
         200);
   }
   ASSERT_TRUE(testing::eventually(60, [&] {
-    return remote_folders(server.bare()).size() == k_groups &&
+    return remote_folders(server.bare()).size() == static_cast<std::size_t>(k_groups) &&
            git(dir.path() / "callouts", "rev-parse main") == git(server.bare(), "rev-parse main");
   })) << d->log();
   for (int i = 0; i < k_groups; ++i) {
