@@ -15,6 +15,7 @@
 #include "daemon/result.hpp"
 
 struct git_repository;
+struct git_remote;
 
 namespace calloutd {
 
@@ -57,6 +58,7 @@ class Remote {
   const RemoteConfig& m_config;
   std::string m_branch;
   git_repository* m_repo = nullptr;
+  git_remote* m_handle = nullptr;  // looked up once (see the constructor)
   // Why the remote's host cannot be reached within connect_timeout, if so.
   std::optional<std::string> unreachable() const;
 

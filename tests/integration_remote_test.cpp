@@ -205,6 +205,9 @@ TEST_F(RemoteTest, SshFetchesAtStartPushesCommitsAndSeesEngineersPushes) {
            metric(m, "calloutd_remote_up") == 1;
   })) << metrics(*d);
   EXPECT_EQ(git(server.bare(), "fsck --no-progress 2>&1"), "");
+  // A clean exit after fetches and pushes (under ASan: nothing leaked).
+  d->process().kill(SIGTERM);
+  EXPECT_EQ(d->process().wait(20), 0) << d->log();
 }
 
 TEST_F(RemoteTest, SshRefusesAWrongKeyAndAnUnknownOrChangedHostKey) {
@@ -316,6 +319,8 @@ TEST_F(RemoteTest, HttpTokenPushesAndAWrongTokenFailsWithoutShowingIt) {
                &status);
   ASSERT_EQ(status, 0);
   EXPECT_TRUE(fs::exists(dir.path() / "over-http" / folder("HttpPushed") / "postmortem.md"));
+  d->process().kill(SIGTERM);
+  EXPECT_EQ(d->process().wait(20), 0) << d->log();
 }
 
 TEST_F(RemoteTest, APushTheServerRefusesIsRetriedNotTakenForAMove) {
