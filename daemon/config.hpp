@@ -80,7 +80,7 @@ struct RemoteConfig {
   std::string token_username = "x-access-token";  // GitHub; GitLab takes "oauth2"
   std::string ca_file;  // HTTPS: CA certificates (PEM) trusted besides the system's
   std::chrono::seconds fetch_interval{30};
-  std::chrono::seconds connect_timeout{10};  // a host that drops packets fails this fast
+  std::chrono::seconds connect_timeout{10};   // a host that drops packets fails this fast
   std::chrono::seconds max_retry_delay{300};  // backoff cap while the remote is unreachable
   bool enabled() const { return !url.empty(); }
 };
