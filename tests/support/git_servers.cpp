@@ -134,6 +134,10 @@ void HttpGitServer::start() {
   } else {
     m_server = std::make_unique<httplib::Server>();
   }
+  // A slow client (a daemon built with ThreadSanitizer) must not be cut off
+  // mid-push by httplib's 5 s default.
+  m_server->set_read_timeout(60, 0);
+  m_server->set_write_timeout(60, 0);
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { serve(req, res); };
   m_server->Get(".*", handler);
   m_server->Post(".*", handler);
