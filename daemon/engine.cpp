@@ -200,7 +200,9 @@ std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
     if (committed.status == CommitStatus::parent_moved) {
       // Someone committed meanwhile (or holds the branch's lock): forget what
       // was read and recompute on the new head, after a short pause that grows.
-      std::this_thread::sleep_for(std::chrono::milliseconds(1 << attempt));
+      if (attempt + 1 < k_max_attempts) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1 << attempt));
+      }
       for (const auto& [id, state] : view.states) {
         m_states.erase(id);
       }
