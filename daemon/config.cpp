@@ -105,6 +105,18 @@ class Checker {
     }
   }
 
+  void boolean(const YAML::Node& node, const std::string& path, bool& out) {
+    std::string text;
+    if (!scalar(node, path, text)) {
+      return;
+    }
+    if (text != "true" && text != "false") {
+      error(node, path + ": \"" + text + "\" is not true or false");
+      return;
+    }
+    out = text == "true";
+  }
+
   // Reads a secret from a file named in the config (trailing newline dropped).
   void secret_file(const YAML::Node& node, const std::string& path, std::string& out) {
     std::string name;
@@ -141,8 +153,35 @@ class Checker {
   std::vector<std::pair<int, std::string>> m_errors;
 };
 
+void read_web_limits(Checker& c, const YAML::Node& node, HttpLimits& limits) {
+  const std::pair<const char*, std::chrono::seconds*> timeouts[] = {
+      {"read_header_timeout", &limits.header_timeout},
+      {"read_body_timeout", &limits.body_timeout},
+      {"idle_timeout", &limits.idle_timeout},
+      {"write_timeout", &limits.write_timeout}};
+  for (const auto& [key, out] : timeouts) {
+    if (node[key]) {
+      c.duration(node[key], std::string("web.") + key, *out);
+      if (*out < std::chrono::seconds(1)) {
+        c.error(node[key], std::string("web.") + key + ": must be at least 1s");
+      }
+    }
+  }
+  if (node["max_connections"]) {
+    c.number(node["max_connections"], "web.max_connections", limits.max_connections,
+             std::size_t{1});
+  }
+  if (node["max_connections_per_client"]) {
+    c.number(node["max_connections_per_client"], "web.max_connections_per_client",
+             limits.max_connections_per_client, std::size_t{1});
+  }
+}
+
 void read_web(Checker& c, const YAML::Node& node, Config& cfg) {
-  if (!c.mapping(node, "web", {"listen_address", "max_body_bytes", "max_pending_events"})) {
+  if (!c.mapping(node, "web",
+                 {"listen_address", "max_body_bytes", "max_pending_events", "read_header_timeout",
+                  "read_body_timeout", "idle_timeout", "write_timeout", "max_connections",
+                  "max_connections_per_client", "allow_unauthenticated"})) {
     return;
   }
   if (node["listen_address"]) {
@@ -155,6 +194,11 @@ void read_web(Checker& c, const YAML::Node& node, Config& cfg) {
     c.number(node["max_pending_events"], "web.max_pending_events", cfg.max_pending_events,
              std::size_t{1});
   }
+  if (node["allow_unauthenticated"]) {
+    c.boolean(node["allow_unauthenticated"], "web.allow_unauthenticated",
+              cfg.allow_unauthenticated);
+  }
+  read_web_limits(c, node, cfg.http);
 }
 
 // A host part that stays on this machine, where plain http cannot leak a token.
@@ -426,14 +470,22 @@ void read_pagerduty(Checker& c, const YAML::Node& node, PagerDutyConfig& pd) {
 }
 
 void read_receivers(Checker& c, const YAML::Node& node, Config& cfg) {
-  if (!c.mapping(node, "receivers", {"alertmanager", "pagerduty"})) {
+  if (!c.mapping(node, "receivers", {"alertmanager", "pagerduty", "authenticate_reads"})) {
     return;
+  }
+  if (node["authenticate_reads"]) {
+    c.boolean(node["authenticate_reads"], "receivers.authenticate_reads", cfg.authenticate_reads);
   }
   if (node["alertmanager"]) {
     read_auth(c, node["alertmanager"], "receivers.alertmanager", cfg.alertmanager_auth);
   }
   if (node["pagerduty"]) {
     read_pagerduty(c, node["pagerduty"], cfg.pagerduty);
+  }
+  if (cfg.authenticate_reads && !cfg.alertmanager_auth.enabled()) {
+    c.error(node["authenticate_reads"],
+            "receivers.authenticate_reads: needs credentials in receivers.alertmanager "
+            "(the reads ask for the same)");
   }
 }
 

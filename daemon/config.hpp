@@ -85,9 +85,25 @@ struct RemoteConfig {
   bool enabled() const { return !url.empty(); }
 };
 
+// What one HTTP client may hold (web.* in the config): a slow or idle client
+// costs a socket for at most these times, and only so many sockets.
+struct HttpLimits {
+  std::chrono::seconds header_timeout{10};  // the whole request head, from its first byte
+  std::chrono::seconds body_timeout{30};    // the whole body
+  std::chrono::seconds idle_timeout{60};    // between keep-alive requests
+  std::chrono::seconds write_timeout{30};   // the whole answer
+  std::size_t max_connections = 512;
+  std::size_t max_connections_per_client = 32;  // by client address
+};
+
 struct Config {
   std::string source = "<embedded default>";
   std::string listen_address = "127.0.0.1:9095";
+  HttpLimits http;
+  // Listening beyond loopback with no credentials configured needs this.
+  bool allow_unauthenticated = false;
+  // GET /api/v1/incidents and /metrics ask for the receivers' credentials too.
+  bool authenticate_reads = false;
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_pending_events = 10000;
   std::string repo_path = "./callouts";

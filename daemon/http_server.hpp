@@ -1,25 +1,23 @@
-// The HTTP front: receivers' endpoints, /metrics, health and the incidents
-// list, on cpp-httplib. Errors are JSON `{"error": "..."}`.
+// calloutd's endpoints: the receivers, the incidents API, /metrics and
+// health, on the HTTP transport of http_listener.hpp. Errors are JSON
+// `{"error": "..."}`.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "daemon/config.hpp"
+#include "daemon/http_listener.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/result.hpp"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
 
 namespace calloutd {
 
@@ -40,37 +38,44 @@ class HttpServer {
   ~HttpServer();
 
   // Binds `address` (`HOST:PORT`; port 0 picks a free one). Returns the port.
-  Result<int> bind(const std::string& address);
+  Result<int> bind(const std::string& address) { return m_listener->bind(address); }
   // Serves until stop(); blocks the calling thread.
-  void run();
+  void run() { m_listener->run(); }
   // Stops accepting and waits for requests in flight. Thread-safe.
-  void stop();
+  void stop() { m_listener->stop(); }
   void set_ready(bool ready) { m_ready = ready; }
 
  private:
-  void handle_alertmanager(const httplib::Request& req, httplib::Response& res);
-  void handle_pagerduty(const httplib::Request& req, httplib::Response& res);
-  void handle_postmortem_status(const httplib::Request& req, httplib::Response& res);
-  void handle_new(const httplib::Request& req, httplib::Response& res);
-  void handle_roles(const httplib::Request& req, httplib::Response& res);
-  // PagerDuty X-Webhook-Ids of recently journaled deliveries (bounded).
+  std::vector<HttpRoute> routes();
+  HttpResponse handle_alertmanager(const HttpRequest& req);
+  HttpResponse handle_pagerduty(const HttpRequest& req);
+  HttpResponse handle_postmortem_status(const HttpRequest& req);
+  HttpResponse handle_new(const HttpRequest& req);
+  HttpResponse handle_roles(const HttpRequest& req);
+  HttpResponse handle_incidents() const;
+  HttpResponse handle_ready() const;
+  // PagerDuty X-Webhook-Ids of deliveries journaled within PagerDuty's
+  // 48-hour retry window (bounded).
   bool seen_delivery(const std::string& webhook_id);
   void remember_delivery(const std::string& webhook_id);
-  bool authorized(const ReceiverAuth& auth, const httplib::Request& req) const;
+  // The admission check of an authenticated route: nothing, or the 401.
+  std::optional<HttpResponse> check_credentials(const HttpRequest& head,
+                                                const std::string& receiver) const;
 
   const Config& m_config;
   Pipeline& m_pipeline;
   Metrics& m_metrics;
-  std::unique_ptr<httplib::Server> m_server;
   std::atomic<bool> m_ready{false};
   PostmortemCheck m_engine_check;
   std::function<bool(const std::string&)> m_has_incident;
   std::mutex m_deliveries_mutex;
-  std::deque<std::string> m_recent_deliveries;  // oldest first, bounded
-  std::set<std::string> m_recent_delivery_set;
+  std::deque<std::pair<std::string, std::chrono::steady_clock::time_point>> m_recent_deliveries;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> m_recent_delivery_set;
+  std::unique_ptr<HttpListener> m_listener;
 };
 
-// Splits `HOST:PORT` (`[::1]:9095` too). Error names the bad address.
-Result<std::pair<std::string, int>> split_host_port(const std::string& address);
+// Why `config` may not start as it is: listening beyond loopback with no
+// credentials, unless web.allow_unauthenticated says so. Empty when fine.
+std::string unauthenticated_exposure(const Config& config);
 
 }  // namespace calloutd

@@ -2,6 +2,7 @@
 #include <git2.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
 #include <cstdio>
@@ -31,11 +32,25 @@ int check_config(const std::string& path) {
   for (const auto& e : loaded.errors) {
     std::cerr << e << "\n";
   }
-  if (loaded.errors.empty()) {
-    std::cout << path << ": OK (" << loaded.config.routes.size() << " routes)\n";
-    return 0;
+  if (!loaded.errors.empty()) {
+    return 1;
   }
-  return 1;
+  if (auto exposure = unauthenticated_exposure(loaded.config); !exposure.empty()) {
+    std::cerr << path << ": " << exposure << "\n";
+    return 1;
+  }
+  std::cout << path << ": OK (" << loaded.config.routes.size() << " routes)\n";
+  return 0;
+}
+
+// Each HTTP connection is a file descriptor: take the hard limit (as Go's
+// runtime does), so that web.max_connections, not the soft 1024, is the cap.
+void raise_open_files_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
 }
 
 // Blocks SIGTERM/SIGINT in every thread; a dedicated thread waits for them.
@@ -70,11 +85,24 @@ int run(const Flags& flags) {
                                   {"repository", config.repo_path},
                                   {"branch", config.branch}});
 
+  if (auto exposure = unauthenticated_exposure(config); !exposure.empty()) {
+    log::error("refusing to start", {{"error", exposure}});
+    return 1;
+  }
+  if (!config.alertmanager_auth.enabled()) {
+    log::warn("no credentials configured: anyone who reaches " + config.listen_address +
+                  " can post alerts, open incidents and change roles",
+              {{"fix",
+                "set receivers.alertmanager.bearer_token_file (or basic_auth) in the "
+                "config and the same credentials in Alertmanager's webhook_config"}});
+  }
   if (config.pagerduty.enabled && config.pagerduty.allow_unsigned) {
     log::warn(
         "the pagerduty receiver accepts unsigned deliveries (receivers.pagerduty.allow_unsigned)",
         {{"signing_secrets", std::to_string(config.pagerduty.secrets.size())}});
   }
+
+  raise_open_files_limit();
 
   // 2. The parts: templates, repository, journal, metrics, engine, pipeline, HTTP.
   Templates templates = Templates::embedded();

@@ -155,6 +155,7 @@ Metrics::Metrics()
   for (const char* o : {"opened", "reopened", "updated", "unchanged", "ignored", "failed"}) {
     m_events.Add({{"outcome", o}});
   }
+  register_http();
 }
 
 void Metrics::count_request(const std::string& receiver, const std::string& outcome) {
@@ -163,6 +164,62 @@ void Metrics::count_request(const std::string& receiver, const std::string& outc
 
 void Metrics::count_event(const std::string& outcome) {
   m_events.Add({{"outcome", outcome}}).Increment();
+}
+
+void Metrics::register_http() {
+  m_http.open = &BuildGauge()
+                     .Name("calloutd_http_connections_open")
+                     .Help("HTTP connections open now.")
+                     .Register(*m_registry)
+                     .Add({});
+  m_http.refused = &BuildCounter()
+                        .Name("calloutd_http_connections_refused_total")
+                        .Help(
+                            "HTTP connections refused at a cap (connection_limit: all "
+                            "clients; client_limit: one address).")
+                        .Register(*m_registry);
+  m_http.idle_closed = &BuildCounter()
+                            .Name("calloutd_http_idle_connections_closed_total")
+                            .Help("Idle HTTP connections closed to make room for new ones.")
+                            .Register(*m_registry)
+                            .Add({});
+  m_http.timeouts = &BuildCounter()
+                         .Name("calloutd_http_request_timeouts_total")
+                         .Help(
+                             "HTTP requests cut off by a deadline, by phase (header, body, "
+                             "write).")
+                         .Register(*m_registry);
+  for (const char* reason : {"connection_limit", "client_limit"}) {
+    m_http.refused->Add({{"reason", reason}});
+  }
+  for (const char* phase : {"header", "body", "write"}) {
+    m_http.timeouts->Add({{"phase", phase}});
+  }
+  m_http.commit_retries = &BuildCounter()
+                               .Name("calloutd_commit_retries_total")
+                               .Help("Attempts to apply events again after a failed commit.")
+                               .Register(*m_registry)
+                               .Add({});
+}
+
+void Metrics::set_http_connections(double open) {
+  m_http.open->Set(open);
+}
+
+void Metrics::count_http_refused(const std::string& reason) {
+  m_http.refused->Add({{"reason", reason}}).Increment();
+}
+
+void Metrics::count_http_idle_closed() {
+  m_http.idle_closed->Increment();
+}
+
+void Metrics::count_http_timeout(const std::string& phase) {
+  m_http.timeouts->Add({{"phase", phase}}).Increment();
+}
+
+void Metrics::count_commit_retry() {
+  m_http.commit_retries->Increment();
 }
 
 void Metrics::count_commit() {

@@ -55,6 +55,17 @@ class Metrics {
   void count_fetch(const std::string& outcome);
   void set_remote_up(bool up);
 
+  // The HTTP front: open connections, connections refused at a cap
+  // ("connection_limit", "client_limit"), idle ones closed to make room, and
+  // requests cut off by a deadline ("header", "body", "write").
+  void set_http_connections(double open);
+  void count_http_refused(const std::string& reason);
+  void count_http_idle_closed();
+  void count_http_timeout(const std::string& phase);
+
+  // Commits that failed and are retried while the daemon runs.
+  void count_commit_retry();
+
   // The text exposition format.
   std::string serialize() const;
 
@@ -87,6 +98,15 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* m_pushes = nullptr;
   prometheus::Family<prometheus::Counter>* m_fetches = nullptr;
   prometheus::Gauge* m_remote_up = nullptr;
+
+  struct Http {
+    prometheus::Gauge* open = nullptr;
+    prometheus::Family<prometheus::Counter>* refused = nullptr;
+    prometheus::Counter* idle_closed = nullptr;
+    prometheus::Family<prometheus::Counter>* timeouts = nullptr;
+    prometheus::Counter* commit_retries = nullptr;
+  } m_http;
+  void register_http();
 
   // Gauges of a family replaced wholesale by each scan.
   struct Replaced {

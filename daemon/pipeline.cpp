@@ -17,6 +17,8 @@ namespace {
 // Events applied as one commit at most. Bigger batches commit more per fsync
 // but make the first event of a batch wait for the others' edits.
 constexpr std::size_t k_max_batch = 128;
+// Failed commits are retried after 1 s, 2 s, 4 s... up to this.
+constexpr std::chrono::milliseconds k_max_retry_delay{60'000};
 
 // The journaled body parsed again by the receiver that accepted it.
 Result<Payload> parse(const JournalRecord& r) {
@@ -91,14 +93,25 @@ void Pipeline::replay() {
     }
     batch.push_back({Event{r.sequence, r.received_at, std::move(*payload)}, "", "", std::nullopt});
     if (batch.size() == k_max_batch) {
-      apply(batch);
+      replay_batch(batch);
       batch.clear();
     }
   }
   if (!batch.empty()) {
-    apply(batch);
+    replay_batch(batch);
   }
   publish();
+}
+
+// Replayed events were never counted as pending: they are once held.
+void Pipeline::replay_batch(const std::vector<Queued>& batch) {
+  if (m_stuck) {
+    m_held.insert(m_held.end(), batch.begin(), batch.end());
+  } else if (apply(batch)) {
+    return;
+  }
+  m_pending += batch.size();
+  m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
 }
 
 std::size_t Pipeline::reapply(const std::vector<JournalRecord>& records) {
@@ -137,6 +150,15 @@ void Pipeline::start() {
 }
 
 void Pipeline::stop() {
+  // A retry pending on a repository that still refuses commits must not hold
+  // the stop: what is held stays in the journal for the next start.
+  boost::asio::post(m_io, [this] {
+    m_stopping = true;
+    if (m_stuck) {
+      m_retry_timer.cancel();
+      retry_held();
+    }
+  });
   m_work.reset();  // run() returns once the queue is empty
   if (m_thread.joinable()) {
     m_thread.join();
@@ -191,7 +213,16 @@ void Pipeline::drain() {
   if (batch.empty()) {
     return;  // an earlier drain took these events
   }
-  apply(batch);
+  if (m_stuck) {
+    // Behind an event that could not be committed: in order, after it.
+    for (auto& q : batch) {
+      m_held.push_back(std::move(q));
+    }
+    return;
+  }
+  if (!apply(batch)) {
+    return;
+  }
   m_pending -= batch.size();
   m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
   // After a storm has drained, hand the heap it grew back to the system
@@ -242,7 +273,7 @@ void Pipeline::remember_applied(const Queued& q) {
   m_bodies[q.body_key] = {group->group_key, q.content_key};
 }
 
-void Pipeline::apply(const std::vector<Queued>& batch) {
+bool Pipeline::apply(const std::vector<Queued>& batch) {
   std::vector<Event> events;
   for (const auto& q : batch) {
     events.push_back(q.event);
@@ -250,15 +281,18 @@ void Pipeline::apply(const std::vector<Queued>& batch) {
   auto results = m_engine.apply_batch(events);
   auto done = std::chrono::steady_clock::now();
   bool committed = false;
+  bool failed = false;
   for (std::size_t i = 0; i < results.size(); ++i) {
     const auto& result = results[i];
     m_metrics.count_event(outcome_name(result.outcome));
     if (result.outcome == Outcome::failed) {
-      // Keep the applied mark before this event from now on, so that a restart
-      // (once the repository is writable again) retries it and what follows.
-      m_stuck = true;
-      log::error("cannot apply an event; it stays in the journal for the next start",
-                 {{"seq", std::to_string(events[i].sequence)}, {"error", result.error}});
+      // Keep the applied mark before this batch until it is committed; the
+      // batch and what follows are held and retried (a restart replays them).
+      if (m_retry_delay.count() == 0) {
+        log::error("cannot commit an event; it is journaled and will be retried",
+                   {{"seq", std::to_string(events[i].sequence)}, {"error", result.error}});
+      }
+      failed = true;
     } else {
       remember_applied(batch[i]);
     }
@@ -287,9 +321,49 @@ void Pipeline::apply(const std::vector<Queued>& batch) {
     m_metrics.count_commit();
     publish();
   }
-  if (!m_stuck) {
-    m_journal.mark_applied(events.back().sequence);
+  if (failed) {
+    if (!m_stuck) {
+      m_stuck = true;
+      m_held.insert(m_held.begin(), batch.begin(), batch.end());
+      schedule_retry();
+    }
+    return false;
   }
+  m_journal.mark_applied(events.back().sequence);
+  return true;
+}
+
+void Pipeline::schedule_retry() {
+  if (m_stopping) {
+    log::error("events could not be committed; they stay in the journal for the next start",
+               {{"count", std::to_string(m_held.size())}});
+    return;
+  }
+  m_retry_delay =
+      std::min(k_max_retry_delay, std::max(std::chrono::milliseconds(1000), m_retry_delay * 2));
+  m_retry_timer.expires_after(m_retry_delay);
+  m_retry_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) {
+      retry_held();
+    }
+  });
+}
+
+void Pipeline::retry_held() {
+  while (!m_held.empty()) {
+    m_metrics.count_commit_retry();
+    auto n = std::min(k_max_batch, m_held.size());
+    std::vector<Queued> batch(m_held.begin(), m_held.begin() + static_cast<long>(n));
+    m_stuck = false;  // apply() sets it again on failure
+    m_held.erase(m_held.begin(), m_held.begin() + static_cast<long>(n));
+    if (!apply(batch)) {
+      return;  // apply() held them again and scheduled the next attempt
+    }
+    m_pending -= n;
+    m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
+  }
+  m_retry_delay = std::chrono::milliseconds(0);
+  log::info("events are committed again after a failure");
 }
 
 void Pipeline::publish() {

@@ -10,6 +10,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -93,6 +94,9 @@ class Pipeline {
   // Called on the strand after each commit (and replay), e.g. to rescan.
   void set_after_commit(std::function<void()> hook) { m_after_commit = std::move(hook); }
   std::size_t pending() const { return m_pending.load(); }
+  // Events could not be committed (read-only or full disk, a broken
+  // repository): they are held, journaled, and retried with backoff.
+  bool stuck() const { return m_stuck.load(); }
   boost::asio::io_context& io() { return m_io; }
 
  private:
@@ -104,8 +108,14 @@ class Pipeline {
   };
   // On the strand: applies the queued events, up to one batch, as one commit.
   void drain();
-  void apply(const std::vector<Queued>& batch);
+  // Applies `batch` as one commit; false when it failed (then held for a retry).
+  bool apply(const std::vector<Queued>& batch);
   void remember_applied(const Queued& q);
+  // On the strand: applies what is held, oldest first, while commits work;
+  // schedules the next attempt (1 s, doubling to k_max_retry_delay) when not.
+  void retry_held();
+  void replay_batch(const std::vector<Queued>& batch);
+  void schedule_retry();
 
   Journal& m_journal;
   Engine& m_engine;
@@ -118,7 +128,13 @@ class Pipeline {
   std::mutex m_queue_mutex;
   std::deque<Queued> m_queue;
   std::atomic<std::size_t> m_pending{0};
-  bool m_stuck = false;
+  // Since a commit failed: every event from the failed one on, in journal
+  // order, waits here (the applied mark stays before them).
+  std::atomic<bool> m_stuck{false};
+  std::deque<Queued> m_held;
+  std::chrono::milliseconds m_retry_delay{0};
+  boost::asio::steady_timer m_retry_timer{m_io};
+  bool m_stopping = false;               // on the strand
   std::size_t m_applied_since_trim = 0;  // events applied since the heap was last trimmed
   std::function<void()>
       m_after_commit;  // an event failed to apply: stop advancing the applied mark

@@ -193,7 +193,8 @@ TEST_F(DaemonTest, BadInputGetsAClearErrorAndWritesNothing) {
        {{"Authorization", "Basic YWxlcnRtYW5hZ2VyOndyb25n"}},  // alertmanager:wrong
        401,
        "missing or wrong credentials for the alertmanager receiver"},
-      {std::string(70000, ' '), bearer, 413, "request body too large"},
+      {std::string(70000, ' '), bearer, 413,
+       "request body too large (web.max_body_bytes is 65536)"},
   };
   for (const auto& c : cases) {
     auto r = d->post_alertmanager(c.body, c.headers);
