@@ -41,6 +41,10 @@ struct ApplyResult {
   std::string severity;
   std::optional<double> acknowledged_after_seconds;
   std::optional<double> resolved_after_seconds;
+  // Paths in the repository this event's callout could not be written
+  // through (symlinks, submodules, files where a folder goes): the callout
+  // went to a safe folder instead. Counted by calloutd_unsafe_paths_total.
+  std::vector<std::string> unsafe_paths;
 };
 
 // An open incident, as listed by GET /api/v1/incidents and counted by metrics.

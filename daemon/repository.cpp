@@ -283,6 +283,11 @@ std::optional<std::vector<std::string>> GitRepository::changed_files(const std::
   return paths;
 }
 
+std::optional<std::string> GitRepository::unsafe_prefix(const std::string&, const std::string&,
+                                                       PathKind) {
+  return std::nullopt;
+}
+
 std::vector<std::string> GitRepository::list(const std::string& commit, const std::string& dir) {
   std::vector<std::string> names;
   TreePtr root = tree_of(m_repo, commit);
