@@ -138,6 +138,12 @@ class Engine {
   std::string state_id_of(const PostmortemStatusChange& change) const;
   // Renders and edits the files of `plan` into `view`.
   void write(Plan& plan, Overlay& view) const;
+  // A folder for `plan`'s new (or moved) callout that is safe to write at the
+  // view's head; the unsafe paths it went around are added to the plan.
+  std::string new_folder(Plan& plan, const Overlay& view) const;
+  // The first path that keeps `folder`'s callout or postmortem from being
+  // written (a symlink, a submodule, a file where a folder goes), if any.
+  std::optional<std::string> unsafe_folder(const std::string& folder, const Overlay& view) const;
   void index(const GroupState& state);
   void rebuild_index();
   // Pre-fills Operations and Secondary from the on-call rota covering the

@@ -191,7 +191,7 @@ TEST_F(UnsafePathTest, SymlinkedFolderIsRefused) {
   expect_refused("symtech/new/postmortem.md", "symtech");
   EXPECT_EQ(repo.unsafe_prefix(repo.head(), "symtech", PathKind::folder), "symtech");
   EXPECT_EQ(repo.unsafe_prefix(repo.head(), "other/i/callout.md", PathKind::file), std::nullopt);
-  EXPECT_EQ(outside_files(), "i/callout.md=outside\n");
+  EXPECT_EQ(outside_files(), "i/callout.md=outside\n\n");
   EXPECT_EQ(git("ls-tree HEAD symtech"), tree);
   EXPECT_EQ(tree.substr(0, 6), "120000");
   // Other paths still commit, and the symlink stays in the tree unchanged.
@@ -208,7 +208,7 @@ TEST_F(UnsafePathTest, SymlinkedFileIsRefused) {
   commit_by_hand("callout.md is elsewhere");
   expect_refused("t/i/callout.md", "t/i/callout.md");
   EXPECT_EQ(repo.unsafe_prefix(repo.head(), "t/i", PathKind::folder), std::nullopt);
-  EXPECT_EQ(outside_files(), "target.md=outside\n");
+  EXPECT_EQ(outside_files(), "target.md=outside\n\n");
   EXPECT_EQ(git("ls-tree HEAD t/i/callout.md").substr(0, 6), "120000");
 }
 
@@ -241,7 +241,7 @@ TEST_F(UnsafePathTest, UncommittedSymlinkInTheWorkingTreeIsNotFollowed) {
   auto c = repo.commit({first.id, {{"t/i/callout.md", "daemon\n"}, {"t/j/new.md", "n\n"}}, "b"});
   ASSERT_EQ(c.status, CommitStatus::committed) << c.error;
   EXPECT_EQ(git("show HEAD:t/i/callout.md"), "daemon\n");
-  EXPECT_EQ(outside_files(), "i/callout.md=c\n");
+  EXPECT_EQ(outside_files(), "i/callout.md=c\n\n");
   EXPECT_TRUE(std::filesystem::is_symlink(dir.path() / "callouts/t"));
 }
 

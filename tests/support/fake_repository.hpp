@@ -97,6 +97,9 @@ class FakeRepository final : public Repository {
     }
     Tree next = m_commits.empty() ? Tree{} : m_commits.back();
     for (const auto& f : request.files) {
+      if (auto unsafe = unsafe_prefix(request.parent, f.path, PathKind::file)) {
+        return {CommitStatus::unsafe_path, "", "refusing to write through \"" + *unsafe + "\""};
+      }
       next[f.path] = f.content;
     }
     m_commits.push_back(next);
