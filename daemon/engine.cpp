@@ -71,6 +71,17 @@ std::string seed_postmortem(std::string postmortem, const std::string& callout,
   return postmortem;
 }
 
+// The folder holding `path` (the technology folder of a callout's folder).
+std::string parent_of(const std::string& path) {
+  return path.substr(0, path.rfind('/'));
+}
+
+void add_unique(std::vector<std::string>& paths, const std::string& path) {
+  if (std::find(paths.begin(), paths.end(), path) == paths.end()) {
+    paths.push_back(path);
+  }
+}
+
 }  // namespace
 
 std::string outcome_name(Outcome o) {
@@ -213,7 +224,7 @@ std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
       if (!changes_files(r.outcome)) {
         continue;
       }
-      if (committed.status == CommitStatus::failed) {
+      if (committed.status != CommitStatus::committed) {
         r.outcome = Outcome::failed;
         r.error = committed.error;
       } else {
@@ -245,7 +256,10 @@ CommitOutcome Engine::commit_view(Overlay& view) {
     view.write(k_shifts_path, view.shifts->serialize());
   }
   // The README.md index, when what it lists changed.
-  if (!view.states.empty()) {
+  if (!view.states.empty() && view.unsafe("README.md", PathKind::file)) {
+    log::warn("README.md is a symlink or a folder in the repository; the index is not updated",
+              {{"path", "README.md"}});
+  } else if (!view.states.empty()) {
     auto states = m_states;
     for (const auto& [id, state] : view.states) {
       states[id] = state;
@@ -308,6 +322,7 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   index(plan.state);
   ApplyResult result{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
   result.severity = severity_name(plan.state.severity);
+  result.unsafe_paths = plan.unsafe_paths;
   auto seconds = [&](TimePoint t) {
     return std::chrono::duration<double>(t - plan.state.opened_at).count();
   };
@@ -325,11 +340,11 @@ void Engine::write(Plan& plan, Overlay& view) const {
     // Earlier callouts of the same technology and issue sort side by side.
     const RE2 sibling("^" + RE2::QuoteMeta(plan.state.issue) + R"(-\d{4}-\d{2}-\d{2}(-\d+)?$)");
     std::vector<std::string> previous;
-    const auto& names = view.names(plan.state.technology);
+    const auto& names = view.names(parent_of(folder));
     const std::string prefix = plan.state.issue + "-";
     for (auto it = names.lower_bound(prefix); it != names.end() && it->rfind(prefix, 0) == 0;
          ++it) {
-      if (plan.state.technology + "/" + *it != folder && RE2::FullMatch(*it, sibling)) {
+      if (parent_of(folder) + "/" + *it != folder && RE2::FullMatch(*it, sibling)) {
         previous.push_back(*it);
       }
     }
@@ -339,21 +354,32 @@ void Engine::write(Plan& plan, Overlay& view) const {
   auto render_view = [&] {
     auto v = plan.make_view(plan.state);
     v.previous_occurrences =
-        previous_occurrences(plan.state.technology, previous_of(plan.state.folder));
+        previous_occurrences(parent_of(plan.state.folder), previous_of(plan.state.folder));
     return v;
   };
-  std::optional<std::string> callout;
-  if (plan.outcome == Outcome::opened) {
-    // Same issue on the same day: -2, -3... after the first.
-    const auto& taken = view.names(plan.state.technology);
-    std::string base = plan.state.issue + "-" + format_date(plan.state.opened_at);
-    std::string name = base;
-    for (int n = 2; taken.contains(name); ++n) {
-      name = base + "-" + std::to_string(n);
+  // An open callout whose folder someone replaced by a symlink (or a file)
+  // since it opened moves to a new folder, like a new one.
+  auto unsafe_old =
+      plan.outcome == Outcome::opened ? std::nullopt : unsafe_folder(plan.state.folder, view);
+  if (unsafe_old) {
+    add_unique(plan.unsafe_paths, *unsafe_old);
+  }
+  const bool moved = unsafe_old.has_value();
+  if (plan.outcome == Outcome::opened || moved) {
+    plan.state.folder = new_folder(plan, view);
+    for (const auto& path : plan.unsafe_paths) {
+      log::warn(
+          "refusing to write the callout through a symlink, submodule or file in the "
+          "repository; it goes to a safe folder instead",
+          {{"path", path}, {"folder", plan.state.folder}});
     }
-    plan.state.folder = plan.state.technology + "/" + name;
+  }
+  std::optional<std::string> callout;
+  if (plan.outcome == Outcome::opened || moved) {
     auto values = render_view();
-    plan.state.dashboard_url = values.dashboard_url;
+    if (plan.outcome == Outcome::opened) {
+      plan.state.dashboard_url = values.dashboard_url;
+    }
     callout = m_templates.render_callout(values);
     view.write(plan.state.folder + "/postmortem.md", m_templates.render_postmortem(values));
   } else {
@@ -389,6 +415,45 @@ void Engine::write(Plan& plan, Overlay& view) const {
     }
   }
   view.write(state_path(plan.state.group_id), serialize_state(plan.state));
+}
+
+// `<technology>/<issue>-<date>`, then `-2`, `-3`... when the name is taken
+// (a taken name that is a symlink is noted as unsafe and skipped like any
+// other). A technology folder that cannot hold callouts (a symlink, a
+// submodule or a file committed in its place) is replaced by
+// `<technology>-calloutd`, then `-calloutd-2`..., the first that is a folder
+// or absent: next to the original in a listing, and saying who made it.
+// Every choice depends only on the head's tree and the batch's own files, so
+// the same event computed again (a replay after a crash, a re-apply after a
+// rebase, a recompute after the branch moved) picks the same folder; once
+// committed, the group's state keeps it.
+std::string Engine::new_folder(Plan& plan, const Overlay& view) const {
+  const GroupState& s = plan.state;
+  std::string dir = s.technology;
+  for (int n = 1; auto unsafe = view.unsafe(dir, PathKind::folder); ++n) {
+    add_unique(plan.unsafe_paths, *unsafe);
+    dir = s.technology + "-calloutd" + (n > 1 ? "-" + std::to_string(n) : "");
+  }
+  const auto& taken = view.names(dir);
+  const std::string base = s.issue + "-" + format_date(s.opened_at);
+  std::string name = base;
+  for (int n = 2; taken.contains(name); ++n) {
+    if (auto unsafe = unsafe_folder(dir + "/" + name, view)) {
+      add_unique(plan.unsafe_paths, *unsafe);
+    }
+    name = base + "-" + std::to_string(n);
+  }
+  return dir + "/" + name;
+}
+
+std::optional<std::string> Engine::unsafe_folder(const std::string& folder,
+                                                 const Overlay& view) const {
+  for (const char* file : {"/callout.md", "/postmortem.md"}) {
+    if (auto unsafe = view.unsafe(folder + file, PathKind::file)) {
+      return unsafe;
+    }
+  }
+  return std::nullopt;
 }
 
 std::vector<IncidentSummary> Engine::open_incidents() const {

@@ -41,6 +41,10 @@ struct ApplyResult {
   std::string severity;
   std::optional<double> acknowledged_after_seconds;
   std::optional<double> resolved_after_seconds;
+  // Paths in the repository this event's callout could not be written
+  // through (symlinks, submodules, files where a folder goes): the callout
+  // went to a safe folder instead. Counted by calloutd_unsafe_paths_total.
+  std::vector<std::string> unsafe_paths;
 };
 
 // An open incident, as listed by GET /api/v1/incidents and counted by metrics.
@@ -134,6 +138,12 @@ class Engine {
   std::string state_id_of(const PostmortemStatusChange& change) const;
   // Renders and edits the files of `plan` into `view`.
   void write(Plan& plan, Overlay& view) const;
+  // A folder for `plan`'s new (or moved) callout that is safe to write at the
+  // view's head; the unsafe paths it went around are added to the plan.
+  std::string new_folder(Plan& plan, const Overlay& view) const;
+  // The first path that keeps `folder`'s callout or postmortem from being
+  // written (a symlink, a submodule, a file where a folder goes), if any.
+  std::optional<std::string> unsafe_folder(const std::string& folder, const Overlay& view) const;
   void index(const GroupState& state);
   void rebuild_index();
   // Pre-fills Operations and Secondary from the on-call rota covering the

@@ -22,6 +22,12 @@ class Engine::Overlay {
       : m_repository(repository), m_head(std::move(head)) {}
 
   const std::string& head() const { return m_head; }
+  // The prefix of `path` that the head's tree keeps from holding a `kind`
+  // (see Repository::unsafe_prefix). The batch writes only plain files in
+  // folders, so the head alone decides.
+  std::optional<std::string> unsafe(const std::string& path, PathKind kind) const {
+    return m_head.empty() ? std::nullopt : m_repository.unsafe_prefix(m_head, path, kind);
+  }
   std::optional<std::string> read(const std::string& path) const {
     auto it = m_files.find(path);
     return it != m_files.end() ? std::optional(it->second) : m_repository.read(m_head, path);
@@ -97,6 +103,7 @@ struct Engine::Plan {
   std::vector<std::pair<TimePoint, std::string>> entries;  // complete timeline lines
   std::string summary;  // for the commit message; derived from the outcome when empty
   std::optional<TimePoint> acknowledged_at;  // this event acknowledged the incident first
+  std::vector<std::string> unsafe_paths;     // refused on the way to the callout's folder
   bool resolves = false;                     // this event resolved it
   // Renders the callout's first values from the final state (to open it, or to
   // write it again when someone deleted it).

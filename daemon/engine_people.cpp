@@ -300,8 +300,8 @@ void Engine::check_work_limits(TimePoint now) {
       auto state = m_states.at(id);
       auto path = state.folder + "/callout.md";
       auto callout = view.read(path);
-      if (!callout) {
-        continue;
+      if (!callout || unsafe_folder(state.folder, view)) {
+        continue;  // gone, or not writable: the incident's next event moves it
       }
       view.write(path, markdown::add_list_entry(*callout, k_timeline_key, now,
                                                 timeline_line(now, text, "calloutd"),

@@ -32,6 +32,13 @@ Metrics::Metrics()
                     .Help("Commits the daemon made in the callouts repository.")
                     .Register(*m_registry)
                     .Add({})),
+      m_unsafe_paths(BuildCounter()
+                         .Name("calloutd_unsafe_paths_total")
+                         .Help("Paths in the repository a callout was not written through (a "
+                               "symlink, a submodule, a file where a folder goes); the callout "
+                               "went to a safe folder instead.")
+                         .Register(*m_registry)
+                         .Add({})),
       m_webhook_to_commit(
           BuildHistogram()
               .Name("calloutd_webhook_to_commit_seconds")
@@ -224,6 +231,10 @@ void Metrics::count_commit_retry() {
 
 void Metrics::count_commit() {
   m_commits.Increment();
+}
+
+void Metrics::count_unsafe_paths(std::size_t paths) {
+  m_unsafe_paths.Increment(static_cast<double>(paths));
 }
 
 void Metrics::observe_webhook_to_commit(double seconds) {

@@ -29,6 +29,9 @@ class Metrics {
   // One applied event, by engine outcome ("opened", "unchanged", ...).
   void count_event(const std::string& outcome);
   void count_commit();
+  // Paths in the repository that a callout could not be written through (a
+  // symlink, a submodule, a file where a folder goes): it went elsewhere.
+  void count_unsafe_paths(std::size_t paths);
   void observe_webhook_to_commit(double seconds);
   void observe_time_to_acknowledge(const std::string& severity, double seconds);
   void observe_time_to_resolve(const std::string& severity, double seconds);
@@ -74,6 +77,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& m_requests;
   prometheus::Family<prometheus::Counter>& m_events;
   prometheus::Counter& m_commits;
+  prometheus::Counter& m_unsafe_paths;
   prometheus::Histogram& m_webhook_to_commit;
   prometheus::Family<prometheus::Histogram>& m_time_to_ack;
   prometheus::Family<prometheus::Histogram>& m_time_to_resolve;

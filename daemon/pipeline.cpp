@@ -119,6 +119,7 @@ std::size_t Pipeline::reapply(const std::vector<JournalRecord>& records) {
   std::vector<Event> batch;
   auto flush = [&] {
     for (const auto& r : m_engine.apply_batch(batch)) {
+      m_metrics.count_unsafe_paths(r.unsafe_paths.size());
       if (r.outcome == Outcome::failed) {
         log::error("cannot apply an event again on the remote's head", {{"error", r.error}});
       } else if (!r.commit.empty()) {
@@ -285,6 +286,7 @@ bool Pipeline::apply(const std::vector<Queued>& batch) {
   for (std::size_t i = 0; i < results.size(); ++i) {
     const auto& result = results[i];
     m_metrics.count_event(outcome_name(result.outcome));
+    m_metrics.count_unsafe_paths(result.unsafe_paths.size());
     if (result.outcome == Outcome::failed) {
       // Keep the applied mark before this batch until it is committed; the
       // batch and what follows are held and retried (a restart replays them).

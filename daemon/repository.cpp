@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <git2.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "daemon/log.hpp"
 
@@ -68,6 +70,16 @@ TreePtr tree_of(git_repository* repo, const std::string& commit_id) {
   return TreePtr(tree);
 }
 
+// Whether a tree entry can be written through as a `kind`: a folder is a
+// tree, a file a regular or executable blob; a symlink (120000) or a
+// submodule (160000) is neither.
+bool holds(const git_tree_entry* e, PathKind kind) {
+  auto mode = git_tree_entry_filemode(e);
+  return kind == PathKind::folder
+             ? mode == GIT_FILEMODE_TREE
+             : mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+}
+
 // The files of one commit as a tree of folders, so that each folder's git
 // tree is rebuilt once however many files change in it.
 struct TreeEdit {
@@ -82,30 +94,46 @@ struct TreeEdit {
     }
   }
 
-  // Writes `base` (may be null) with these changes; its id into `out`.
-  bool write(git_repository* repo, const git_tree* base, git_oid* out) const {
+  // Writes `base` (may be null), the tree at `prefix`, with these changes;
+  // its id into `out`. An entry of `base` that cannot hold what is written
+  // (see holds()), or a name written both as a file and as a folder, is
+  // refused: false with the entry's path in `unsafe`.
+  bool write(git_repository* repo, const git_tree* base, const std::string& prefix, git_oid* out,
+             std::string& unsafe) const {
+    auto fits = [&](const std::string& name, PathKind kind) {
+      const git_tree_entry* e =
+          base != nullptr ? git_tree_entry_byname(base, name.c_str()) : nullptr;
+      if ((e != nullptr && !holds(e, kind)) || (blobs.contains(name) && folders.contains(name))) {
+        unsafe = prefix + name;
+        return false;
+      }
+      return true;
+    };
     git_treebuilder* raw = nullptr;
     if (git_treebuilder_new(&raw, repo, base) != 0) {
       return false;
     }
     BuilderPtr builder(raw);
     for (const auto& [name, blob] : blobs) {
-      if (git_treebuilder_insert(nullptr, raw, name.c_str(), &blob, GIT_FILEMODE_BLOB) != 0) {
+      if (!fits(name, PathKind::file) ||
+          git_treebuilder_insert(nullptr, raw, name.c_str(), &blob, GIT_FILEMODE_BLOB) != 0) {
         return false;
       }
     }
     for (const auto& [name, edit] : folders) {
+      if (!fits(name, PathKind::folder)) {
+        return false;
+      }
       TreePtr sub;
       if (base != nullptr) {
         const git_tree_entry* e = git_tree_entry_byname(base, name.c_str());
         git_tree* t = nullptr;
-        if (e != nullptr && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
-            git_tree_lookup(&t, repo, git_tree_entry_id(e)) == 0) {
+        if (e != nullptr && git_tree_lookup(&t, repo, git_tree_entry_id(e)) == 0) {
           sub.reset(t);
         }
       }
       git_oid child;
-      if (!edit.write(repo, sub.get(), &child) ||
+      if (!edit.write(repo, sub.get(), prefix + name + "/", &child, unsafe) ||
           git_treebuilder_insert(nullptr, raw, name.c_str(), &child, GIT_FILEMODE_TREE) != 0) {
         return false;
       }
@@ -114,29 +142,121 @@ struct TreeEdit {
   }
 };
 
-std::optional<std::string> read_worktree_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) {
-    return std::nullopt;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Replaces `p` atomically (temporary file in the same directory, then rename).
-bool write_worktree_file(const fs::path& p, const std::string& content) {
-  std::error_code ec;
-  fs::create_directories(p.parent_path(), ec);
-  fs::path tmp = p.parent_path() / (".calloutd-tmp-" + p.filename().string());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out || !out.write(content.data(), static_cast<std::streamsize>(content.size()))) {
-      return false;
+// A file descriptor, closed with the object.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : m_fd(fd) {}
+  ~Fd() {
+    if (m_fd >= 0) {
+      ::close(m_fd);
     }
   }
-  fs::rename(tmp, p, ec);
-  return !ec;
+  Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    std::swap(m_fd, other.m_fd);
+    return *this;
+  }
+  int get() const { return m_fd; }
+
+ private:
+  int m_fd;
+};
+
+enum class Create { yes, no };
+
+// The folder holding `path` below `root`, opened one component at a time
+// without following a symlink (O_NOFOLLOW), so that nothing outside the
+// working tree is reached, even when someone swaps a folder for a symlink
+// meanwhile. Missing folders are made when `create` says so. An invalid Fd
+// when it cannot; `unsafe` then names a component that is a symlink or no folder.
+Fd open_parent(const char* root, const std::vector<std::string>& parts, Create create,
+               std::string& unsafe) {
+  Fd dir(::open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::string prefix;
+  constexpr int k_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  for (std::size_t i = 0; dir.get() >= 0 && i + 1 < parts.size(); ++i) {
+    prefix += (i == 0 ? "" : "/") + parts[i];
+    int fd = ::openat(dir.get(), parts[i].c_str(), k_flags);
+    if (fd < 0 && errno == ENOENT && create == Create::yes) {
+      ::mkdirat(dir.get(), parts[i].c_str(), 0777);  // EEXIST: made meanwhile, fine
+      fd = ::openat(dir.get(), parts[i].c_str(), k_flags);
+    }
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+      unsafe = prefix;
+    }
+    dir = Fd(fd);
+  }
+  return dir;
+}
+
+// Whether `name` in `dir` is absent or a regular file (not a symlink, not a folder).
+bool plain_file_or_absent(int dir, const std::string& name) {
+  struct stat st {};
+  return ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISREG(st.st_mode);
+}
+
+// The prefix of `path` (below the working tree `root`) that a write would
+// have to go through or replace without being a folder or a regular file: a
+// symlink, a file where a folder goes, a folder where the file goes. "" when
+// `path` can be written.
+std::string unsafe_in_worktree(const char* root, const std::string& path) {
+  auto parts = split_path(path);
+  std::string unsafe;
+  Fd dir = open_parent(root, parts, Create::no, unsafe);
+  if (dir.get() >= 0 && !plain_file_or_absent(dir.get(), parts.back())) {
+    unsafe = path;
+  }
+  return unsafe;
+}
+
+std::optional<std::string> read_worktree_file(const char* root, const std::string& path) {
+  auto parts = split_path(path);
+  std::string unsafe;
+  Fd dir = open_parent(root, parts, Create::no, unsafe);
+  Fd file(dir.get() < 0
+              ? -1
+              : ::openat(dir.get(), parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (file.get() < 0) {
+    return std::nullopt;
+  }
+  std::string content;
+  char buffer[65536];
+  for (ssize_t n; (n = ::read(file.get(), buffer, sizeof buffer)) != 0;) {
+    if (n < 0) {
+      return std::nullopt;
+    }
+    content.append(buffer, static_cast<std::size_t>(n));
+  }
+  return content;
+}
+
+// Replaces `path` below `root` atomically (a temporary file in the same
+// folder, then rename), never through a symlink.
+bool write_worktree_file(const char* root, const std::string& path, const std::string& content) {
+  auto parts = split_path(path);
+  std::string unsafe;
+  Fd dir = open_parent(root, parts, Create::yes, unsafe);
+  if (dir.get() < 0 || !plain_file_or_absent(dir.get(), parts.back())) {
+    return false;
+  }
+  const std::string tmp = ".calloutd-tmp-" + parts.back();
+  Fd out(::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                  0666));
+  std::size_t written = 0;
+  while (out.get() >= 0 && written < content.size()) {
+    ssize_t n = ::write(out.get(), content.data() + written, content.size() - written);
+    if (n < 0) {
+      break;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  bool ok = out.get() >= 0 && written == content.size();
+  out = Fd();
+  if (!ok || ::renameat(dir.get(), tmp.c_str(), dir.get(), parts.back().c_str()) != 0) {
+    ::unlinkat(dir.get(), tmp.c_str(), 0);
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -283,6 +403,30 @@ std::optional<std::vector<std::string>> GitRepository::changed_files(const std::
   return paths;
 }
 
+std::optional<std::string> GitRepository::unsafe_prefix(const std::string& commit,
+                                                        const std::string& path, PathKind kind) {
+  TreePtr tree = tree_of(m_repo, commit);
+  auto parts = split_path(path);
+  std::string prefix;
+  for (std::size_t i = 0; tree && i < parts.size(); ++i) {
+    prefix += (i == 0 ? "" : "/") + parts[i];
+    const git_tree_entry* e = git_tree_entry_byname(tree.get(), parts[i].c_str());
+    const bool last = i + 1 == parts.size();
+    if (e == nullptr) {
+      return std::nullopt;  // absent: made as needed
+    }
+    if (!holds(e, last ? kind : PathKind::folder)) {
+      return prefix;
+    }
+    git_tree* sub = nullptr;
+    if (!last && git_tree_lookup(&sub, m_repo, git_tree_entry_id(e)) != 0) {
+      return prefix;
+    }
+    tree.reset(sub);
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string> GitRepository::list(const std::string& commit, const std::string& dir) {
   std::vector<std::string> names;
   TreePtr root = tree_of(m_repo, commit);
@@ -325,7 +469,8 @@ CommitOutcome GitRepository::commit(const CommitRequest& request) {
   TreeEdit edit;
   for (const auto& file : request.files) {
     if (!is_safe_repo_path(file.path)) {
-      return CommitOutcome{CommitStatus::failed, "", "refusing unsafe path \"" + file.path + "\""};
+      return CommitOutcome{CommitStatus::unsafe_path, "",
+                           "refusing unsafe path \"" + file.path + "\""};
     }
     git_oid blob;
     if (git_blob_create_from_buffer(&blob, m_repo, file.content.data(), file.content.size()) != 0) {
@@ -336,7 +481,17 @@ CommitOutcome GitRepository::commit(const CommitRequest& request) {
   if (!request.files.empty()) {
     git_oid root;
     git_tree* next = nullptr;
-    if (!edit.write(m_repo, tree.get(), &root) || git_tree_lookup(&next, m_repo, &root) != 0) {
+    std::string unsafe;
+    if (!edit.write(m_repo, tree.get(), "", &root, unsafe)) {
+      if (!unsafe.empty()) {
+        return CommitOutcome{CommitStatus::unsafe_path, "",
+                             "refusing to write through \"" + unsafe +
+                                 "\": a symlink, a submodule, or a file where a folder goes (or "
+                                 "the reverse) in the repository"};
+      }
+      return failed("cannot build the commit's tree");
+    }
+    if (git_tree_lookup(&next, m_repo, &root) != 0) {
       return failed("cannot build the commit's tree");
     }
     tree.reset(next);
@@ -579,9 +734,17 @@ void GitRepository::sync_worktree(const std::string& old_commit,
   TreePtr old_tree = tree_of(m_repo, old_commit);
   bool index_changed = false;
   for (const auto& file : files) {
-    fs::path p = fs::path(workdir) / file.path;
+    if (auto unsafe = unsafe_in_worktree(workdir, file.path); !unsafe.empty()) {
+      // Someone's uncommitted symlink (or file, or folder) in the way: never
+      // follow it out of the working tree.
+      log::warn(
+          "not writing through a symlink or non-folder in the working tree; the daemon's "
+          "change is committed on the branch",
+          {{"file", file.path}, {"path", unsafe}});
+      continue;
+    }
     auto old = old_commit.empty() ? std::nullopt : read(old_commit, file.path);
-    auto current = read_worktree_file(p);
+    auto current = read_worktree_file(workdir, file.path);
     std::optional<git_oid> old_oid;
     if (old_tree) {
       git_tree_entry* e = nullptr;
@@ -594,7 +757,7 @@ void GitRepository::sync_worktree(const std::string& old_commit,
     bool index_clean =
         staged == nullptr ? !old_oid : (old_oid && git_oid_equal(&staged->id, &*old_oid));
     if (current == old && index_clean) {
-      if (write_worktree_file(p, file.content) &&
+      if (write_worktree_file(workdir, file.path, file.content) &&
           git_index_add_bypath(raw_index, file.path.c_str()) == 0) {
         index_changed = true;
       }
@@ -623,7 +786,7 @@ void GitRepository::sync_worktree(const std::string& old_commit,
       theirs.size = file.content.size();
       git_merge_file_result result{};
       if (git_merge_file(&result, &base, &ours, &theirs, nullptr) == 0 && result.automergeable) {
-        write_worktree_file(p, std::string(result.ptr, result.len));
+        write_worktree_file(workdir, file.path, std::string(result.ptr, result.len));
         git_merge_file_result_free(&result);
         log::info("merged the daemon's change into an uncommitted edit", {{"file", file.path}});
         continue;

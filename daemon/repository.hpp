@@ -23,13 +23,22 @@ struct CommitRequest {
   std::string message;
 };
 
-enum class CommitStatus { committed, parent_moved, failed };
+// unsafe_path: a path of the request is not a plain relative path, or goes
+// through a symlink, a submodule or a file (or ends on one of those, or on a
+// folder), in the parent's tree: nothing was written. Unlike failed, retrying
+// the same request cannot help.
+enum class CommitStatus { committed, parent_moved, failed, unsafe_path };
 
 struct CommitOutcome {
   CommitStatus status = CommitStatus::failed;
   std::string id;     // the new commit when committed
-  std::string error;  // when failed
+  std::string error;  // when failed or unsafe_path (then naming the refused path)
 };
+
+// What a path must be able to hold: a file (every component before the last
+// a folder, the last a regular file or absent) or a folder (every component a
+// folder or absent).
+enum class PathKind { file, folder };
 
 class Repository {
  public:
@@ -47,8 +56,15 @@ class Repository {
   // An id of the file's content at `commit` (equal ids, equal content); nullopt when absent.
   virtual std::optional<std::string> file_id(const std::string& commit,
                                              const std::string& path) = 0;
+  // The first prefix of `path` at `commit` that stops it from holding a
+  // `kind` (a symlink, a submodule, a file where a folder is needed, or a
+  // folder or symlink where the file goes); nullopt when `path` can be
+  // written. commit() refuses exactly these paths.
+  virtual std::optional<std::string> unsafe_prefix(const std::string& commit,
+                                                   const std::string& path, PathKind kind) = 0;
   // Commits `request.files` on top of `request.parent`. parent_moved when the
-  // branch no longer points there (someone committed meanwhile): recompute and retry.
+  // branch no longer points there (someone committed meanwhile): recompute and
+  // retry; unsafe_path when a path cannot be written (see unsafe_prefix).
   virtual CommitOutcome commit(const CommitRequest& request) = 0;
 };
 
@@ -78,6 +94,10 @@ class GitRepository final : public Repository {
   std::optional<std::string> file_id(const std::string& commit, const std::string& path) override;
   std::optional<std::vector<std::string>> changed_files(const std::string& from,
                                                         const std::string& to) override;
+  std::optional<std::string> unsafe_prefix(const std::string& commit, const std::string& path,
+                                           PathKind kind) override;
+  // Never follows a symlink, in the tree or in the working tree: a working-tree
+  // path through one is left alone (the commit is on the branch).
   CommitOutcome commit(const CommitRequest& request) override;
 
   // For the remote: the commit a ref points at ("" when none), whether

@@ -273,6 +273,47 @@ TEST_F(EngineTest, DeletedCalloutIsWrittenAgainRatherThanLosingTheEvent) {
   EXPECT_EQ(markdown::key_text(repo.file(api), "Status"), "resolved");
 }
 
+// A symlink (or a file) committed where the technology folder goes: the
+// callout goes to "<technology>-calloutd", the first such name that is safe,
+// and the same event lands there however often it is computed again.
+TEST_F(EngineTest, UnsafeTechnologyFolderGetsASafeFolder) {
+  repo.commit_by_hand("api", "/elsewhere");           // how the fake keeps a symlink
+  repo.commit_by_hand("api-calloutd", "/elsewhere");  // the first alternative, unsafe too
+  repo.before_commit = [&] { repo.commit_by_hand("notes.md", "an engineer's commit\n"); };
+  auto r = engine.apply(sample_event("am-0.25-firing-two-alerts.json"));
+  EXPECT_EQ(r.outcome, Outcome::opened);
+  EXPECT_EQ(r.folder, "api-calloutd-2/high-request-latency-2026-11-22");
+  EXPECT_EQ(r.unsafe_paths, (std::vector<std::string>{"api", "api-calloutd"}));
+  EXPECT_NE(repo.file(r.folder + "/callout.md").find("CALLOUT"), std::string::npos);
+  EXPECT_EQ(repo.file("api"), "/elsewhere");
+  // Replayed after a restart: nothing new; the group's next event, same folder.
+  Engine restarted(config, repo, templates);
+  restarted.load();
+  EXPECT_EQ(restarted.apply(sample_event("am-0.25-firing-two-alerts.json")).outcome,
+            Outcome::unchanged);
+  auto next = restarted.apply(sample_event("am-0.25-resolved.json"));
+  EXPECT_EQ(next.folder, r.folder);
+  EXPECT_TRUE(next.unsafe_paths.empty());
+  EXPECT_EQ(markdown::key_text(repo.file(r.folder + "/callout.md"), "Status"), "resolved");
+}
+
+// The folder of an open callout replaced by a symlink: the callout moves to
+// the next free name rather than being written through it.
+TEST_F(EngineTest, CalloutFolderReplacedByASymlinkMovesToTheNextName) {
+  engine.apply(sample_event("am-0.25-firing-two-alerts.json"));
+  const std::string folder = "api/high-request-latency-2026-11-22";
+  repo.remove_by_hand(folder + "/callout.md");
+  repo.remove_by_hand(folder + "/postmortem.md");
+  repo.commit_by_hand(folder, "/elsewhere");
+  auto r = engine.apply(sample_event("am-0.25-resolved.json"));
+  EXPECT_EQ(r.outcome, Outcome::updated);
+  EXPECT_EQ(r.folder, folder + "-2");
+  EXPECT_EQ(r.unsafe_paths, std::vector<std::string>{folder});
+  EXPECT_EQ(markdown::key_text(repo.file(r.folder + "/callout.md"), "Status"), "resolved");
+  EXPECT_NE(repo.file(r.folder + "/postmortem.md").find("POSTMORTEM"), std::string::npos);
+  EXPECT_EQ(repo.file(folder), "/elsewhere");
+}
+
 }  // namespace
 }  // namespace calloutd
 

@@ -134,10 +134,115 @@ TEST_F(RepositoryTest, UnsafePathsAreRefused) {
   for (const char* p :
        {"../escape.md", "/abs.md", "a/../../b.md", ".git/config", "a//b.md", "", "a/"}) {
     EXPECT_FALSE(is_safe_repo_path(p)) << p;
-    EXPECT_EQ(repo.commit({"", {{p, "x"}}, "bad"}).status, CommitStatus::failed) << p;
+    EXPECT_EQ(repo.commit({"", {{p, "x"}}, "bad"}).status, CommitStatus::unsafe_path) << p;
   }
   EXPECT_TRUE(is_safe_repo_path(".calloutd/groups/x.json"));
   EXPECT_EQ(repo.head(), "");
+}
+
+// Symlinks and files where a folder is needed, committed by an engineer (or
+// pushed to the remote): the writer never follows them out of the repository,
+// refuses the commit with its own status, and leaves them as committed.
+class UnsafePathTest : public RepositoryTest {
+ protected:
+  // Commits what the working tree holds, as an engineer.
+  void commit_by_hand(const std::string& message) {
+    int status = 0;
+    git("add -A", &status);
+    ASSERT_EQ(status, 0);
+    git("-c user.name=Eng -c user.email=e@x commit -qm '" + message + "'", &status);
+    ASSERT_EQ(status, 0);
+  }
+  void link(const std::filesystem::path& target, const std::string& name) {
+    std::filesystem::create_directories((dir.path() / "callouts" / name).parent_path());
+    std::filesystem::create_symlink(target, dir.path() / "callouts" / name);
+  }
+  // Every file below the outside directory, as "path=content" lines.
+  std::string outside_files() const {
+    std::string out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(outside.path())) {
+      if (e.is_regular_file()) {
+        out += std::filesystem::relative(e.path(), outside.path()).string() + "=" +
+               read_file(e.path()) + "\n";
+      }
+    }
+    return out;
+  }
+  // The refused commit leaves the branch where it was.
+  void expect_refused(const std::string& file, const std::string& unsafe) {
+    auto before = repo.head();
+    auto c = repo.commit({before, {{file, "daemon\n"}, {"README.md", "index\n"}}, "refused"});
+    EXPECT_EQ(c.status, CommitStatus::unsafe_path) << c.error;
+    EXPECT_NE(c.error.find("\"" + unsafe + "\""), std::string::npos) << c.error;
+    EXPECT_EQ(repo.head(), before);
+    EXPECT_EQ(repo.unsafe_prefix(before, file, PathKind::file), unsafe);
+  }
+
+  TempDir outside;
+};
+
+TEST_F(UnsafePathTest, SymlinkedFolderIsRefused) {
+  repo.commit({"", {{"README.md", "x\n"}}, "first"});
+  write_file(outside.path() / "i/callout.md", "outside\n");
+  link(outside.path(), "symtech");
+  commit_by_hand("symtech is elsewhere");
+  auto tree = git("ls-tree HEAD symtech");
+  expect_refused("symtech/i/callout.md", "symtech");
+  expect_refused("symtech/new/postmortem.md", "symtech");
+  EXPECT_EQ(repo.unsafe_prefix(repo.head(), "symtech", PathKind::folder), "symtech");
+  EXPECT_EQ(repo.unsafe_prefix(repo.head(), "other/i/callout.md", PathKind::file), std::nullopt);
+  EXPECT_EQ(outside_files(), "i/callout.md=outside\n\n");
+  EXPECT_EQ(git("ls-tree HEAD symtech"), tree);
+  EXPECT_EQ(tree.substr(0, 6), "120000");
+  // Other paths still commit, and the symlink stays in the tree unchanged.
+  auto c = repo.commit({repo.head(), {{"other/i/callout.md", "ok\n"}}, "fine"});
+  ASSERT_EQ(c.status, CommitStatus::committed) << c.error;
+  EXPECT_EQ(git("ls-tree HEAD symtech"), tree);
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.path() / "callouts/symtech"));
+}
+
+TEST_F(UnsafePathTest, SymlinkedFileIsRefused) {
+  repo.commit({"", {{"t/i/postmortem.md", "p\n"}}, "first"});
+  write_file(outside.path() / "target.md", "outside\n");
+  link(outside.path() / "target.md", "t/i/callout.md");
+  commit_by_hand("callout.md is elsewhere");
+  expect_refused("t/i/callout.md", "t/i/callout.md");
+  EXPECT_EQ(repo.unsafe_prefix(repo.head(), "t/i", PathKind::folder), std::nullopt);
+  EXPECT_EQ(outside_files(), "target.md=outside\n\n");
+  EXPECT_EQ(git("ls-tree HEAD t/i/callout.md").substr(0, 6), "120000");
+}
+
+TEST_F(UnsafePathTest, FileInTheMiddleOfAPathIsRefused) {
+  repo.commit({"", {{"t/i/callout.md", "c\n"}}, "first"});
+  expect_refused("t/i/callout.md/x.md", "t/i/callout.md");
+  EXPECT_EQ(repo.unsafe_prefix(repo.head(), "t/i/callout.md", PathKind::folder), "t/i/callout.md");
+  // A folder where a file goes is refused too.
+  expect_refused("t/i", "t/i");
+  EXPECT_EQ(git("show HEAD:t/i/callout.md"), "c\n");
+}
+
+TEST_F(UnsafePathTest, SubmoduleIsRefused) {
+  auto first = repo.commit({"", {{"README.md", "x\n"}}, "first"});
+  int status = 0;
+  git("update-index --add --cacheinfo 160000," + first.id + ",sub", &status);
+  ASSERT_EQ(status, 0);
+  git("-c user.name=Eng -c user.email=e@x commit -qm submodule", &status);
+  ASSERT_EQ(status, 0);
+  expect_refused("sub/i/callout.md", "sub");
+}
+
+// A symlink only in the working tree (not committed): the commit goes on the
+// branch, and the working tree is left alone rather than written through it.
+TEST_F(UnsafePathTest, UncommittedSymlinkInTheWorkingTreeIsNotFollowed) {
+  auto first = repo.commit({"", {{"t/i/callout.md", "c\n"}}, "first"});
+  write_file(outside.path() / "i/callout.md", "c\n");  // what the daemon expects to find
+  std::filesystem::remove_all(dir.path() / "callouts/t");
+  link(outside.path(), "t");
+  auto c = repo.commit({first.id, {{"t/i/callout.md", "daemon\n"}, {"t/j/new.md", "n\n"}}, "b"});
+  ASSERT_EQ(c.status, CommitStatus::committed) << c.error;
+  EXPECT_EQ(git("show HEAD:t/i/callout.md"), "daemon\n");
+  EXPECT_EQ(outside_files(), "i/callout.md=c\n\n");
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.path() / "callouts/t"));
 }
 
 TEST_F(RepositoryTest, OtherBranchCheckedOutIsNotTouched) {

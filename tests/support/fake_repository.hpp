@@ -69,6 +69,23 @@ class FakeRepository final : public Repository {
     return std::vector<std::string>(out.begin(), out.end());
   }
 
+  // A file (or a symlink committed by hand, which the fake keeps as a file)
+  // on the way is unsafe; the fake has no folders to refuse as files.
+  std::optional<std::string> unsafe_prefix(const std::string& commit, const std::string& path,
+                                           PathKind kind) override {
+    const Tree* t = tree(commit);
+    for (auto slash = path.find('/'); t != nullptr; slash = path.find('/', slash + 1)) {
+      auto prefix = path.substr(0, slash);
+      if (t->contains(prefix) && (slash != std::string::npos || kind == PathKind::folder)) {
+        return prefix;
+      }
+      if (slash == std::string::npos) {
+        break;
+      }
+    }
+    return std::nullopt;
+  }
+
   CommitOutcome commit(const CommitRequest& request) override {
     if (before_commit) {
       auto hook = std::move(before_commit);
@@ -80,6 +97,9 @@ class FakeRepository final : public Repository {
     }
     Tree next = m_commits.empty() ? Tree{} : m_commits.back();
     for (const auto& f : request.files) {
+      if (auto unsafe = unsafe_prefix(request.parent, f.path, PathKind::file)) {
+        return {CommitStatus::unsafe_path, "", "refusing to write through \"" + *unsafe + "\""};
+      }
       next[f.path] = f.content;
     }
     m_commits.push_back(next);
