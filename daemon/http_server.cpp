@@ -4,11 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/api_requests.hpp"
 #include "daemon/hash.hpp"
 #include "daemon/log.hpp"
 #include "daemon/manual.hpp"
-#include "daemon/postmortem.hpp"
-#include "daemon/slug.hpp"
 #include "receivers/alertmanager.hpp"
 #include "receivers/pagerduty.hpp"
 
@@ -293,13 +292,11 @@ HttpResponse HttpServer::handle_pagerduty(const HttpRequest& req) {
 // Alertmanager receiver. 409 lists what blocks the move.
 HttpResponse HttpServer::handle_postmortem_status(const HttpRequest& req) {
   const std::string& incident = req.params.at(0);
-  auto body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object() || !body.contains("status") ||
-      !body["status"].is_string()) {
-    return HttpResponse::error(
-        400, "expected a JSON object {\"status\": \"draft\" | \"in review\" | \"published\"}");
+  auto parsed = parse_postmortem_status(req.body);
+  if (!parsed) {
+    return HttpResponse::error(400, parsed.error());
   }
-  const std::string status = body["status"];
+  const std::string status = *parsed;
   if (!m_engine_check) {
     return HttpResponse::error(404, "postmortem changes are not available here");
   }
@@ -322,62 +319,16 @@ HttpResponse HttpServer::handle_postmortem_status(const HttpRequest& req) {
       json{{"status", "accepted"}, {"incident", incident}, {"postmortem_status", status}}, 202);
 }
 
-namespace {
-
-// What is wrong with a role request, or nothing.
-std::string role_problem(const json& body, const RoleRequest& r) {
-  if (!body.is_object()) {
-    return "expected a JSON object {\"action\", \"role\", \"person\", \"to\"}";
-  }
-  if (r.action != "join" && r.action != "leave" && r.action != "handover") {
-    return "action \"" + r.action.substr(0, 40) + "\" is not one of join, leave, handover";
-  }
-  if (std::find(std::begin(k_team_roles), std::end(k_team_roles), r.role) ==
-      std::end(k_team_roles)) {
-    return "role \"" + r.role.substr(0, 40) +
-           "\" is not one of Incident Lead, Operations, Secondary, Planning, Communications, "
-           "Manager";
-  }
-  if (r.person.empty()) {
-    return "person: missing";
-  }
-  if (r.action == "handover" && r.to.empty()) {
-    return "to: missing (who takes over)";
-  }
-  return "";
-}
-
-// A string field of a JSON object body, or "".
-std::string field_of(const json& body, const char* key) {
-  return body.is_object() && body.contains(key) && body[key].is_string()
-             ? body[key].get<std::string>()
-             : "";
-}
-
-}  // namespace
-
 // POST /api/v1/incidents/{id}/roles {"action": "join"|"leave"|"handover",
 // "role": "Operations", "person": "Ana", "to": "Bo"}. Authenticated like the
 // Alertmanager receiver; journaled before the 202.
 HttpResponse HttpServer::handle_roles(const HttpRequest& req) {
   const std::string& incident = req.params.at(0);
-  auto body = json::parse(req.body, nullptr, false);
-  auto field = [&](const char* key) { return field_of(body, key); };
-  RoleRequest r{incident,        field("action"), field("role"),
-                field("person"), field("to"),     std::nullopt};
-  if (r.role == "Incident Lead") {
-    r.role = "Current Incident Lead";  // the template's label
+  auto parsed = parse_role_request(req.body, incident, std::chrono::system_clock::now());
+  if (!parsed) {
+    return HttpResponse::error(400, parsed.error());
   }
-  if (auto at = field("at"); !at.empty()) {
-    r.at = parse_rfc3339(at);
-    if (!r.at || *r.at == TimePoint{} || *r.at > std::chrono::system_clock::now()) {
-      return HttpResponse::error(
-          400, "at: \"" + at.substr(0, 40) + "\" is not an RFC 3339 time in the past");
-    }
-  }
-  if (auto problem = role_problem(body, r); !problem.empty()) {
-    return HttpResponse::error(400, problem);
-  }
+  const RoleRequest& r = *parsed;
   if (m_has_incident && !m_pipeline.on_strand([&] { return m_has_incident(incident); })) {
     return HttpResponse::error(404, "no incident \"" + incident + "\"");
   }
@@ -399,25 +350,11 @@ HttpResponse HttpServer::handle_roles(const HttpRequest& req) {
 // callout opened by hand. Authenticated like the Alertmanager receiver;
 // journaled before the 202, which names the incident.
 HttpResponse HttpServer::handle_new(const HttpRequest& req) {
-  auto body = json::parse(req.body, nullptr, false);
-  auto field = [&](const char* key) { return field_of(body, key); };
-  ManualIncident m{technology_slug(field("technology")), field("issue"), field("severity"),
-                   field("summary"), std::chrono::system_clock::now()};
-  std::string problem;
-  if (!body.is_object()) {
-    problem = "expected a JSON object {\"technology\", \"issue\", \"severity\", \"summary\"}";
-  } else if (field("technology").empty()) {
-    problem = "technology: missing (a slug such as mysql)";
-  } else if (kebab_slug(m.issue, "").empty()) {
-    problem = "issue: missing (what is wrong, e.g. \"replication lag\")";
-  } else if (m.severity != "MPI" && m.severity != "HPI") {
-    problem = "severity \"" + m.severity.substr(0, 40) + "\" is not MPI or HPI";
-  } else if (m.summary.empty()) {
-    problem = "summary: missing";
+  auto parsed = parse_manual_incident(req.body, std::chrono::system_clock::now());
+  if (!parsed) {
+    return HttpResponse::error(400, parsed.error());
   }
-  if (!problem.empty()) {
-    return HttpResponse::error(400, problem);
-  }
+  ManualIncident& m = *parsed;
   json record{{"kind", "incident"},   {"technology", m.technology},
               {"issue", m.issue},     {"severity", m.severity},
               {"summary", m.summary}, {"at", format_rfc3339_millis(m.at)}};
