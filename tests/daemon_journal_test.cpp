@@ -3,16 +3,63 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/support/test_support.hpp"
 
 namespace calloutd {
 namespace {
 
+using nlohmann::json;
+using testing::read_file;
 using testing::TempDir;
+using testing::write_file;
 
 TimePoint at(const char* t) {
   return *parse_rfc3339(t);
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+// The lines a journal writes for `n` records with bodies "body1".."bodyN".
+std::vector<std::string> written_lines(int n) {
+  TempDir scratch;
+  {
+    Journal j(scratch.str());
+    for (int i = 1; i <= n; ++i) {
+      EXPECT_TRUE(j.append("alertmanager", at("2026-11-22T03:00:00Z"), "body" + std::to_string(i)));
+    }
+  }
+  return split_lines(read_file(scratch.path() / "journal.jsonl"));
+}
+
+std::vector<std::string> bodies(const std::vector<JournalRecord>& records) {
+  std::vector<std::string> out;
+  for (const auto& r : records) {
+    out.push_back(r.body);
+  }
+  return out;
+}
+
+// The entries of the quarantine file, one JSON object each.
+std::vector<json> quarantine_entries(const TempDir& dir) {
+  std::vector<json> entries;
+  auto path = dir.path() / "journal.quarantine.jsonl";
+  if (!std::filesystem::exists(path)) {
+    return entries;
+  }
+  for (const auto& line : split_lines(read_file(path))) {
+    entries.push_back(json::parse(line));
+  }
+  return entries;
 }
 
 TEST(JournalTest, UnappliedRecordsComeBackAfterAReopen) {
@@ -57,6 +104,8 @@ TEST(JournalTest, TornLastRecordIsCutOff) {
   auto records = j.take_unapplied();
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[1].body, "two");
+  // A torn tail was never acknowledged: cut, not quarantined.
+  EXPECT_TRUE(quarantine_entries(dir).empty());
 }
 
 TEST(JournalTest, CompactsOnceEverythingIsApplied) {
@@ -103,6 +152,140 @@ TEST(JournalTest, WithARemoteRecordsStayUntilPushed) {
   j.track_pushed();
   EXPECT_EQ(j.pushed(), 5u);  // read back from the `pushed` file
   EXPECT_TRUE(j.applied_after(j.pushed()).empty());
+}
+
+TEST(JournalTest, BadLinesInTheMiddleAreQuarantinedAndEveryRecordAfterThemReplayed) {
+  TempDir dir;
+  auto lines = written_lines(4);
+  std::string good = lines[0] + "\n" + lines[1] + "\n" + lines[2] + "\n" + lines[3] + "\n";
+  write_file(dir.path() / "journal.jsonl", lines[0] + "\n" + lines[1] + "\n" + "\n" +
+                                               "{\"seq\":3,\"rece\n" + lines[2] + "\n" +
+                                               lines[3] + "\n");
+  {
+    Journal j(dir.str());
+    EXPECT_EQ(bodies(j.take_unapplied()),
+              (std::vector<std::string>{"body1", "body2", "body3", "body4"}));
+    // The file no longer holds the bad lines, and numbering goes on.
+    EXPECT_EQ(read_file(dir.path() / "journal.jsonl"), good);
+    EXPECT_EQ(*j.append("alertmanager", at("2026-11-22T03:00:05Z"), "body5"), 5u);
+  }
+  auto entries = quarantine_entries(dir);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0]["line"], 3);
+  EXPECT_EQ(entries[0]["reason"], "blank line");
+  EXPECT_EQ(entries[0]["raw"], "");
+  EXPECT_EQ(entries[1]["line"], 4);
+  EXPECT_EQ(entries[1]["reason"], "not valid JSON");
+  EXPECT_EQ(entries[1]["raw"], "{\"seq\":3,\"rece");
+  // Reopened: the same records, nothing quarantined twice.
+  Journal j(dir.str());
+  EXPECT_EQ(bodies(j.take_unapplied()),
+            (std::vector<std::string>{"body1", "body2", "body3", "body4", "body5"}));
+  EXPECT_EQ(quarantine_entries(dir).size(), 2u);
+}
+
+TEST(JournalTest, WrongTypedFieldIsQuarantinedNotThrown) {
+  TempDir dir;
+  auto lines = written_lines(2);
+  std::string bad =
+      R"({"body":"b","received":"2026-11-22T03:00:00.000Z","seq":"x","source":"alertmanager"})";
+  write_file(dir.path() / "journal.jsonl", lines[0] + "\n" + bad + "\n" + lines[1] + "\n");
+  Journal j(dir.str());
+  EXPECT_EQ(bodies(j.take_unapplied()), (std::vector<std::string>{"body1", "body2"}));
+  auto entries = quarantine_entries(dir);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["line"], 2);
+  EXPECT_EQ(entries[0]["reason"], "\"seq\" is not a number");
+  EXPECT_EQ(entries[0]["raw"], bad);
+}
+
+TEST(JournalTest, AppliedMarkPastTheJournalsEndStopsTheStart) {
+  TempDir dir;
+  auto lines = written_lines(3);
+  std::string content = lines[0] + "\n" + lines[1] + "\n" + lines[2] + "\n";
+  write_file(dir.path() / "journal.jsonl", content);
+  write_file(dir.path() / "applied", "7\n");
+  try {
+    Journal j(dir.str());
+    FAIL() << "opened a journal whose applied mark (7) is past its last record (3)";
+  } catch (const std::runtime_error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find(dir.str() + "/applied"), std::string::npos) << what;
+    EXPECT_NE(what.find("7"), std::string::npos) << what;
+    EXPECT_NE(what.find("sequence 3"), std::string::npos) << what;
+    EXPECT_NE(what.find("journal_dir"), std::string::npos) << what;
+    EXPECT_NE(what.find("remove"), std::string::npos) << what;
+  }
+  // Nothing changed on disk.
+  EXPECT_EQ(read_file(dir.path() / "journal.jsonl"), content);
+  EXPECT_EQ(read_file(dir.path() / "applied"), "7\n");
+}
+
+TEST(JournalTest, JournalOfThePreviousVersionStillReplays) {
+  TempDir dir;
+  // Lines exactly as the versions before checksums wrote them (the oldest had
+  // no "verified").
+  write_file(
+      dir.path() / "journal.jsonl",
+      R"({"body":"{\"a\":1}\n","received":"2026-11-22T03:00:00.000Z","seq":1,"source":"alertmanager","verified":false})"
+      "\n"
+      R"({"body":"two","received":"2026-11-22T03:00:01.000Z","seq":2,"source":"pagerduty","verified":true})"
+      "\n"
+      R"({"body":"three","received":"2026-11-22T03:00:02.000Z","seq":3,"source":"alertmanager"})"
+      "\n");
+  write_file(dir.path() / "applied", "1\n");
+  {
+    Journal j(dir.str());
+    auto records = j.take_unapplied();
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].sequence, 2u);
+    EXPECT_EQ(records[0].source, "pagerduty");
+    EXPECT_EQ(records[0].received_at, at("2026-11-22T03:00:01Z"));
+    EXPECT_EQ(records[0].body, "two");
+    EXPECT_TRUE(records[0].verified);
+    EXPECT_EQ(records[1].body, "three");
+    EXPECT_FALSE(records[1].verified);
+    EXPECT_EQ(*j.append("alertmanager", at("2026-11-22T03:00:03Z"), "four"), 4u);
+  }
+  Journal j(dir.str());
+  EXPECT_EQ(bodies(j.take_unapplied()), (std::vector<std::string>{"two", "three", "four"}));
+  EXPECT_TRUE(quarantine_entries(dir).empty());
+}
+
+TEST(JournalTest, ChecksumMismatchIsCorruptionInTheMiddleAndAtTheEnd) {
+  TempDir dir;
+  auto lines = written_lines(4);
+  for (const auto& line : lines) {
+    ASSERT_NE(line.find("\"sum\":\""), std::string::npos) << line;
+  }
+  // One changed letter in a body, in the middle and in the complete last line.
+  auto flip = [](std::string line) {
+    line.replace(line.find("body"), 4, "bodY");
+    return line;
+  };
+  write_file(dir.path() / "journal.jsonl",
+             lines[0] + "\n" + flip(lines[1]) + "\n" + lines[2] + "\n" + flip(lines[3]) + "\n");
+  Journal j(dir.str());
+  EXPECT_EQ(bodies(j.take_unapplied()), (std::vector<std::string>{"body1", "body3"}));
+  auto entries = quarantine_entries(dir);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0]["line"], 2);
+  EXPECT_EQ(entries[0]["raw"], flip(lines[1]));
+  EXPECT_NE(entries[0]["reason"].get<std::string>().find("checksum"), std::string::npos);
+  EXPECT_EQ(entries[1]["line"], 4);
+  EXPECT_EQ(entries[1]["raw"], flip(lines[3]));
+}
+
+TEST(JournalTest, CompleteButUnreadableLastLineIsQuarantinedNotDropped) {
+  TempDir dir;
+  auto lines = written_lines(1);
+  write_file(dir.path() / "journal.jsonl", lines[0] + "\n{\"seq\":2}garbage\n");
+  Journal j(dir.str());
+  EXPECT_EQ(bodies(j.take_unapplied()), (std::vector<std::string>{"body1"}));
+  auto entries = quarantine_entries(dir);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["line"], 2);
+  EXPECT_EQ(entries[0]["raw"], "{\"seq\":2}garbage");
 }
 
 TEST(JournalTest, UnusableDirectoryIsFatal) {
