@@ -159,8 +159,8 @@ TEST(JournalTest, BadLinesInTheMiddleAreQuarantinedAndEveryRecordAfterThemReplay
   auto lines = written_lines(4);
   std::string good = lines[0] + "\n" + lines[1] + "\n" + lines[2] + "\n" + lines[3] + "\n";
   write_file(dir.path() / "journal.jsonl", lines[0] + "\n" + lines[1] + "\n" + "\n" +
-                                               "{\"seq\":3,\"rece\n" + lines[2] + "\n" +
-                                               lines[3] + "\n");
+                                               "{\"seq\":3,\"rece\n" + lines[2] + "\n" + lines[3] +
+                                               "\n");
   {
     Journal j(dir.str());
     EXPECT_EQ(bodies(j.take_unapplied()),
@@ -286,6 +286,120 @@ TEST(JournalTest, CompleteButUnreadableLastLineIsQuarantinedNotDropped) {
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0]["line"], 2);
   EXPECT_EQ(entries[0]["raw"], "{\"seq\":2}garbage");
+}
+
+TEST(JournalTest, EachQuarantinedLineIsNamedByFileAndLine) {
+  TempDir dir;
+  auto lines = written_lines(2);
+  write_file(dir.path() / "journal.jsonl", "\n" + lines[0] + "\n[1]\n" + lines[1] + "\n");
+  Journal j(dir.str());
+  std::string path = dir.str() + "/journal.jsonl";
+  EXPECT_EQ(j.quarantined(),
+            (std::vector<std::string>{path + ":1: blank line", path + ":3: not a JSON object"}));
+  EXPECT_EQ(bodies(j.take_unapplied()), (std::vector<std::string>{"body1", "body2"}));
+}
+
+TEST(JournalTest, ALineThatIsNotUtf8IsQuarantinedByteForByte) {
+  TempDir dir;
+  auto lines = written_lines(2);
+  std::string bad = "{\"seq\":\xff\xfe}";
+  write_file(dir.path() / "journal.jsonl", lines[0] + "\n" + bad + "\n" + lines[1] + "\n");
+  Journal j(dir.str());
+  EXPECT_EQ(bodies(j.take_unapplied()), (std::vector<std::string>{"body1", "body2"}));
+  auto entries = quarantine_entries(dir);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_FALSE(entries[0].contains("raw"));
+  EXPECT_EQ(entries[0]["raw_base64"], "eyJzZXEiOv/+fQ==");
+}
+
+TEST(JournalTest, AppliedMarkMayPointAtADamagedLastRecord) {
+  // Records 1-3 applied, then record 3's line damaged: the mark is past the
+  // last readable record, but a quarantined line follows it, which may be
+  // the record the mark names. Nothing is left to replay; the start goes on.
+  TempDir dir;
+  auto lines = written_lines(3);
+  write_file(dir.path() / "journal.jsonl", lines[0] + "\n" + lines[1] + "\n{\"seq\":3\n");
+  write_file(dir.path() / "applied", "3\n");
+  Journal j(dir.str());
+  EXPECT_TRUE(j.take_unapplied().empty());
+  EXPECT_EQ(j.quarantined().size(), 1u);
+  EXPECT_EQ(*j.append("alertmanager", at("2026-11-22T03:00:05Z"), "body4"), 4u);
+}
+
+TEST(JournalTest, AppliedMarkPastTheEndMakesTheDaemonExitWithTheReason) {
+  TempDir dir;
+  auto lines = written_lines(2);
+  std::filesystem::create_directories(dir.path() / "journal");
+  write_file(dir.path() / "journal" / "journal.jsonl", lines[0] + "\n" + lines[1] + "\n");
+  write_file(dir.path() / "journal" / "applied", "9\n");
+  write_file(dir.path() / "calloutd.yml",
+             "repository:\n  path: callouts\n  journal_dir: journal\n");
+  auto log = dir.path() / "calloutd.log";
+  testing::Process daemon({testing::calloutd_binary(), "--config.file=calloutd.yml",
+                           "--web.listen-address=127.0.0.1:0"},
+                          log.string(), dir.path());
+  EXPECT_EQ(daemon.wait(30), 1);
+  std::string text = read_file(log);
+  EXPECT_NE(text.find("level=error msg=fatal"), std::string::npos) << text;
+  EXPECT_NE(text.find("the applied mark in journal/applied is 9, past the journal's last record "
+                      "(sequence 2 in journal/journal.jsonl)"),
+            std::string::npos)
+      << text;
+}
+
+TEST(JournalReaderTest, WrongFieldsAreNamedWithTheirLine) {
+  const std::string ok_fields = R"("received":"2026-11-22T03:00:00.000Z","source":"s","body":"b")";
+  struct Case {
+    std::string line;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {R"({"seq":"x",)" + ok_fields + "}", R"("seq" is not a number)"},
+      {R"({"seq":-1,)" + ok_fields + "}", R"("seq" is not a whole number from 1)"},
+      {R"({"seq":1.5,)" + ok_fields + "}", R"("seq" is not a whole number from 1)"},
+      {R"({"seq":0,)" + ok_fields + "}", R"("seq" is not a whole number from 1)"},
+      {"{" + ok_fields + "}", R"("seq" is missing)"},
+      {R"({"seq":1,"received":5,"source":"s","body":"b"})", R"("received" is not a string)"},
+      {R"({"seq":1,"received":"yesterday","source":"s","body":"b"})",
+       R"("received" is not an RFC 3339 time: "yesterday")"},
+      {R"({"seq":1,"received":"2026-11-22T03:00:00Z","body":"b"})", R"("source" is missing)"},
+      {R"({"seq":1,"received":"2026-11-22T03:00:00Z","source":"s","body":{}})",
+       R"("body" is not a string)"},
+      {R"({"seq":1,)" + ok_fields + R"(,"verified":"yes"})", R"("verified" is not true or false)"},
+      {R"({"seq":1,)" + ok_fields + R"(,"sum":7})", R"("sum" is not a string)"},
+      // The first 16 hex digits of the SHA-256 of the record without "sum",
+      // keys sorted, no spaces: printf '%s' '{"body":"b","received":
+      // "2026-11-22T03:00:00.000Z","seq":1,"source":"s"}' | sha256sum
+      {R"({"seq":1,)" + ok_fields + R"(,"sum":"0000000000000000"})",
+       R"(checksum mismatch: "sum" is "0000000000000000", the record hashes to "05dc155d6ed5c404")"},
+      {"  \t", "blank line"},
+      {"{\"seq\":1", "not valid JSON"},
+      {"42", "not a JSON object"},
+  };
+  for (const auto& c : cases) {
+    auto parsed = parse_journal("\n" + c.line + "\n");
+    EXPECT_TRUE(parsed.records.empty()) << c.line;
+    ASSERT_EQ(parsed.problems.size(), 2u) << c.line;
+    EXPECT_EQ(parsed.problems[1].line, 2u);
+    EXPECT_EQ(parsed.problems[1].reason, c.reason) << c.line;
+    EXPECT_EQ(parsed.problems[1].raw, c.line);
+  }
+}
+
+TEST(JournalReaderTest, WrittenRecordsReadBackAndOnlyTheUnterminatedTailIsTorn) {
+  JournalRecord r{7, at("2026-11-22T03:00:00.123Z"), "pagerduty", "b\xff\n", true};
+  std::string line = encode_journal_record(r);
+  auto parsed = parse_journal(line + line.substr(0, line.size() - 1));
+  ASSERT_EQ(parsed.records.size(), 1u);
+  EXPECT_EQ(parsed.records[0].sequence, 7u);
+  EXPECT_EQ(parsed.records[0].received_at, r.received_at);
+  EXPECT_EQ(parsed.records[0].source, "pagerduty");
+  EXPECT_EQ(parsed.records[0].body, "b\xEF\xBF\xBD\n");
+  EXPECT_TRUE(parsed.records[0].verified);
+  EXPECT_TRUE(parsed.problems.empty());
+  EXPECT_EQ(parsed.kept, line);
+  EXPECT_EQ(parsed.torn_line, 2u);
+  EXPECT_EQ(parsed.torn_bytes, line.size() - 1);
 }
 
 TEST(JournalTest, UnusableDirectoryIsFatal) {
