@@ -402,6 +402,43 @@ TEST(JournalReaderTest, WrittenRecordsReadBackAndOnlyTheUnterminatedTailIsTorn) 
   EXPECT_EQ(parsed.torn_bytes, line.size() - 1);
 }
 
+// The fuzz corpus holds what its file names say (the fuzzer only checks
+// that the reader is consistent, not that a file is the case it is meant to be).
+TEST(JournalReaderTest, FuzzCorpusFilesAreTheCasesTheyAreNamedFor) {
+  auto read = [](const std::string& name) {
+    return parse_journal(
+        read_file(std::filesystem::path(CALLOUTD_SOURCE_DIR) / "tests/fuzz/corpus/journal" / name));
+  };
+  struct Case {
+    std::string file;
+    std::size_t records;
+    std::vector<std::size_t> problem_lines;
+    bool torn;
+  };
+  const std::vector<Case> cases = {
+      {"valid.jsonl", 3, {}, false},
+      {"old_format.jsonl", 3, {}, false},
+      {"old_then_new.jsonl", 2, {}, false},
+      {"torn_tail.jsonl", 2, {}, true},
+      {"blank_middle.jsonl", 2, {2}, false},
+      {"unparsable_middle.jsonl", 2, {2}, false},
+      {"bad_checksum.jsonl", 2, {2}, false},
+      {"not_utf8.jsonl", 2, {2}, false},
+      {"wrong_types.jsonl", 2, {2, 3, 4, 5, 6, 7}, false},
+  };
+  for (const auto& c : cases) {
+    auto parsed = read(c.file);
+    EXPECT_EQ(parsed.records.size(), c.records) << c.file;
+    std::vector<std::size_t> lines;
+    for (const auto& p : parsed.problems) {
+      lines.push_back(p.line);
+    }
+    EXPECT_EQ(lines, c.problem_lines) << c.file;
+    EXPECT_EQ(parsed.torn_bytes > 0, c.torn) << c.file;
+  }
+  EXPECT_EQ(read("bad_checksum.jsonl").problems.at(0).reason.substr(0, 17), "checksum mismatch");
+}
+
 TEST(JournalTest, UnusableDirectoryIsFatal) {
   EXPECT_THROW(Journal("/proc/calloutd-cannot-exist"), std::runtime_error);
 }
