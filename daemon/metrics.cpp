@@ -56,7 +56,8 @@ Metrics::Metrics()
       m_journal_quarantined(
           BuildCounter()
               .Name("calloutd_journal_quarantined_records_total")
-              .Help("Damaged journal lines moved to journal.quarantine.jsonl at start (see the log).")
+              .Help(
+                  "Damaged journal lines moved to journal.quarantine.jsonl at start (see the log).")
               .Register(*m_registry)
               .Add({})),
       m_open(BuildGauge()
