@@ -12,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "daemon/hash.hpp"
 #include "daemon/log.hpp"
 
 namespace calloutd {
@@ -61,32 +62,45 @@ std::uint64_t read_mark(const std::string& path) {
   return mark;
 }
 
-// The whole records of `content`; `good` is set to where they end (a torn or
-// unreadable line stops the reading).
-std::vector<JournalRecord> read_records(const std::string& content, std::size_t& good) {
-  std::vector<JournalRecord> records;
-  good = 0;
-  while (good < content.size()) {
-    auto nl = content.find('\n', good);
-    if (nl == std::string::npos) {
-      break;
-    }
-    json j = json::parse(content.begin() + static_cast<long>(good),
-                         content.begin() + static_cast<long>(nl), nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("seq")) {
-      break;
-    }
-    JournalRecord r;
-    r.sequence = j["seq"].get<std::uint64_t>();
-    auto t = parse_rfc3339(j.value("received", std::string{}));
-    r.received_at = t ? *t : TimePoint{};
-    r.source = j.value("source", std::string{});
-    r.body = j.value("body", std::string{});
-    r.verified = j.value("verified", false);
-    records.push_back(std::move(r));
-    good = nl + 1;
+// Replaces the file at `path` with `content` so that a crash at any moment
+// leaves either the old or the new file whole: a temporary file, synced,
+// renamed over it, and the directory synced.
+void replace_file(const std::string& dir, const std::string& path, std::string_view content) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool ok = fd >= 0 && write_all(fd, content.data(), content.size()) && ::fsync(fd) == 0;
+  std::string why = errno_text();
+  if (fd >= 0) {
+    ::close(fd);
   }
-  return records;
+  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ok = false;
+    why = errno_text();
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot rewrite the journal \"" + path +
+                             "\" without its bad lines (it is unchanged): " + why);
+  }
+  fsync_dir(dir);
+}
+
+// One quarantine entry: where the line was, why, and the line itself (as
+// base64 when it is not UTF-8, so that every byte is kept).
+std::string quarantine_entry(const std::string& path, const JournalProblem& problem,
+                             const std::string& now) {
+  json entry = {{"journal", path},
+                {"line", problem.line},
+                {"reason", problem.reason},
+                {"quarantined_at", now}};
+  try {
+    entry["raw"] = problem.raw;
+    return entry.dump() + "\n";
+  } catch (const json::type_error&) {
+    entry.erase("raw");
+    entry["raw_base64"] = base64_encode(problem.raw);
+    return entry.dump() + "\n";
+  }
 }
 
 }  // namespace
@@ -100,10 +114,11 @@ Journal::Journal(std::string dir, std::uint64_t compact_bytes)
                              "\": " + ec.message());
   }
   std::uint64_t applied = read_mark(m_dir + "/applied");
-  std::string path = m_dir + "/journal.jsonl";
-  std::string content = read_file(path);
-  std::size_t good = 0;
-  for (auto& r : read_records(content, good)) {
+  std::string path = journal_path();
+  ParsedJournal parsed = parse_journal(read_file(path));
+  check_applied_mark(applied, parsed);
+  set_aside(parsed);
+  for (auto& r : parsed.records) {
     m_last_sequence = std::max(m_last_sequence, r.sequence);
     if (r.sequence > applied) {
       m_unapplied.push_back(std::move(r));
@@ -115,17 +130,92 @@ Journal::Journal(std::string dir, std::uint64_t compact_bytes)
   if (m_fd < 0) {
     throw std::runtime_error("cannot open the journal \"" + path + "\": " + errno_text());
   }
-  if (good < content.size()) {
-    log::warn("cut a torn record off the end of the journal",
-              {{"path", path}, {"bytes", std::to_string(content.size() - good)}});
-    if (::ftruncate(m_fd, static_cast<off_t>(good)) != 0) {
-      throw std::runtime_error("cannot truncate the journal \"" + path + "\": " + errno_text());
-    }
-    ::fsync(m_fd);
-  }
-  m_size = good;
+  m_size = parsed.kept.size();
   ::lseek(m_fd, static_cast<off_t>(m_size), SEEK_SET);
   fsync_dir(m_dir);
+}
+
+std::string Journal::journal_path() const {
+  return m_dir + "/journal.jsonl";
+}
+
+// Compaction empties only a fully applied journal and numbering goes on
+// after the mark, so a mark past the last record means the mark or the
+// journal came from somewhere else: replaying from it would skip records.
+void Journal::check_applied_mark(std::uint64_t applied, const ParsedJournal& parsed) const {
+  std::uint64_t last = 0;
+  for (const auto& r : parsed.records) {
+    last = std::max(last, r.sequence);
+  }
+  if (parsed.records.empty() || applied <= last) {
+    return;
+  }
+  std::string mark = m_dir + "/applied";
+  if (!parsed.problems.empty() && parsed.problems.back().line > parsed.last_record_line) {
+    // The mark may be a damaged record's, after the last readable one.
+    log::warn("the applied mark is past the last readable record of the journal",
+              {{"applied", std::to_string(applied)},
+               {"last_record", std::to_string(last)},
+               {"path", journal_path()}});
+    return;
+  }
+  throw std::runtime_error(
+      "the applied mark in " + mark + " is " + std::to_string(applied) +
+      ", past the journal's last record (sequence " + std::to_string(last) + " in " +
+      journal_path() +
+      "); calloutd never writes such a mark, and replaying from it would skip acknowledged "
+      "events. Check that repository.journal_dir belongs to this repository and that " +
+      mark +
+      " was not edited or copied from another journal; to replay every record of the "
+      "journal (applying a record again changes nothing), remove " +
+      mark + " and start again");
+}
+
+// Moves the problems to the quarantine file and cuts the torn tail.
+void Journal::set_aside(const ParsedJournal& parsed) {
+  std::string path = journal_path();
+  if (parsed.torn_bytes > 0) {
+    log::warn("cut a torn record off the end of the journal",
+              {{"path", path + ":" + std::to_string(parsed.torn_line)},
+               {"bytes", std::to_string(parsed.torn_bytes)}});
+  }
+  if (!parsed.problems.empty()) {
+    // Quarantined (and synced) before the rewrite: a crash in between at
+    // worst quarantines the same lines again at the next start.
+    quarantine(parsed.problems);
+    replace_file(m_dir, path, parsed.kept);
+  } else if (parsed.torn_bytes > 0) {
+    if (::truncate(path.c_str(), static_cast<off_t>(parsed.kept.size())) != 0) {
+      throw std::runtime_error("cannot truncate the journal \"" + path + "\": " + errno_text());
+    }
+  }
+}
+
+void Journal::quarantine(const std::vector<JournalProblem>& problems) {
+  std::string path = journal_path();
+  std::string file = m_dir + "/journal.quarantine.jsonl";
+  std::string now = format_rfc3339_millis(std::chrono::system_clock::now());
+  std::string text;
+  for (const auto& p : problems) {
+    text += quarantine_entry(path, p, now);
+  }
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  bool ok = fd >= 0 && write_all(fd, text.data(), text.size()) && ::fsync(fd) == 0;
+  std::string why = errno_text();
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  if (!ok) {
+    throw std::runtime_error("cannot write the journal's quarantine file \"" + file +
+                             "\" (the journal is unchanged): " + why);
+  }
+  fsync_dir(m_dir);
+  for (const auto& p : problems) {
+    std::string where = path + ":" + std::to_string(p.line) + ": " + p.reason;
+    log::warn("moved a bad journal record aside; the records after it are kept",
+              {{"problem", where}, {"quarantine", file}});
+    m_quarantined.push_back(std::move(where));
+  }
 }
 
 Journal::~Journal() {
@@ -143,13 +233,9 @@ Result<std::uint64_t> Journal::append(std::string_view source, TimePoint receive
                                       std::string_view body, bool verified) {
   std::lock_guard lock(m_mutex);
   std::uint64_t seq = m_last_sequence + 1;
-  json j = {{"seq", seq},
-            {"received", format_rfc3339_millis(received_at)},
-            {"source", source},
-            {"body", body},
-            {"verified", verified}};
-  // Invalid UTF-8 in a body must not make the record unwritable: replace it.
-  std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  // Invalid UTF-8 in a body must not make the record unwritable: replaced.
+  std::string line =
+      encode_journal_record({seq, received_at, std::string(source), std::string(body), verified});
   if (!write_all(m_fd, line.data(), line.size()) || ::fdatasync(m_fd) != 0) {
     std::string why = errno_text();
     // Cut off whatever part was written, so the next record starts clean.
@@ -202,9 +288,9 @@ std::uint64_t Journal::pushed() const {
 
 std::vector<JournalRecord> Journal::applied_after(std::uint64_t sequence) const {
   std::uint64_t applied = this->applied();
-  std::size_t good = 0;
   std::vector<JournalRecord> out;
-  for (auto& r : read_records(read_file(m_dir + "/journal.jsonl"), good)) {
+  // Lines damaged since the start are skipped here; the next start quarantines them.
+  for (auto& r : parse_journal(read_file(journal_path())).records) {
     if (r.sequence > sequence && r.sequence <= applied) {
       out.push_back(std::move(r));
     }

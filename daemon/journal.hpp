@@ -4,8 +4,9 @@
 // compares with the state committed in the repository), so the applied mark
 // may lag behind without harm: it only bounds the replay.
 //
-// Files in `dir`: `journal.jsonl` (one JSON record per line) and `applied`
-// (the last applied sequence number).
+// Files in `dir`: `journal.jsonl` (one JSON record per line, format in
+// journal_format.hpp), `applied` (the last applied sequence number) and
+// `journal.quarantine.jsonl` (damaged lines moved aside, see the constructor).
 #pragma once
 
 #include <cstdint>
@@ -14,24 +15,22 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/journal_format.hpp"
 #include "daemon/result.hpp"
 #include "daemon/timefmt.hpp"
 
 namespace calloutd {
 
-struct JournalRecord {
-  std::uint64_t sequence = 0;
-  TimePoint received_at{};
-  std::string source;     // receiver name: "alertmanager"
-  std::string body;       // the raw webhook body, parsed again on replay
-  bool verified = false;  // its signature was verified when it arrived
-};
-
 class Journal {
  public:
-  // Opens (creating `dir` if needed) and reads the journal; a torn last record
-  // (a crash mid-write, never acknowledged) is cut off. Throws std::runtime_error
-  // when the directory or files cannot be used.
+  // Opens (creating `dir` if needed) and reads the journal. A torn last record
+  // (an unterminated last line: a crash mid-write, never acknowledged) is cut
+  // off. Every other line that is not a good record (blank, not JSON, a wrong
+  // field, a failing checksum) is appended to the quarantine file with its
+  // line number and reason, logged, and dropped from the journal by an atomic
+  // rewrite; the records after it are kept. Throws std::runtime_error when
+  // the directory or files cannot be used, and when the applied mark lies
+  // past the last record (replaying from it would skip acknowledged events).
   explicit Journal(std::string dir, std::uint64_t compact_bytes = 64 * 1024 * 1024);
   ~Journal();
   Journal(const Journal&) = delete;
@@ -60,9 +59,17 @@ class Journal {
 
   std::uint64_t last_sequence() const;
 
+  // The lines moved to the quarantine file when the journal was opened, as
+  // `<journal path>:<line>: <reason>`.
+  const std::vector<std::string>& quarantined() const { return m_quarantined; }
+
  private:
   void write_mark(const std::string& name, std::uint64_t sequence, bool sync) const;
   void compact_if_done();  // with m_mutex held
+  std::string journal_path() const;
+  void check_applied_mark(std::uint64_t applied, const ParsedJournal& parsed) const;
+  void set_aside(const ParsedJournal& parsed);
+  void quarantine(const std::vector<JournalProblem>& problems);
 
   std::string m_dir;
   std::uint64_t m_compact_bytes;
@@ -74,6 +81,7 @@ class Journal {
   bool m_track_pushed = false;
   std::uint64_t m_pushed = 0;
   std::vector<JournalRecord> m_unapplied;
+  std::vector<std::string> m_quarantined;
 };
 
 }  // namespace calloutd

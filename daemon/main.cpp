@@ -119,6 +119,7 @@ int run(const Flags& flags) {
       {config.repo_path, config.branch, config.author_name, config.author_email});
   Journal journal(config.effective_journal_dir());
   Metrics metrics;
+  metrics.count_journal_quarantined(journal.quarantined().size());
   Engine engine(config, repository, templates);
   engine.load();
   Pipeline pipeline(journal, engine, metrics, config.max_pending_events);

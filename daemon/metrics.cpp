@@ -60,6 +60,13 @@ Metrics::Metrics()
                             .Help("Events journaled and acknowledged but not yet applied.")
                             .Register(*m_registry)
                             .Add({})),
+      m_journal_quarantined(
+          BuildCounter()
+              .Name("calloutd_journal_quarantined_records_total")
+              .Help(
+                  "Damaged journal lines moved to journal.quarantine.jsonl at start (see the log).")
+              .Register(*m_registry)
+              .Add({})),
       m_open(BuildGauge()
                  .Name("calloutd_incidents_open")
                  .Help("Incidents whose callout.md Status is active, by severity and technology.")
@@ -300,6 +307,10 @@ void Metrics::set_remote_up(bool up) {
 
 void Metrics::set_journal_pending(double count) {
   m_journal_pending.Set(count);
+}
+
+void Metrics::count_journal_quarantined(std::size_t records) {
+  m_journal_quarantined.Increment(static_cast<double>(records));
 }
 
 void Metrics::observe_time_to_acknowledge(const std::string& severity, double seconds) {

@@ -36,6 +36,8 @@ class Metrics {
   void observe_time_to_acknowledge(const std::string& severity, double seconds);
   void observe_time_to_resolve(const std::string& severity, double seconds);
   void set_journal_pending(double count);
+  // Damaged journal lines moved to the quarantine file when the journal opened.
+  void count_journal_quarantined(std::size_t records);
   // Publishes what a scan of the repository found; label sets no longer
   // present drop to 0.
   void set_scan_totals(const ScanTotals& totals);
@@ -82,6 +84,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& m_time_to_ack;
   prometheus::Family<prometheus::Histogram>& m_time_to_resolve;
   prometheus::Gauge& m_journal_pending;
+  prometheus::Counter& m_journal_quarantined;
   prometheus::Family<prometheus::Gauge>& m_open;
   prometheus::Family<prometheus::Gauge>& m_items_open;
   prometheus::Family<prometheus::Gauge>& m_items_overdue;
