@@ -105,13 +105,22 @@ void Pipeline::replay() {
 
 // Replayed events were never counted as pending: they are once held.
 void Pipeline::replay_batch(const std::vector<Queued>& batch) {
-  if (m_stuck) {
-    m_held.insert(m_held.end(), batch.begin(), batch.end());
-  } else if (apply(batch)) {
+  if (!m_stuck && apply(batch)) {
     return;
   }
+  hold(batch);
   m_pending += batch.size();
   m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
+}
+
+// Behind an event that could not be committed, in journal order: held until
+// a retry commits them, the first failure starting the retries.
+void Pipeline::hold(const std::vector<Queued>& batch) {
+  m_held.insert(m_held.end(), batch.begin(), batch.end());
+  if (!m_stuck) {
+    m_stuck = true;
+    schedule_retry();
+  }
 }
 
 std::size_t Pipeline::reapply(const std::vector<JournalRecord>& records) {
@@ -214,14 +223,8 @@ void Pipeline::drain() {
   if (batch.empty()) {
     return;  // an earlier drain took these events
   }
-  if (m_stuck) {
-    // Behind an event that could not be committed: in order, after it.
-    for (auto& q : batch) {
-      m_held.push_back(std::move(q));
-    }
-    return;
-  }
-  if (!apply(batch)) {
+  if (m_stuck || !apply(batch)) {
+    hold(batch);
     return;
   }
   m_pending -= batch.size();
@@ -324,11 +327,6 @@ bool Pipeline::apply(const std::vector<Queued>& batch) {
     publish();
   }
   if (failed) {
-    if (!m_stuck) {
-      m_stuck = true;
-      m_held.insert(m_held.begin(), batch.begin(), batch.end());
-      schedule_retry();
-    }
     return false;
   }
   m_journal.mark_applied(events.back().sequence);
@@ -356,14 +354,16 @@ void Pipeline::retry_held() {
     m_metrics.count_commit_retry();
     auto n = std::min(k_max_batch, m_held.size());
     std::vector<Queued> batch(m_held.begin(), m_held.begin() + static_cast<long>(n));
-    m_stuck = false;  // apply() sets it again on failure
-    m_held.erase(m_held.begin(), m_held.begin() + static_cast<long>(n));
     if (!apply(batch)) {
-      return;  // apply() held them again and scheduled the next attempt
+      schedule_retry();
+      return;
     }
+    m_held.erase(m_held.begin(), m_held.begin() + static_cast<long>(n));
     m_pending -= n;
     m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
   }
+  // Ready again only now, with the backlog gauge already at its new value.
+  m_stuck = false;
   m_retry_delay = std::chrono::milliseconds(0);
   log::info("events are committed again after a failure");
 }

@@ -115,6 +115,7 @@ class Pipeline {
   // schedules the next attempt (1 s, doubling to k_max_retry_delay) when not.
   void retry_held();
   void replay_batch(const std::vector<Queued>& batch);
+  void hold(const std::vector<Queued>& batch);
   void schedule_retry();
 
   Journal& m_journal;
