@@ -14,6 +14,7 @@ namespace {
 
 using nlohmann::json;
 using testing::DaemonProcess;
+using testing::metric;
 using testing::git;
 using testing::read_file;
 using testing::sample;
@@ -38,12 +39,6 @@ routes:
 web:
   max_body_bytes: 65536
 )";
-
-// The value of one series in a Prometheus exposition (0 when absent).
-double metric(const std::string& exposition, const std::string& series) {
-  auto at = exposition.find("\n" + series + " ");
-  return at == std::string::npos ? 0 : std::stod(exposition.substr(at + series.size() + 2));
-}
 
 class DaemonTest : public ::testing::Test {
  protected:

@@ -21,6 +21,7 @@ namespace calloutd {
 namespace {
 
 using testing::DaemonProcess;
+using testing::metric;
 using testing::git;
 using testing::read_file;
 using testing::sample;
@@ -117,12 +118,6 @@ class RawSocket {
   bool m_connected = false;
   std::size_t m_sent = 0;
 };
-
-// The value of one series in a Prometheus exposition (0 when absent).
-double metric(const std::string& exposition, const std::string& series) {
-  auto at = exposition.find("\n" + series + " ");
-  return at == std::string::npos ? 0 : std::stod(exposition.substr(at + series.size() + 2));
-}
 
 class IntakeTest : public ::testing::Test {
  protected:

@@ -28,6 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using testing::DaemonProcess;
+using testing::metric;
 using testing::git;
 using testing::HttpGitServer;
 using testing::read_file;
@@ -82,12 +83,6 @@ int count_lines(const std::string& text, const std::string& needle) {
     n += line.find(needle) != std::string::npos ? 1 : 0;
   }
   return n;
-}
-
-// The value of one series in a Prometheus exposition (-1 when absent).
-double metric(const std::string& exposition, const std::string& series) {
-  auto at = exposition.find("\n" + series + " ");
-  return at == std::string::npos ? -1 : std::stod(exposition.substr(at + series.size() + 2));
 }
 
 class RemoteTest : public ::testing::Test {

@@ -13,6 +13,7 @@ namespace calloutd {
 namespace {
 
 using testing::DaemonProcess;
+using testing::metric;
 using testing::git;
 using testing::sample;
 using testing::TempDir;
@@ -32,11 +33,6 @@ routes:
 
 // The folder the sample's group opens (technology api, alert name, first startsAt).
 constexpr const char* k_folder = "api/high-request-latency-2026-11-22";
-
-double metric(const std::string& exposition, const std::string& series) {
-  auto at = exposition.find("\n" + series + " ");
-  return at == std::string::npos ? 0 : std::stod(exposition.substr(at + series.size() + 2));
-}
 
 class SymlinkTest : public ::testing::Test {
  protected:

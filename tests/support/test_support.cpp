@@ -165,6 +165,11 @@ bool eventually(double seconds, const std::function<bool()>& condition) {
   return condition();
 }
 
+double metric(const std::string& exposition, const std::string& series) {
+  auto at = exposition.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::stod(exposition.substr(at + series.size() + 2));
+}
+
 std::string calloutd_binary() {
   return CALLOUTD_BINARY;
 }

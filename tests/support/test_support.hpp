@@ -60,6 +60,10 @@ int free_port();
 // Polls `condition` every 20 ms until it holds or `seconds` pass.
 bool eventually(double seconds, const std::function<bool()>& condition);
 
+// The value of one series in a Prometheus exposition, e.g.
+// `calloutd_http_connections_open` or `x_total{reason="a"}` (0 when absent).
+double metric(const std::string& exposition, const std::string& series);
+
 // The calloutd binary built next to the tests.
 std::string calloutd_binary();
 std::string calloutctl_binary();
