@@ -17,6 +17,7 @@
 #include "daemon/repo_index.hpp"
 #include "daemon/shifts.hpp"
 #include "daemon/slug.hpp"
+#include "daemon/url_redact.hpp"
 
 namespace calloutd {
 namespace {
@@ -353,7 +354,7 @@ void Engine::write(Plan& plan, Overlay& view) const {
     }
     plan.state.folder = plan.state.technology + "/" + name;
     auto values = render_view();
-    plan.state.dashboard_url = values.dashboard_url;
+    plan.state.dashboard_url = redact_url_credentials(values.dashboard_url);
     callout = m_templates.render_callout(values);
     view.write(plan.state.folder + "/postmortem.md", m_templates.render_postmortem(values));
   } else {
