@@ -12,6 +12,7 @@
 
 #include "daemon/duration.hpp"
 #include "daemon/slug.hpp"
+#include "daemon/untrusted_text.hpp"
 
 namespace calloutd {
 namespace {
@@ -619,10 +620,10 @@ std::vector<std::string> read_people(Checker& c, const YAML::Node& node, const s
     if (!c.scalar(node[i], item, name)) {
       continue;
     }
-    if (name.empty() || name.find_first_of("\n\r") != std::string::npos) {
+    if (name.find_first_of("\n\r") != std::string::npos || normalise_person_name(name).empty()) {
       c.error(node[i], item + ": expected a name on one line");
     } else {
-      people.push_back(name);
+      people.push_back(normalise_person_name(name));  // as every name the engine compares
     }
   }
   return people;

@@ -17,6 +17,7 @@
 #include "daemon/repo_index.hpp"
 #include "daemon/shifts.hpp"
 #include "daemon/slug.hpp"
+#include "daemon/url_redact.hpp"
 
 namespace calloutd {
 namespace {
@@ -378,7 +379,7 @@ void Engine::write(Plan& plan, Overlay& view) const {
   if (plan.outcome == Outcome::opened || moved) {
     auto values = render_view();
     if (plan.outcome == Outcome::opened) {
-      plan.state.dashboard_url = values.dashboard_url;
+      plan.state.dashboard_url = redact_url_credentials(values.dashboard_url);
     }
     callout = m_templates.render_callout(values);
     view.write(plan.state.folder + "/postmortem.md", m_templates.render_postmortem(values));

@@ -2,6 +2,7 @@
 // the one its Alertmanager group opened, and each incident event becomes a
 // timeline entry, a role or a key of that callout.
 #include <algorithm>
+#include <chrono>
 
 #include "daemon/alert_text.hpp"
 #include "daemon/engine.hpp"
@@ -10,11 +11,16 @@
 #include "daemon/markdown.hpp"
 #include "daemon/pagerduty_text.hpp"
 #include "daemon/slug.hpp"
+#include "daemon/url_redact.hpp"
 
 namespace calloutd {
 namespace {
 
-constexpr std::size_t k_remembered_events = 256;
+// PagerDuty retries a delivery for up to 48 hours: an event id is remembered
+// that long after it was applied, whatever else arrives meanwhile. The count
+// cap is a safety net (an incident with 20,000 events in 48 hours).
+constexpr auto k_retry_window = std::chrono::hours(48);
+constexpr std::size_t k_max_remembered_events = 20'000;
 constexpr const char* k_source = "PagerDuty";
 
 std::string names(const std::vector<PagerDutyUser>& users) {
@@ -27,6 +33,25 @@ std::string names(const std::vector<PagerDutyUser>& users) {
 
 std::string line(const PagerDutyEvent& e, const std::string& text) {
   return timeline_line(e.occurred_at, text, k_source);
+}
+
+// Records `id` as applied at `now` and forgets ids PagerDuty can no longer
+// send again. Ids from a state file without times count from `now` (the first
+// event after an upgrade), so they too are kept for the whole window.
+void remember_event(std::map<std::string, TimePoint>& applied, const std::string& id,
+                    TimePoint now) {
+  for (auto& [seen, at] : applied) {
+    if (at == TimePoint{}) {
+      at = now;
+    }
+  }
+  std::erase_if(applied, [&](const auto& entry) { return entry.second + k_retry_window < now; });
+  applied[id] = now;
+  while (applied.size() > k_max_remembered_events) {
+    applied.erase(
+        std::min_element(applied.begin(), applied.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; }));
+  }
 }
 
 }  // namespace
@@ -47,11 +72,9 @@ std::string Engine::state_id_for(const PagerDutyEvent& e) const {
 Engine::Plan Engine::decide_pagerduty(const Event& event, const PagerDutyEvent& e,
                                       const std::string& sid,
                                       const std::optional<GroupState>& prior) const {
-  (void)event;
   Plan plan;
   plan.state = prior.value_or(GroupState{});
-  const auto& seen = plan.state.pd_events;
-  if (!e.is_incident() || std::find(seen.begin(), seen.end(), e.id) != seen.end()) {
+  if (!e.is_incident() || plan.state.pd_events.contains(e.id)) {
     plan.outcome = e.is_incident() ? Outcome::unchanged : Outcome::ignored;
     return plan;  // a retry, or nothing calloutd acts on
   }
@@ -85,7 +108,7 @@ Engine::Plan Engine::decide_pagerduty(const Event& event, const PagerDutyEvent& 
     plan.state.pd_number = e.number;
   }
   if (!e.incident_url.empty()) {
-    plan.state.pd_url = e.incident_url;
+    plan.state.pd_url = redact_url_credentials(e.incident_url);
   }
   if (joining) {
     plan.entries.emplace_back(e.occurred_at,
@@ -198,10 +221,7 @@ Engine::Plan Engine::decide_pagerduty(const Event& event, const PagerDutyEvent& 
     }
     plan.outcome = Outcome::updated;
   }
-  plan.state.pd_events.push_back(e.id);
-  if (plan.state.pd_events.size() > k_remembered_events) {
-    plan.state.pd_events.erase(plan.state.pd_events.begin());
-  }
+  remember_event(plan.state.pd_events, e.id, event.received_at);
   const Route* route = plan.route;
   plan.make_view = [e, route](const GroupState& state) {
     static const Route k_any = PagerDutyConfig::default_routes().front();

@@ -14,6 +14,7 @@
 #include "daemon/postmortem.hpp"
 #include "daemon/shifts.hpp"
 #include "daemon/slug.hpp"
+#include "daemon/untrusted_text.hpp"
 
 namespace calloutd {
 
@@ -64,10 +65,13 @@ void Engine::apply_roles(Plan& plan, Overlay& view) const {
     return;
   }
   auto& shifts = shifts_of(view);
-  for (const auto& c : changes) {
+  for (auto& c : changes) {
+    // Every way a name arrives (API, PagerDuty, rota, Team roles) meets here:
+    // one form, so that the same person is never two.
+    c.person = normalise_person_name(c.person);
     auto it = plan.state.roles.find(c.role);
     std::string old = it == plan.state.roles.end() ? "" : it->second.first;
-    if (old == c.person) {
+    if (normalise_person_name(old) == c.person) {
       continue;
     }
     if (!old.empty()) {
@@ -119,8 +123,8 @@ void Engine::observe_roles(
     for (const auto& [role, written] : it->second) {
       auto held = s.roles.find(role);
       std::string holder = held == s.roles.end() ? "" : held->second.first;
-      if (written == holder) {
-        continue;
+      if (normalise_person_name(written) == normalise_person_name(holder)) {
+        continue;  // as escaping and reading back leave it: the same person
       }
       events.push_back(Event{
           0, now,
@@ -213,18 +217,21 @@ Engine::Plan Engine::decide_roles(const Event& event, const RoleRequest& r,
   }
   plan.state = *prior;
   auto it = plan.state.roles.find(r.role);
-  std::string holder = it == plan.state.roles.end() ? "" : it->second.first;
+  const std::string holder =
+      normalise_person_name(it == plan.state.roles.end() ? "" : it->second.first);
+  const std::string person = normalise_person_name(r.person);
+  const std::string to = normalise_person_name(r.to);
   const TimePoint at = r.at.value_or(event.received_at);
   std::string text;
-  if (r.action == "join" && holder != r.person) {
-    plan.role_changes.push_back({r.role, r.person, at});
+  if (r.action == "join" && !person.empty() && holder != person) {
+    plan.role_changes.push_back({r.role, person, at});
     text = holder.empty() ? r.role + " taken"
                           : "handover: " + r.role + " passes to the next holder (see Team roles)";
-  } else if (r.action == "leave" && holder == r.person) {
+  } else if (r.action == "leave" && !holder.empty() && holder == person) {
     plan.role_changes.push_back({r.role, "", at});
     text = r.role + " left; nobody holds it now";
-  } else if (r.action == "handover" && holder != r.to) {
-    plan.role_changes.push_back({r.role, r.to, at});
+  } else if (r.action == "handover" && !to.empty() && holder != to) {
+    plan.role_changes.push_back({r.role, to, at});
     text = "handover: " + r.role + " passes to the next holder (see Team roles)";
   }
   if (text.empty()) {

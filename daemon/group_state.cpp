@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/hash.hpp"
+#include "daemon/url_redact.hpp"
 
 namespace calloutd {
 namespace {
@@ -17,6 +18,20 @@ TimePoint time_value(const json& j, const char* key) {
   auto s = j.value(key, std::string{});
   auto t = s.empty() ? std::nullopt : parse_rfc3339(s);
   return t ? *t : TimePoint{};
+}
+
+// "applied_events": {id: time}; before it, "events": [id...] without times.
+void read_applied_events(const json& pd, std::map<std::string, TimePoint>& out) {
+  if (auto it = pd.find("applied_events"); it != pd.end()) {
+    for (const auto& [id, at] : it->items()) {
+      auto t = parse_rfc3339(at.get<std::string>());
+      out[id] = t ? *t : TimePoint{};
+    }
+    return;
+  }
+  for (const auto& id : pd.value("events", std::vector<std::string>{})) {
+    out[id] = TimePoint{};
+  }
 }
 
 }  // namespace
@@ -67,6 +82,10 @@ std::string serialize_state(const GroupState& s) {
   }
   j["roles"] = roles;
   if (!s.pd_incident.empty()) {
+    json applied = json::object();
+    for (const auto& [id, at] : s.pd_events) {
+      applied[id] = time_text(at);
+    }
     json log = json::array();
     for (const auto& [t, what] : s.pd_role_log) {
       log.push_back({{"at", time_text(t)}, {"what", what}});
@@ -75,7 +94,7 @@ std::string serialize_state(const GroupState& s) {
                       {"number", s.pd_number},
                       {"url", s.pd_url},
                       {"assignees", s.pd_assignees},
-                      {"events", s.pd_events},
+                      {"applied_events", applied},
                       {"status_at", time_text(s.pd_status_at)},
                       {"role_log", log}};
   }
@@ -99,7 +118,8 @@ std::optional<GroupState> parse_state(const std::string& text) {
     s.opened_at = time_value(j, "opened_at");
     s.resolved_at = time_value(j, "resolved_at");
     s.truncated_alerts = j.value("truncated_alerts", std::int64_t{0});
-    s.dashboard_url = j.value("dashboard_url", std::string{});
+    // Redacted again on reading: files of earlier versions kept URLs whole.
+    s.dashboard_url = redact_url_credentials(j.value("dashboard_url", std::string{}));
     s.postmortem_status = j.value("postmortem_status", std::string{"draft"});
     s.last_handover = time_value(j, "last_handover");
     const json roles = j.value("roles", json::object());
@@ -116,9 +136,9 @@ std::optional<GroupState> parse_state(const std::string& text) {
       const json& pd = j["pagerduty"];
       s.pd_incident = pd.value("incident", std::string{});
       s.pd_number = pd.value("number", std::int64_t{0});
-      s.pd_url = pd.value("url", std::string{});
+      s.pd_url = redact_url_credentials(pd.value("url", std::string{}));
       s.pd_assignees = pd.value("assignees", std::vector<std::string>{});
-      s.pd_events = pd.value("events", std::vector<std::string>{});
+      read_applied_events(pd, s.pd_events);
       s.pd_status_at = time_value(pd, "status_at");
       for (const auto& entry : pd.value("role_log", json::array())) {
         s.pd_role_log.emplace_back(time_value(entry, "at"), entry.value("what", std::string{}));

@@ -52,8 +52,11 @@ struct GroupState {
   std::int64_t pd_number = 0;
   std::string pd_url;
   std::vector<std::string> pd_assignees;  // names, as PagerDuty assigns them now
-  std::vector<std::string> pd_events;     // ids of applied events (the latest, bounded)
-  TimePoint pd_status_at{};               // when PagerDuty last changed the status
+  // Applied event ids -> when each was received (TimePoint{} for ids read from
+  // a state file of a version that kept no times): PagerDuty retries a
+  // delivery for up to 48 hours, so ids are kept that long (see engine_pagerduty.cpp).
+  std::map<std::string, TimePoint> pd_events;
+  TimePoint pd_status_at{};  // when PagerDuty last changed the status
   // Who acknowledged and who took over, with when: what responder-shift
   // tracking needs (names stay out of the markdown's narrative).
   std::vector<std::pair<TimePoint, std::string>> pd_role_log;

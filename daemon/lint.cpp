@@ -218,10 +218,11 @@ struct Token {
   std::string text;
 };
 
-// Words: runs of letters, digits and the joiners of identifiers (my-service,
-// api.v1, I/O stay one token), trailing punctuation dropped.
+// Words: runs of letters (any script: "Zoë" is one word), digits and the
+// joiners of identifiers (my-service, api.v1, I/O stay one token), trailing
+// punctuation dropped.
 std::vector<Token> tokens(const std::string& text) {
-  static const RE2 k_word(R"(([A-Za-z0-9_'./:@-]+))");
+  static const RE2 k_word(R"(([\p{L}\p{M}\p{N}_'./:@-]+))");
   std::vector<Token> out;
   re2::StringPiece input(text);
   re2::StringPiece word;
@@ -260,8 +261,10 @@ std::optional<std::string> pronoun_of(const std::string& token) {
 }
 
 bool word_at(const std::string& text, std::size_t at, std::size_t length) {
+  // Bytes of multibyte characters count as letters: "Zoë" is not inside "Zoëlle".
   auto is_word = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+    auto u = static_cast<unsigned char>(c);
+    return std::isalnum(u) != 0 || c == '_' || u >= 0x80;
   };
   return (at == 0 || !is_word(text[at - 1])) &&
          (at + length >= text.size() || !is_word(text[at + length]));
@@ -276,10 +279,14 @@ bool sentence_start(const std::string& text, std::size_t at) {
 
 void check_wording(std::string_view doc, const Context& context, Report& report) {
   // The parts of multi-word names ("Grant" of "Will Grant"), checked as words.
+  // Only capitalised parts, as people write a name: the lower-case words of a
+  // name like "callout bot" are ordinary words ("callout opened"), and a
+  // mention of that holder writes the whole name.
+  static const RE2 k_capitalised(R"(\p{Lu}.*)");
   std::set<std::string> parts;
   for (const auto& name : context.names) {
     for (const auto& t : tokens(name)) {
-      if (t.text.size() >= 3 && t.text != name) {
+      if (t.text.size() >= 3 && t.text != name && RE2::FullMatch(t.text, k_capitalised)) {
         parts.insert(t.text);
       }
     }

@@ -6,9 +6,14 @@
 #include <mutex>
 
 #include "daemon/timefmt.hpp"
+#include "daemon/untrusted_text.hpp"
 
 namespace calloutd::log {
 namespace {
+
+// A safety net: a field value is cut to this many bytes (whole characters),
+// so that received text quoted whole somewhere cannot flood the log.
+constexpr std::size_t k_max_value_bytes = 1024;
 
 std::atomic<int> g_level{static_cast<int>(Level::info)};
 std::mutex g_mutex;
@@ -86,7 +91,7 @@ void write(Level level, std::string_view msg, Fields fields) {
     line += ' ';
     line += key;
     line += '=';
-    line += quote(value);
+    line += quote(excerpt(value, k_max_value_bytes));
   }
   line += '\n';
   std::lock_guard lock(g_mutex);

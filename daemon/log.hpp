@@ -1,6 +1,7 @@
 // A small leveled logger writing logfmt lines to stderr, as Prometheus tools do:
 //   ts=2026-11-22T03:45:52.038Z level=info msg="..." key=value
-// Thread-safe: each line is written with one call under a mutex.
+// Field values over 1 KiB are cut (never inside a character) and end with
+// "... (<size> bytes)". Thread-safe: each line is written with one call under a mutex.
 #pragma once
 
 #include <initializer_list>

@@ -11,6 +11,9 @@
 #include <memory>
 #include <mutex>
 
+#include "daemon/untrusted_text.hpp"
+#include "daemon/url_redact.hpp"
+
 namespace calloutd::markdown {
 namespace {
 
@@ -226,12 +229,10 @@ std::string list_marker(std::string_view line) {
 std::string escape_inline(std::string_view text) {
   std::string out;
   bool space = false;
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f) {
-      space = !out.empty();
-      continue;
-    }
-    if (c == ' ') {
+  // Bidi controls and other invisible controls go first: what is committed
+  // must read as it displays (U+202E would show "exe.txt" as "txt.exe").
+  for (unsigned char c : without_hidden_controls(text)) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
       space = !out.empty();
       continue;
     }
@@ -283,7 +284,7 @@ std::string safe_url(std::string_view url) {
   }
   static constexpr char k_hex[] = "0123456789ABCDEF";
   std::string out;
-  for (unsigned char c : url) {
+  for (unsigned char c : redact_url_credentials(url)) {
     if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == '`' || c == '(' ||
         c == ')' || c == '|' || c == '\\') {
       out += '%';

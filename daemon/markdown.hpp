@@ -13,12 +13,15 @@
 
 namespace calloutd::markdown {
 
-// Text made safe for a paragraph, a list item or a table cell: one line, no
-// control characters, markdown and HTML syntax escaped (so a label value cannot
-// start a heading, close a table cell or inject HTML).
+// Text made safe for a paragraph, a list item or a table cell: one line
+// (tabs and line ends become spaces), no control or bidi characters (see
+// without_hidden_controls), markdown and HTML syntax escaped (so a label value
+// cannot start a heading, close a table cell or inject HTML). Every received
+// text the daemon writes to markdown passes through here.
 std::string escape_inline(std::string_view text);
 
 // An http(s) URL made safe as a link destination, or "" when `url` is not one.
+// Credentials in it are redacted (redact_url_credentials).
 std::string safe_url(std::string_view url);
 
 // `[text](url)`, or `fallback` when the URL is not a usable http(s) URL.

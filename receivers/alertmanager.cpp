@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/hash.hpp"
+#include "daemon/untrusted_text.hpp"
 
 namespace calloutd::receivers {
 namespace {
@@ -24,7 +25,7 @@ Result<Labels> string_map(const json& parent, const char* key, const std::string
   Labels out;
   for (const auto& [name, value] : it->items()) {
     if (!value.is_string()) {
-      return Error{where + key + "." + name + ": expected a string"};
+      return Error{where + key + "." + excerpt(name) + ": expected a string"};
     }
     out.emplace(name, value.get<std::string>());
   }
@@ -57,7 +58,7 @@ Result<AlertStatus> status_field(const json& parent, const std::string& where) {
   if (*s == "resolved") {
     return AlertStatus::resolved;
   }
-  return Error{where + "status: \"" + *s + "\" is neither \"firing\" nor \"resolved\""};
+  return Error{where + "status: \"" + excerpt(*s) + "\" is neither \"firing\" nor \"resolved\""};
 }
 
 Result<TimePoint> time_field(const json& parent, const char* key, const std::string& where,
@@ -71,7 +72,7 @@ Result<TimePoint> time_field(const json& parent, const char* key, const std::str
   }
   auto t = parse_rfc3339(*s);
   if (!t) {
-    return Error{where + key + ": \"" + *s + "\" is not an RFC 3339 time"};
+    return Error{where + key + ": \"" + excerpt(*s) + "\" is not an RFC 3339 time"};
   }
   return *t;
 }
@@ -136,7 +137,7 @@ Result<AlertGroup> parse_alertmanager(std::string_view body) {
     return Error{version.error() + " (not an Alertmanager webhook message?)"};
   }
   if (*version != "4") {
-    return Error{"version: \"" + *version + "\" is not supported (expected \"4\")"};
+    return Error{"version: \"" + excerpt(*version) + "\" is not supported (expected \"4\")"};
   }
   AlertGroup group;
   auto receiver = string_field(j, "receiver", "", true);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "daemon/hash.hpp"
+#include "daemon/untrusted_text.hpp"
 
 namespace calloutd::receivers {
 namespace {
@@ -137,7 +138,7 @@ Result<PagerDutyEvent> parse_pagerduty(std::string_view body) {
   std::string occurred = str(ev, "occurred_at");
   auto t = parse_rfc3339(occurred);
   if (!t) {
-    return Error{"event.occurred_at: \"" + occurred + "\" is not an RFC 3339 time"};
+    return Error{"event.occurred_at: \"" + excerpt(occurred) + "\" is not an RFC 3339 time"};
   }
   e.occurred_at = *t;
   e.agent = user(ev.contains("agent") ? ev["agent"] : json{});

@@ -426,5 +426,110 @@ TEST_F(EnginePagerDutyTest, TeamRolesWrittenByHandMoveRolesAndShifts) {
   EXPECT_EQ(repo.commit_count(), commits);
 }
 
+// PagerDuty retries a delivery for up to 48 hours: however many newer events
+// of the incident arrive meanwhile, a replay changes nothing.
+TEST_F(EnginePagerDutyTest, ReplayAfterManyNewerEventsChangesNothing) {
+  ASSERT_EQ(engine.apply(pd("incident.triggered", "E0", "2021-06-04T13:00:00Z")).outcome,
+            Outcome::opened);
+  auto note = [](int i) {
+    return [i](json& e) {
+      e["data"] = {{"incident", {{"id", "PFQZPSY"}, {"summary", "Test Incident 3"}}},
+                   {"content", "note " + std::to_string(i)},
+                   {"type", "incident_note"}};
+    };
+  };
+  ASSERT_EQ(engine.apply(pd("incident.annotated", "N0", "2021-06-04T13:01:00Z", note(0))).outcome,
+            Outcome::updated);
+  for (int i = 1; i <= 300; ++i) {
+    ASSERT_EQ(engine
+                  .apply(pd("incident.annotated", "N" + std::to_string(i), "2021-06-04T13:02:00Z",
+                            note(i)))
+                  .outcome,
+              Outcome::updated);
+  }
+  const auto commits = repo.commit_count();
+  const auto text = repo.file(callout);
+  EXPECT_EQ(engine.apply(pd("incident.annotated", "N0", "2021-06-04T13:01:00Z", note(0))).outcome,
+            Outcome::unchanged);
+  EXPECT_EQ(engine.apply(pd("incident.triggered", "E0", "2021-06-04T13:00:00Z")).outcome,
+            Outcome::unchanged);
+  EXPECT_EQ(repo.commit_count(), commits);
+  EXPECT_EQ(repo.file(callout), text);
+
+  // And after a restart, from the committed state.
+  Engine restarted(config, repo, templates);
+  restarted.load();
+  EXPECT_EQ(
+      restarted.apply(pd("incident.annotated", "N0", "2021-06-04T13:01:00Z", note(0))).outcome,
+      Outcome::unchanged);
+  EXPECT_EQ(repo.commit_count(), commits);
+}
+
+// An id is remembered 48 hours from when it was applied, then forgotten.
+TEST_F(EnginePagerDutyTest, EventIdsAreForgottenAfterTheRetryWindow) {
+  auto received = [](Event e, const char* when) {
+    e.received_at = at(when);
+    return e;
+  };
+  engine.apply(
+      received(pd("incident.triggered", "E0", "2021-06-04T13:00:00Z"), "2021-06-04T13:00:01Z"));
+  auto ack = pd("incident.acknowledged", "E1", "2021-06-04T13:05:00Z");
+  EXPECT_EQ(engine.apply(received(ack, "2021-06-04T13:05:01Z")).outcome, Outcome::updated);
+  EXPECT_EQ(engine.apply(received(ack, "2021-06-06T13:05:00Z")).outcome, Outcome::unchanged);
+  // A newer event 49 hours on prunes E1; a later replay is applied again (a
+  // new timeline entry), as PagerDuty no longer sends it.
+  engine.apply(received(pd("incident.unacknowledged", "E2", "2021-06-06T14:05:00Z"),
+                        "2021-06-06T14:05:01Z"));
+  EXPECT_EQ(engine.apply(received(ack, "2021-06-06T14:06:00Z")).outcome, Outcome::updated);
+}
+
+// State files written before event times were kept hold bare ids: still read.
+TEST_F(EnginePagerDutyTest, StateFilesWithBareEventIdsAreStillRead) {
+  engine.apply(pd("incident.triggered", "E1", "2021-06-04T13:35:29Z"));
+  engine.apply(pd("incident.acknowledged", "E2", "2021-06-04T13:40:00Z"));
+  auto dir = repo.list(repo.head(), ".calloutd/groups");
+  ASSERT_EQ(dir.size(), 1u);
+  const auto path = ".calloutd/groups/" + dir.front();
+  auto state = json::parse(repo.file(path));
+  // As the previous version wrote it.
+  state["pagerduty"].erase("applied_events");
+  state["pagerduty"]["events"] = {"E1", "E2"};
+  repo.commit_by_hand(path, state.dump(2) + "\n");
+  Engine restarted(config, repo, templates);
+  restarted.load();
+  const auto commits = repo.commit_count();
+  EXPECT_EQ(restarted.apply(pd("incident.acknowledged", "E2", "2021-06-04T13:40:00Z")).outcome,
+            Outcome::unchanged);
+  EXPECT_EQ(repo.commit_count(), commits);
+  // The next event writes the new form, the old ids kept with it.
+  EXPECT_EQ(restarted.apply(pd("incident.unacknowledged", "E3", "2021-06-04T13:50:00Z")).outcome,
+            Outcome::updated);
+  auto events = json::parse(repo.file(path))["pagerduty"]["applied_events"];
+  EXPECT_EQ(events.size(), 3u) << events.dump();
+  EXPECT_FALSE(json::parse(repo.file(path))["pagerduty"].contains("events"));
+}
+
+// Credentials in the URLs PagerDuty sends never reach the repository.
+TEST_F(EnginePagerDutyTest, CredentialsInIncidentUrlsAreNotCommitted) {
+  engine.apply(pd("incident.triggered", "E1", "2021-06-04T13:35:29Z", [](json& e) {
+    e["data"]["html_url"] = "https://bot:pa55@pig208.pagerduty.com/incidents/PFQZPSY?sig=S1G";
+  }));
+  engine.apply(pd("incident.conference_bridge.updated", "E2", "2021-06-04T13:40:00Z", [](json& e) {
+    e["data"]["conference_bridge"] = {
+        {"conference_url", "https://meet.example/j/1?passwd=PW1&x=1"}};
+  }));
+  std::string files = repo.file(callout);
+  for (const auto& name : repo.list(repo.head(), ".calloutd/groups")) {
+    files += repo.file(".calloutd/groups/" + name);
+  }
+  for (const char* secret : {"pa55", "S1G", "PW1"}) {
+    EXPECT_EQ(files.find(secret), std::string::npos) << secret << " in\n" << files;
+  }
+  EXPECT_NE(files.find("(https://pig208.pagerduty.com/incidents/PFQZPSY?sig=REDACTED)"),
+            std::string::npos)
+      << files;
+  EXPECT_NE(files.find("(https://meet.example/j/1?passwd=REDACTED&x=1)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace calloutd

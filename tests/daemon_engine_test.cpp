@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/markdown.hpp"
+#include "daemon/postmortem.hpp"
 #include "daemon/repo_index.hpp"
 #include "receivers/alertmanager.hpp"
 #include "tests/support/fake_repository.hpp"
@@ -467,6 +468,103 @@ TEST(RepoIndexTest, LongListsAreCappedAndMarkersKeptOnce) {
   auto readme = with_index(std::string("# Ours\n"), section);
   EXPECT_EQ(readme.rfind("# Ours\n\n<!-- calloutd:index begin", 0), 0u);
   EXPECT_EQ(with_index(readme, section), readme);  // replaced in place, not appended again
+}
+
+}  // namespace
+}  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// A name that markdown escaping changes ("Bo  Li" is written "Bo Li") is the
+// same person when the scanner reads Team roles back: no phantom handover, one
+// person in the shift book.
+TEST_F(EngineTest, ANameThatEscapingChangesIsStillTheSamePerson) {
+  auto r = engine.apply(sample_event("am-0.25-firing-two-alerts.json"));
+  ASSERT_EQ(r.outcome, Outcome::opened);
+  auto join = [&](const std::string& person, const char* when) {
+    return engine.apply(Event{
+        2, at(when), RoleRequest{r.incident_id, "join", "Operations", person, "", std::nullopt}});
+  };
+  EXPECT_EQ(join(" Bo  Li\t", "2026-11-22T04:00:00Z").outcome, Outcome::updated);
+  auto callout = repo.file(api);
+  EXPECT_NE(callout.find("- Operations: Bo Li\n"), std::string::npos) << callout;
+  auto commits = repo.commit_count();
+
+  // The scanner reads the callout back, as after every commit.
+  auto read = read_callout(callout, api);
+  ASSERT_EQ(read.roles.at("Operations"), "Bo Li");
+  engine.observe_roles({{r.folder, read.roles}}, at("2026-11-22T04:05:00Z"));
+  EXPECT_EQ(repo.commit_count(), commits);
+  EXPECT_EQ(repo.file(api).find("Team roles - handover"), std::string::npos) << repo.file(api);
+  // A retry through the API, however spaced or with a stray control character.
+  EXPECT_EQ(join("Bo Li", "2026-11-22T04:06:00Z").outcome, Outcome::unchanged);
+  EXPECT_EQ(join("Bo\x01  Li", "2026-11-22T04:07:00Z").outcome, Outcome::unchanged);
+
+  auto stats = engine.responder_stats(at("2026-11-22T04:10:00Z"));
+  ASSERT_EQ(stats.work_seconds.size(), 1u);
+  EXPECT_EQ(stats.work_seconds.front().first, "Bo Li");
+  EXPECT_EQ(stats.on_shift_by_role, (std::map<std::string, int>{{"Operations", 1}}));
+}
+
+TEST_F(EngineTest, RotaMembersAreNormalisedLikeEveryOtherName) {
+  auto loaded = parse_config(
+      "rota:\n  - name: apis\n    start: 2026-11-16\n"
+      "    primary: [\"  Bo   Li \"]\n",
+      "t.yml", ".");
+  ASSERT_TRUE(loaded.errors.empty()) << loaded.errors.front();
+  EXPECT_EQ(loaded.config.rotas.at(0).primary, std::vector<std::string>{"Bo Li"});
+}
+
+// Every file of the repository: what the engine committed.
+std::string all_files(FakeRepository& repo) {
+  std::string out;
+  std::vector<std::string> dirs{""};
+  while (!dirs.empty()) {
+    auto dir = dirs.back();
+    dirs.pop_back();
+    for (const auto& name : repo.list(repo.head(), dir)) {
+      auto path = dir.empty() ? name : dir + "/" + name;
+      auto text = repo.read(repo.head(), path);
+      if (text) {
+        out += "== " + path + "\n" + *text;
+      } else {
+        dirs.push_back(path);
+      }
+    }
+  }
+  return out;
+}
+
+// Credentials in URLs an alert carries never reach the repository.
+TEST_F(EngineTest, CredentialsInAlertUrlsAreNotCommitted) {
+  auto j = nlohmann::json::parse(testing::sample("am-0.25-firing-two-alerts.json"));
+  j["alerts"][0]["generatorURL"] =
+      "http://admin:hunter2@prometheus.example.internal:9090/graph?g0.expr=up&auth_token=S3CR3T";
+  j["alerts"][0]["annotations"]["dashboard"] =
+      "https://grafana.example/d/api?var-job=api&API_KEY=K3Y";
+  j["externalURL"] = "https://am:passw0rd@alertmanager.example/?token=T0K";
+  ASSERT_EQ(engine.apply(event(j.dump())).outcome, Outcome::opened);
+  // Another group with no generatorURL: the link is Alertmanager's externalURL.
+  j["groupLabels"]["alertname"] = j["commonLabels"]["alertname"] = "Other";
+  for (auto& a : j["alerts"]) {
+    a["labels"]["alertname"] = "Other";
+    a["generatorURL"] = "";
+    a["annotations"].erase("dashboard");
+  }
+  ASSERT_EQ(engine.apply(event(j.dump())).outcome, Outcome::opened);
+
+  auto files = all_files(repo);
+  for (const char* secret : {"hunter2", "S3CR3T", "K3Y", "passw0rd", "T0K"}) {
+    EXPECT_EQ(files.find(secret), std::string::npos) << secret << " in\n" << files;
+  }
+  EXPECT_NE(files.find("(http://prometheus.example.internal:9090/graph?g0.expr=up&"
+                       "auth_token=REDACTED)"),
+            std::string::npos)
+      << files;
+  EXPECT_NE(files.find("(https://grafana.example/d/api?var-job=api&API_KEY=REDACTED)"),
+            std::string::npos);
+  EXPECT_NE(files.find("(https://alertmanager.example/?token=REDACTED)"), std::string::npos);
 }
 
 }  // namespace

@@ -87,6 +87,37 @@ TEST(LintTest, NamesOutsideTeamRolesAndOwnerAreErrorsButAWordIsNotAName) {
                                       "belong in Team roles and the Owner column only) [name]"}));
 }
 
+std::vector<std::string> check_with_names(const std::string& text, std::set<std::string> names) {
+  auto c = context();
+  c.names = std::move(names);
+  return lines_of(lint::check_file(k_path, text, lint::Kind::postmortem, c));
+}
+
+// A holder named like the daemon's own words ("callout bot") is matched as
+// people write names: the whole name, or a capitalised part of it, on word
+// boundaries; the daemon's "callout opened" is not a mention of them.
+TEST(LintTest, NamesMatchAsWrittenNotTheDaemonsOwnWords) {
+  auto text = postmortem("The replica was rebuilt from a snapshot.");
+  text.replace(text.find("Alertmanager - firing"), 21,
+               "Alertmanager - HighReplicationLag firing (1 alert); callout opened as MPI");
+  EXPECT_EQ(check_with_names(text, {"callout bot"}), std::vector<std::string>{});
+  EXPECT_EQ(
+      check_with_names(postmortem("Then callout bot restarted the replica."), {"callout bot"}),
+      (std::vector<std::string>{std::string(k_path) +
+                                ":33:6: error: name \"callout bot\" in Resolution (names belong "
+                                "in Team roles and the Owner column only) [name]"}));
+}
+
+TEST(LintTest, NamesWithLettersBeyondAsciiAreWholeWords) {
+  EXPECT_EQ(
+      check_with_names(postmortem("The replica was rebuilt; later Zoë checked it."), {"Zoë Lind"}),
+      (std::vector<std::string>{std::string(k_path) +
+                                ":33:32: error: name \"Zoë\" in Resolution (names belong "
+                                "in Team roles and the Owner column only) [name]"}));
+  EXPECT_EQ(check_with_names(postmortem("The Zoëlle cluster was rebuilt."), {"Zoë Lind"}),
+            std::vector<std::string>{});
+}
+
 TEST(LintTest, BlamingWordsAreWarnings) {
   auto out = check(postmortem("The operator should have known; a careless change."));
   ASSERT_EQ(out.size(), 2u);

@@ -124,6 +124,25 @@ TEST(MarkdownTest, EscapingKeepsHostileTextInline) {
   EXPECT_EQ(escape_inline(""), "n/a");
 }
 
+// Text that would display other than it reads: bidi overrides and isolates
+// (U+202E makes "exe.txt" show as "txt.exe"), marks, and C0/C1 controls are
+// removed; tabs and newlines become spaces as before.
+TEST(MarkdownTest, EscapingRemovesBidiAndControlCharacters) {
+  EXPECT_EQ(escape_inline("invoice\u202Etxt.exe"), "invoicetxt.exe");
+  EXPECT_EQ(escape_inline("a\u202Ab\u202Bc\u202Cd\u202De"), "abcde");
+  EXPECT_EQ(escape_inline("a\u2066b\u2067c\u2068d\u2069e"), "abcde");
+  EXPECT_EQ(escape_inline("a\u200Eb\u200Fc\u061Cd"), "abcd");
+  EXPECT_EQ(escape_inline("a\u0085b\u009Bc\x7F"
+                          "d\x01"
+                          "e\x1B[31mf"),
+            "abcde\\[31mf");
+  EXPECT_EQ(escape_inline("line1\nline2\tend\r\nnext\rlast"), "line1 line2 end next last");
+  // Letters that share bytes with the controls stay: é (C3 A9), — (E2 80 94), ← (E2 86 90).
+  EXPECT_EQ(escape_inline("caf\u00E9 \u2014 \u2190 \u0628"), "caf\u00E9 \u2014 \u2190 \u0628");
+  // Through the template: a label value in a callout.
+  EXPECT_EQ(labels_table({{{"alertname", "A\u202EB"}}}), "| alertname |\n| --- |\n| AB |");
+}
+
 TEST(MarkdownTest, LabelTablesStayTables) {
   auto table = labels_table(
       {{{"alertname", "A|B"}, {"x", "line1\nline2"}}, {{"alertname", "C"}, {"y", "#1"}}});

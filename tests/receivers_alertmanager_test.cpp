@@ -108,5 +108,25 @@ INSTANTIATE_TEST_SUITE_P(
             "truncatedAlerts: expected a non-negative integer"}),
     case_name);
 
+// A bad value is quoted as a short excerpt, never whole: the error goes to the
+// log and the 400 body, and a 1 MB value would put 1 MB in each.
+TEST(AlertmanagerTest, ErrorsQuoteAShortExcerptOfAHugeValue) {
+  const std::string huge(1'000'000, 'x');
+  for (
+      const std::string& body :
+      {R"({"version":")" + huge + R"("})",
+       R"({"version":"4","receiver":"r","status":")" + huge + R"(","groupLabels":{},"alerts":[]})",
+       R"({"version":"4","receiver":"r","status":"firing","groupLabels":{},"alerts":[{"status":"firing","labels":{"a":"b"},"startsAt":")" +
+           huge + R"("}]})",
+       R"({"version":"4","receiver":"r","status":"firing","groupLabels":{")" + huge +
+           R"(":1},"alerts":[]})"}) {
+    auto g = parse_alertmanager(body);
+    ASSERT_FALSE(g);
+    EXPECT_LT(g.error().size(), 300u) << g.error().substr(0, 300);
+    EXPECT_NE(g.error().find(std::string(100, 'x') + "... (1000000 bytes)"), std::string::npos)
+        << g.error().substr(0, 300);
+  }
+}
+
 }  // namespace
 }  // namespace calloutd::receivers

@@ -110,5 +110,18 @@ TEST(PagerDutyTest, ErrorsNameTheProblem) {
       "event.data: no incident id in an incident event");
 }
 
+TEST(PagerDutyTest, ErrorsQuoteAShortExcerptOfAHugeValue) {
+  // 999,999 bytes of "é" (2 bytes each) and one "x": the excerpt cuts no character.
+  std::string huge = "x";
+  for (int i = 0; i < 499'999; ++i) {
+    huge += "\xC3\xA9";
+  }
+  auto e = parse_pagerduty(
+      R"({"event":{"id":"1","event_type":"incident.triggered","occurred_at":")" + huge + R"("}})");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error(), "event.occurred_at: \"" + huge.substr(0, 99) +
+                           "... (999999 bytes)\" is not an RFC 3339 time");
+}
+
 }  // namespace
 }  // namespace calloutd::receivers
