@@ -36,7 +36,7 @@ void Engine::prefill_from_rota(Plan& plan, TimePoint at) const {
                                      std::pair{std::string("Secondary"), who.secondary}}) {
     bool decided = plan.state.roles.contains(role) ||
                    std::any_of(plan.role_changes.begin(), plan.role_changes.end(),
-                               [&](const auto& c) { return c.role == role; });
+                               [&, wanted = role](const auto& c) { return c.role == wanted; });
     if (!person.empty() && !decided) {
       plan.role_changes.push_back({role, person, at});
       filled.push_back(role);
