@@ -186,6 +186,41 @@ repository:
                           "c.yml:5: repository.remote.colour: unknown key \"colour\""));
 }
 
+TEST(ConfigTest, WebLimitsAndTheirMistakes) {
+  auto ok = parse_config(R"(web:
+  read_header_timeout: 5s
+  read_body_timeout: 1m
+  idle_timeout: 2m
+  write_timeout: 20s
+  max_connections: 100
+  max_connections_per_client: 8
+  allow_unauthenticated: true
+)",
+                         "c.yml", "/");
+  ASSERT_TRUE(ok.errors.empty()) << ok.errors.front();
+  EXPECT_EQ(ok.config.http.header_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(ok.config.http.body_timeout, std::chrono::minutes(1));
+  EXPECT_EQ(ok.config.http.idle_timeout, std::chrono::minutes(2));
+  EXPECT_EQ(ok.config.http.write_timeout, std::chrono::seconds(20));
+  EXPECT_EQ(ok.config.http.max_connections, 100u);
+  EXPECT_EQ(ok.config.http.max_connections_per_client, 8u);
+  EXPECT_TRUE(ok.config.allow_unauthenticated);
+  auto bad = parse_config(R"(web:
+  read_header_timeout: 0s
+  max_connections: 0
+  allow_unauthenticated: maybe
+receivers:
+  authenticate_reads: true
+)",
+                          "c.yml", "/");
+  EXPECT_THAT(bad.errors, ::testing::ElementsAre(
+                              "c.yml:2: web.read_header_timeout: must be at least 1s",
+                              "c.yml:3: web.max_connections: \"0\" is not an integer >= 1",
+                              "c.yml:4: web.allow_unauthenticated: \"maybe\" is not true or false",
+                              "c.yml:6: receivers.authenticate_reads: needs credentials in "
+                              "receivers.alertmanager (the reads ask for the same)"));
+}
+
 TEST(ConfigTest, ShippedExampleIsValid) {
   auto c = load_config(CALLOUTD_SOURCE_DIR "/config/calloutd.yml");
   EXPECT_TRUE(c.errors.empty()) << (c.errors.empty() ? "" : c.errors[0]);
