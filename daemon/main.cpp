@@ -10,18 +10,18 @@
 #include <optional>
 #include <thread>
 
-#include "daemon/cli.hpp"
-#include "daemon/config.hpp"
-#include "daemon/engine.hpp"
-#include "daemon/http_server.hpp"
-#include "daemon/journal.hpp"
-#include "daemon/log.hpp"
-#include "daemon/metrics.hpp"
-#include "daemon/pipeline.hpp"
-#include "daemon/remote_sync.hpp"
-#include "daemon/render.hpp"
-#include "daemon/repository.hpp"
-#include "daemon/scanner.hpp"
+#include "daemon/app/cli.hpp"
+#include "daemon/base/log.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/engine/engine.hpp"
+#include "daemon/git/repository.hpp"
+#include "daemon/http/http_server.hpp"
+#include "daemon/journal/journal.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/pipeline/pipeline.hpp"
+#include "daemon/scanner/scanner.hpp"
+#include "daemon/sync/remote_sync.hpp"
+#include "daemon/writeup/render.hpp"
 
 namespace {
 

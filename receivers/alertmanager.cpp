@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/hash.hpp"
-#include "daemon/untrusted_text.hpp"
+#include "daemon/base/hash.hpp"
+#include "daemon/text/untrusted_text.hpp"
 
 namespace calloutd::receivers {
 namespace {

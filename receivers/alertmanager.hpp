@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "daemon/result.hpp"
+#include "daemon/base/result.hpp"
 #include "receivers/event.hpp"
 
 namespace calloutd::receivers {

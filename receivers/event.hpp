@@ -9,7 +9,7 @@
 #include <variant>
 #include <vector>
 
-#include "daemon/timefmt.hpp"
+#include "daemon/base/timefmt.hpp"
 
 namespace calloutd {
 

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "daemon/hash.hpp"
-#include "daemon/untrusted_text.hpp"
+#include "daemon/base/hash.hpp"
+#include "daemon/text/untrusted_text.hpp"
 
 namespace calloutd::receivers {
 namespace {

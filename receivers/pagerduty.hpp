@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/result.hpp"
+#include "daemon/base/result.hpp"
 #include "receivers/event.hpp"
 
 namespace calloutd::receivers {

@@ -1,4 +1,4 @@
-#include "daemon/cli.hpp"
+#include "daemon/app/cli.hpp"
 
 #include <gtest/gtest.h>
 

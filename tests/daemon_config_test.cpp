@@ -1,4 +1,4 @@
-#include "daemon/config.hpp"
+#include "daemon/config/config.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -3,9 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/engine.hpp"
-#include "daemon/hash.hpp"
-#include "daemon/markdown.hpp"
+#include "daemon/base/hash.hpp"
+#include "daemon/engine/engine.hpp"
+#include "daemon/writeup/markdown.hpp"
 #include "receivers/alertmanager.hpp"
 #include "receivers/pagerduty.hpp"
 #include "tests/support/fake_repository.hpp"

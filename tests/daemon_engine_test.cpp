@@ -1,12 +1,12 @@
-#include "daemon/engine.hpp"
+#include "daemon/engine/engine.hpp"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/markdown.hpp"
-#include "daemon/postmortem.hpp"
-#include "daemon/repo_index.hpp"
+#include "daemon/writeup/markdown.hpp"
+#include "daemon/writeup/postmortem.hpp"
+#include "daemon/writeup/repo_index.hpp"
 #include "receivers/alertmanager.hpp"
 #include "tests/support/fake_repository.hpp"
 #include "tests/support/test_support.hpp"

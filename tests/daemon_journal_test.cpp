@@ -1,4 +1,4 @@
-#include "daemon/journal.hpp"
+#include "daemon/journal/journal.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,10 @@
 // known_hosts files as OpenSSH writes them: ssh-keygen makes the keys, hashes
 // the host names (-H) and must agree with what check_host_key says.
-#include "daemon/known_hosts.hpp"
+#include "daemon/git/known_hosts.hpp"
 
 #include <gtest/gtest.h>
 
-#include "daemon/hash.hpp"
+#include "daemon/base/hash.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace calloutd {

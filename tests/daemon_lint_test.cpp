@@ -1,11 +1,11 @@
 // The write-up linter on text: each rule, its positions, and the traps.
 // (The corpus of whole write-ups is checked through calloutctl in
 // integration_lint_test.cpp.)
-#include "daemon/lint.hpp"
+#include "daemon/writeup/lint.hpp"
 
 #include <gtest/gtest.h>
 
-#include "daemon/render.hpp"
+#include "daemon/writeup/render.hpp"
 
 namespace calloutd {
 namespace {

@@ -1,5 +1,5 @@
 // The logger's safety net: however long a field value, a line stays short.
-#include "daemon/log.hpp"
+#include "daemon/base/log.hpp"
 
 #include <gtest/gtest.h>
 

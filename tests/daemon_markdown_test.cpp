@@ -1,8 +1,8 @@
-#include "daemon/markdown.hpp"
+#include "daemon/writeup/markdown.hpp"
 
 #include <gtest/gtest.h>
 
-#include "daemon/render.hpp"
+#include "daemon/writeup/render.hpp"
 
 namespace calloutd::markdown {
 namespace {

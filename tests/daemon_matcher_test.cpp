@@ -1,4 +1,4 @@
-#include "daemon/matcher.hpp"
+#include "daemon/config/matcher.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // The action-item reader on tables as people write them.
-#include "daemon/postmortem.hpp"
+#include "daemon/writeup/postmortem.hpp"
 
 #include <gtest/gtest.h>
 

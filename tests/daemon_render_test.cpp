@@ -1,8 +1,8 @@
-#include "daemon/render.hpp"
+#include "daemon/writeup/render.hpp"
 
 #include <gtest/gtest.h>
 
-#include "daemon/markdown.hpp"
+#include "daemon/writeup/markdown.hpp"
 
 namespace calloutd {
 namespace {

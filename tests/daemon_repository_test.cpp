@@ -1,5 +1,5 @@
 // GitRepository against real repositories (libgit2 and the git command line).
-#include "daemon/repository.hpp"
+#include "daemon/git/repository.hpp"
 
 #include <git2.h>
 #include <gtest/gtest.h>

@@ -1,12 +1,12 @@
-#include "daemon/rota.hpp"
+#include "daemon/config/rota.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <ctime>
 
-#include "daemon/config.hpp"
-#include "daemon/timezone.hpp"
+#include "daemon/base/timezone.hpp"
+#include "daemon/config/config.hpp"
 
 namespace calloutd {
 namespace {

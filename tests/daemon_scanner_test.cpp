@@ -1,9 +1,9 @@
-#include "daemon/scanner.hpp"
+#include "daemon/scanner/scanner.hpp"
 
 #include <gtest/gtest.h>
 
-#include "daemon/engine.hpp"
-#include "daemon/markdown.hpp"
+#include "daemon/engine/engine.hpp"
+#include "daemon/writeup/markdown.hpp"
 #include "receivers/alertmanager.hpp"
 #include "tests/support/fake_repository.hpp"
 #include "tests/support/test_support.hpp"

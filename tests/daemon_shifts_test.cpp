@@ -1,4 +1,4 @@
-#include "daemon/shifts.hpp"
+#include "daemon/state/shifts.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "daemon/slug.hpp"
+#include "daemon/text/slug.hpp"
 
 #include <gtest/gtest.h>
 #include <re2/re2.h>

@@ -1,4 +1,4 @@
-#include "daemon/timefmt.hpp"
+#include "daemon/base/timefmt.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "daemon/untrusted_text.hpp"
+#include "daemon/text/untrusted_text.hpp"
 
 #include <gtest/gtest.h>
 

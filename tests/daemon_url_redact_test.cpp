@@ -1,4 +1,4 @@
-#include "daemon/url_redact.hpp"
+#include "daemon/text/url_redact.hpp"
 
 #include <gtest/gtest.h>
 

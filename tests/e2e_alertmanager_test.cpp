@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "daemon/markdown.hpp"
+#include "daemon/writeup/markdown.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/switch_target.hpp"
 

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-#include "daemon/markdown.hpp"
+#include "daemon/writeup/markdown.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/git_servers.hpp"
 #include "tests/support/switch_target.hpp"

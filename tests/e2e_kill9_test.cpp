@@ -10,7 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "daemon/slug.hpp"
+#include "daemon/text/slug.hpp"
 #include "tests/support/daemon_process.hpp"
 
 namespace calloutd {

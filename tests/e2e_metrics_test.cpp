@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "daemon/markdown.hpp"
-#include "daemon/render.hpp"
+#include "daemon/writeup/markdown.hpp"
+#include "daemon/writeup/render.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/git_servers.hpp"
 

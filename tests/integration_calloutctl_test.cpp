@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/timefmt.hpp"
+#include "daemon/base/timefmt.hpp"
 #include "tests/support/daemon_process.hpp"
 
 namespace calloutd {

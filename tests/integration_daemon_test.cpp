@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "daemon/markdown.hpp"
+#include "daemon/writeup/markdown.hpp"
 #include "tests/support/daemon_process.hpp"
 
 namespace calloutd {
@@ -14,8 +14,8 @@ namespace {
 
 using nlohmann::json;
 using testing::DaemonProcess;
-using testing::metric;
 using testing::git;
+using testing::metric;
 using testing::read_file;
 using testing::sample;
 using testing::TempDir;

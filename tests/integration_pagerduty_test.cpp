@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/hash.hpp"
-#include "daemon/markdown.hpp"
+#include "daemon/base/hash.hpp"
+#include "daemon/writeup/markdown.hpp"
 #include "tests/support/daemon_process.hpp"
 
 namespace calloutd {

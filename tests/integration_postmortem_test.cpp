@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/markdown.hpp"
+#include "daemon/writeup/markdown.hpp"
 #include "tests/support/daemon_process.hpp"
 
 namespace calloutd {

@@ -16,9 +16,9 @@
 #include <sstream>
 #include <thread>
 
-#include "daemon/markdown.hpp"
-#include "daemon/slug.hpp"
-#include "daemon/timefmt.hpp"
+#include "daemon/base/timefmt.hpp"
+#include "daemon/text/slug.hpp"
+#include "daemon/writeup/markdown.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/git_servers.hpp"
 
@@ -28,9 +28,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using testing::DaemonProcess;
-using testing::metric;
 using testing::git;
 using testing::HttpGitServer;
+using testing::metric;
 using testing::read_file;
 using testing::SshGitServer;
 using testing::TempDir;

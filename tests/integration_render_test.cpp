@@ -2,8 +2,8 @@
 // PDF's text read back with pdftotext.
 #include <gtest/gtest.h>
 
-#include "daemon/markdown.hpp"
-#include "daemon/render.hpp"
+#include "daemon/writeup/markdown.hpp"
+#include "daemon/writeup/render.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace calloutd {

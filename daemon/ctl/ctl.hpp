@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/result.hpp"
+#include "daemon/base/result.hpp"
 
 namespace calloutd::ctl {
 

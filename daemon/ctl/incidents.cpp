@@ -10,13 +10,13 @@
 #include <ostream>
 #include <sstream>
 
+#include "daemon/base/timefmt.hpp"
 #include "daemon/ctl/ctl.hpp"
-#include "daemon/manual.hpp"
-#include "daemon/markdown.hpp"
-#include "daemon/postmortem.hpp"
-#include "daemon/repository.hpp"
-#include "daemon/slug.hpp"
-#include "daemon/timefmt.hpp"
+#include "daemon/engine/manual.hpp"
+#include "daemon/git/repository.hpp"
+#include "daemon/text/slug.hpp"
+#include "daemon/writeup/markdown.hpp"
+#include "daemon/writeup/postmortem.hpp"
 
 namespace calloutd::ctl {
 

@@ -1,16 +1,16 @@
 // calloutctl lint: the write-up linter over files, folders or a whole
 // callouts repository, with compiler-style, JSON or GitHub Actions output.
-#include "daemon/lint.hpp"
+#include "daemon/writeup/lint.hpp"
 
 #include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <sstream>
 
-#include "daemon/config.hpp"
+#include "daemon/config/config.hpp"
 #include "daemon/ctl/ctl.hpp"
-#include "daemon/postmortem.hpp"
-#include "daemon/render.hpp"
+#include "daemon/writeup/postmortem.hpp"
+#include "daemon/writeup/render.hpp"
 
 namespace calloutd::ctl {
 

@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "daemon/ctl/ctl.hpp"
-#include "daemon/markdown.hpp"
-#include "daemon/render.hpp"
+#include "daemon/writeup/markdown.hpp"
+#include "daemon/writeup/render.hpp"
 
 extern char** environ;
 

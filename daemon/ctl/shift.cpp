@@ -1,9 +1,9 @@
 // calloutctl shift start|end|handover: the roles API from the command line.
 #include <ostream>
 
+#include "daemon/base/duration.hpp"
+#include "daemon/base/timefmt.hpp"
 #include "daemon/ctl/ctl.hpp"
-#include "daemon/duration.hpp"
-#include "daemon/timefmt.hpp"
 
 namespace calloutd::ctl {
 

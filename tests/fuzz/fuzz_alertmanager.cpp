@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "daemon/group_state.hpp"
-#include "daemon/slug.hpp"
+#include "daemon/state/group_state.hpp"
+#include "daemon/text/slug.hpp"
 #include "receivers/alertmanager.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

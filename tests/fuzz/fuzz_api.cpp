@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "daemon/api_requests.hpp"
-#include "daemon/postmortem.hpp"
+#include "daemon/http/api_requests.hpp"
+#include "daemon/writeup/postmortem.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string body(reinterpret_cast<const char*>(data), size);

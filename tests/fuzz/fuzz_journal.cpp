@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "daemon/journal_format.hpp"
+#include "daemon/journal/journal_format.hpp"
 
 namespace {
 

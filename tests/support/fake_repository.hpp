@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/repository.hpp"
+#include "daemon/git/repository.hpp"
 
 namespace calloutd::testing {
 

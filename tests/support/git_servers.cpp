@@ -10,7 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "daemon/hash.hpp"
+#include "daemon/base/hash.hpp"
 
 namespace calloutd::testing {
 namespace fs = std::filesystem;

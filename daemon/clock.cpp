@@ -1,9 +1,0 @@
-#include "daemon/clock.hpp"
-
-namespace calloutd {
-
-TimePoint SystemClock::now() const {
-  return std::chrono::system_clock::now();
-}
-
-}  // namespace calloutd

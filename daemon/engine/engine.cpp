@@ -1,0 +1,477 @@
+#include "daemon/engine/engine.hpp"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "daemon/base/duration.hpp"
+#include "daemon/base/hash.hpp"
+#include "daemon/base/log.hpp"
+#include "daemon/engine/engine_internal.hpp"
+#include "daemon/engine/manual.hpp"
+#include "daemon/state/shifts.hpp"
+#include "daemon/text/slug.hpp"
+#include "daemon/text/url_redact.hpp"
+#include "daemon/writeup/alert_text.hpp"
+#include "daemon/writeup/markdown.hpp"
+#include "daemon/writeup/postmortem.hpp"
+#include "daemon/writeup/repo_index.hpp"
+
+namespace calloutd {
+namespace {
+
+constexpr int k_max_attempts = 8;
+
+bool is_grafana(const std::string& url) {
+  return url.find("/d/") != std::string::npos || url.find("/d-solo/") != std::string::npos ||
+         url.find("grafana") != std::string::npos;
+}
+
+// `url` with Grafana's from/to (Unix milliseconds) set to [from, to].
+std::string pin_time_range(const std::string& url, TimePoint from, TimePoint to) {
+  auto ms = [](TimePoint t) {
+    return std::to_string(
+        std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+  };
+  std::string base = url.substr(0, url.find('#'));
+  std::string fragment = url.size() > base.size() ? url.substr(base.size()) : "";
+  static const RE2 k_old_range(R"([?&](?:from|to)=[^&]*)");
+  RE2::GlobalReplace(&base, k_old_range, "");
+  if (base.find('?') == std::string::npos && base.find('&') != std::string::npos) {
+    base[base.find('&')] = '?';
+  }
+  base += (base.find('?') == std::string::npos ? "?" : "&") + std::string("from=") + ms(from) +
+          "&to=" + ms(to);
+  return base + fragment;
+}
+
+// When the callout resolves, the postmortem's Timeline gets the callout's
+// entries (oldest first, each once) and its Dashboard the incident's time range.
+std::string seed_postmortem(std::string postmortem, const std::string& callout,
+                            const GroupState& state) {
+  auto existing = markdown::list_item_sources(postmortem, "Timeline");
+  std::set<std::string> have(existing.begin(), existing.end());
+  // The callout lists newest first: walk it backwards so that entries of the
+  // same second keep their order.
+  auto entries = markdown::list_item_sources(callout, k_timeline_key);
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    const auto& entry = *it;
+    if (have.insert(entry).second) {
+      postmortem = markdown::add_list_entry(postmortem, "Timeline",
+                                            parse_timeline_time(entry).value_or(TimePoint{}), entry,
+                                            markdown::Order::oldest_first);
+    }
+  }
+  if (is_grafana(state.dashboard_url)) {
+    auto pinned = pin_time_range(state.dashboard_url, state.opened_at, state.resolved_at);
+    postmortem = markdown::set_list_item(postmortem, "Supporting Information", "Dashboard",
+                                         markdown::link("Dashboard (incident time range)", pinned));
+  }
+  return postmortem;
+}
+
+// The folder holding `path` (the technology folder of a callout's folder).
+std::string parent_of(const std::string& path) {
+  return path.substr(0, path.rfind('/'));
+}
+
+void add_unique(std::vector<std::string>& paths, const std::string& path) {
+  if (std::find(paths.begin(), paths.end(), path) == paths.end()) {
+    paths.push_back(path);
+  }
+}
+
+}  // namespace
+
+std::string outcome_name(Outcome o) {
+  switch (o) {
+    case Outcome::opened:
+      return "opened";
+    case Outcome::reopened:
+      return "reopened";
+    case Outcome::updated:
+      return "updated";
+    case Outcome::unchanged:
+      return "unchanged";
+    case Outcome::ignored:
+      return "ignored";
+    case Outcome::failed:
+      return "failed";
+  }
+  return "failed";
+}
+
+constexpr const char* k_shifts_path = ".calloutd/shifts.json";
+
+Engine::Engine(const Config& config, Repository& repository, const Templates& templates)
+    : m_config(config),
+      m_repository(repository),
+      m_templates(templates),
+      m_shifts(config.shifts.short_break) {}
+
+void Engine::load() {
+  auto head = m_repository.head();
+  for (const auto& name : m_repository.list(head, k_state_dir)) {
+    auto text = m_repository.read(head, std::string(k_state_dir) + "/" + name);
+    auto state = text ? parse_state(*text) : std::nullopt;
+    if (!state) {
+      log::warn("unreadable group state in the repository", {{"file", name}});
+      continue;
+    }
+    m_states[state->group_id] = std::move(*state);
+  }
+  rebuild_index();
+  if (auto text = m_repository.read(head, k_shifts_path)) {
+    m_shifts = ShiftBook::parse(*text, m_config.shifts.short_break);
+  }
+  log::info("loaded incident state", {{"groups", std::to_string(m_states.size())}});
+}
+
+void Engine::refresh(const std::string& from, const std::string& to) {
+  auto changed = from.empty() ? std::nullopt : m_repository.changed_files(from, to);
+  if (!changed) {
+    m_states.clear();
+    m_shifts = ShiftBook(m_config.shifts.short_break);
+    load();
+    return;
+  }
+  const std::string prefix = std::string(k_state_dir) + "/";
+  for (const auto& path : *changed) {
+    if (path == k_shifts_path) {
+      auto text = m_repository.read(to, path);
+      m_shifts = text ? ShiftBook::parse(*text, m_config.shifts.short_break)
+                      : ShiftBook(m_config.shifts.short_break);
+    } else if (path.starts_with(prefix) && path.ends_with(".json")) {
+      auto text = m_repository.read(to, path);
+      auto state = text ? parse_state(*text) : std::nullopt;
+      auto id = path.substr(prefix.size(), path.size() - prefix.size() - 5);
+      if (state) {
+        m_states[state->group_id] = std::move(*state);
+      } else {
+        m_states.erase(id);
+      }
+    }
+  }
+  rebuild_index();
+}
+
+void Engine::index(const GroupState& s) {
+  for (const auto& key : s.dedup_keys) {
+    m_by_dedup_key[key] = s.group_id;
+  }
+  for (const auto& g : s.joined_groups) {
+    m_by_group[g] = s.group_id;
+  }
+  if (!s.pd_incident.empty()) {
+    m_by_pagerduty[s.pd_incident] = s.group_id;
+  }
+}
+
+void Engine::rebuild_index() {
+  m_by_dedup_key.clear();
+  m_by_group.clear();
+  m_by_pagerduty.clear();
+  for (const auto& [id, s] : m_states) {
+    index(s);
+  }
+}
+
+std::optional<GroupState> Engine::state_for(const std::string& id, const Overlay& view) {
+  if (auto it = view.states.find(id); it != view.states.end()) {
+    return it->second;
+  }
+  if (auto it = m_states.find(id); it != m_states.end()) {
+    return it->second;
+  }
+  auto text = view.read(state_path(id));
+  auto state = text ? parse_state(*text) : std::nullopt;
+  if (state) {
+    m_states[id] = *state;
+    index(*state);
+  }
+  return state;
+}
+
+ApplyResult Engine::apply(const Event& event) {
+  return apply_batch({event}).front();
+}
+
+std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
+  for (int attempt = 0; attempt < k_max_attempts; ++attempt) {
+    Overlay view(m_repository, m_repository.head());
+    std::vector<ApplyResult> results;
+    for (const auto& event : events) {
+      results.push_back(apply_to(event, view));
+    }
+    if (view.changes.empty()) {
+      return results;
+    }
+    auto committed = commit_view(view);
+    if (committed.status == CommitStatus::parent_moved) {
+      // Someone committed meanwhile (or holds the branch's lock): forget what
+      // was read and recompute on the new head, after a short pause that grows.
+      if (attempt + 1 < k_max_attempts) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1 << attempt));
+      }
+      for (const auto& [id, state] : view.states) {
+        m_states.erase(id);
+      }
+      rebuild_index();
+      continue;
+    }
+    for (auto& r : results) {
+      if (!changes_files(r.outcome)) {
+        continue;
+      }
+      if (committed.status != CommitStatus::committed) {
+        r.outcome = Outcome::failed;
+        r.error = committed.error;
+      } else {
+        r.commit = committed.id;
+      }
+    }
+    rebuild_index();
+    return results;
+  }
+  std::vector<ApplyResult> gave_up(events.size());
+  for (auto& r : gave_up) {
+    r.outcome = Outcome::failed;
+    r.error = "the branch kept moving; gave up after retries";
+  }
+  return gave_up;
+}
+
+CommitOutcome Engine::commit_view(Overlay& view) {
+  std::string message = view.changes.size() == 1
+                            ? view.changes.front()
+                            : std::to_string(view.changes.size()) + " callout changes\n";
+  if (view.changes.size() > 1) {
+    for (const auto& line : view.changes) {
+      message += "\n- " + line.substr(0, line.find('\n'));
+    }
+    message += "\n";
+  }
+  if (view.shifts) {
+    view.write(k_shifts_path, view.shifts->serialize());
+  }
+  // The README.md index, when what it lists changed.
+  if (!view.states.empty() && view.unsafe("README.md", PathKind::file)) {
+    log::warn("README.md is a symlink or a folder in the repository; the index is not updated",
+              {{"path", "README.md"}});
+  } else if (!view.states.empty()) {
+    auto states = m_states;
+    for (const auto& [id, state] : view.states) {
+      states[id] = state;
+    }
+    auto readme = view.read("README.md");
+    auto updated = with_index(readme, index_section(states));
+    if (updated != readme) {
+      view.write("README.md", updated);
+    }
+  }
+  auto committed = m_repository.commit(CommitRequest{view.head(), view.files(), message});
+  if (committed.status == CommitStatus::committed) {
+    for (auto& [id, state] : view.states) {
+      m_states[id] = state;
+    }
+    if (view.shifts) {
+      m_shifts = *view.shifts;
+    }
+  }
+  return committed;
+}
+
+ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
+  Plan plan;
+  if (const auto* g = event.alert_group()) {
+    auto sid = state_id_for(*g, view);
+    plan = decide_alerts(event, *g, sid, state_for(sid, view));
+  } else if (const auto* pd = event.pagerduty()) {
+    auto sid = state_id_for(*pd);
+    plan = decide_pagerduty(event, *pd, sid, state_for(sid, view));
+  } else if (const auto* request = event.role_request()) {
+    auto sid = state_id_of(PostmortemStatusChange{request->incident_id, "", "", false});
+    plan = decide_roles(event, *request, sid.empty() ? std::nullopt : state_for(sid, view));
+  } else if (const auto* m = event.manual()) {
+    auto sid = manual_incident_id(*m);
+    plan = decide_manual(*m, sid, state_for(sid, view));
+  } else if (const auto* change = event.postmortem()) {
+    auto sid = state_id_of(*change);
+    plan =
+        decide_postmortem(event, *change, sid.empty() ? std::nullopt : state_for(sid, view), view);
+  }
+  if (!changes_files(plan.outcome)) {
+    return ApplyResult{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
+  }
+  if (plan.outcome == Outcome::opened || plan.outcome == Outcome::reopened) {
+    prefill_from_rota(plan, event.received_at);
+  }
+  apply_roles(plan, view);
+  write(plan, view);
+  std::string what = !plan.summary.empty() ? plan.summary
+                     : plan.outcome == Outcome::opened
+                         ? "opened (" + severity_name(plan.state.severity) + ")"
+                     : plan.outcome == Outcome::reopened
+                         ? "reopened"
+                         : std::to_string(plan.entries.size()) + " timeline entries";
+  view.changes.push_back(plan.state.folder + ": " + what +
+                         "\n\nCalloutd-Incident: " + plan.state.incident_id +
+                         "\nCalloutd-Group: " + plan.state.group_id + "\n");
+  view.states[plan.state.group_id] = plan.state;
+  index(plan.state);
+  ApplyResult result{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
+  result.severity = severity_name(plan.state.severity);
+  result.unsafe_paths = plan.unsafe_paths;
+  auto seconds = [&](TimePoint t) {
+    return std::chrono::duration<double>(t - plan.state.opened_at).count();
+  };
+  if (plan.acknowledged_at) {
+    result.acknowledged_after_seconds = seconds(*plan.acknowledged_at);
+  }
+  if (plan.keys.contains("Status") && plan.keys.at("Status") == "resolved") {
+    result.resolved_after_seconds = seconds(plan.state.resolved_at);
+  }
+  return result;
+}
+
+void Engine::write(Plan& plan, Overlay& view) const {
+  auto previous_of = [&](const std::string& folder) {
+    // Earlier callouts of the same technology and issue sort side by side.
+    const RE2 sibling("^" + RE2::QuoteMeta(plan.state.issue) + R"(-\d{4}-\d{2}-\d{2}(-\d+)?$)");
+    std::vector<std::string> previous;
+    const auto& names = view.names(parent_of(folder));
+    const std::string prefix = plan.state.issue + "-";
+    for (auto it = names.lower_bound(prefix); it != names.end() && it->rfind(prefix, 0) == 0;
+         ++it) {
+      if (parent_of(folder) + "/" + *it != folder && RE2::FullMatch(*it, sibling)) {
+        previous.push_back(*it);
+      }
+    }
+    std::sort(previous.rbegin(), previous.rend());
+    return previous;
+  };
+  auto render_view = [&] {
+    auto v = plan.make_view(plan.state);
+    v.previous_occurrences =
+        previous_occurrences(parent_of(plan.state.folder), previous_of(plan.state.folder));
+    return v;
+  };
+  // An open callout whose folder someone replaced by a symlink (or a file)
+  // since it opened moves to a new folder, like a new one.
+  auto unsafe_old =
+      plan.outcome == Outcome::opened ? std::nullopt : unsafe_folder(plan.state.folder, view);
+  if (unsafe_old) {
+    add_unique(plan.unsafe_paths, *unsafe_old);
+  }
+  const bool moved = unsafe_old.has_value();
+  if (plan.outcome == Outcome::opened || moved) {
+    plan.state.folder = new_folder(plan, view);
+    for (const auto& path : plan.unsafe_paths) {
+      log::warn(
+          "refusing to write the callout through a symlink, submodule or file in the "
+          "repository; it goes to a safe folder instead",
+          {{"path", path}, {"folder", plan.state.folder}});
+    }
+  }
+  std::optional<std::string> callout;
+  if (plan.outcome == Outcome::opened || moved) {
+    auto values = render_view();
+    if (plan.outcome == Outcome::opened) {
+      plan.state.dashboard_url = redact_url_credentials(values.dashboard_url);
+    }
+    callout = m_templates.render_callout(values);
+    view.write(plan.state.folder + "/postmortem.md", m_templates.render_postmortem(values));
+  } else {
+    callout = view.read(plan.state.folder + "/callout.md");
+  }
+  if (!callout) {
+    // Deleted by someone: write it again rather than lose the event.
+    log::warn("the callout is missing from the repository; writing it again",
+              {{"folder", plan.state.folder}});
+    callout = m_templates.render_callout(render_view());
+  }
+  for (const auto& [t, line] : plan.entries) {
+    callout =
+        markdown::add_list_entry(*callout, k_timeline_key, t, line, markdown::Order::newest_first);
+  }
+  for (const auto& [key, value] : plan.keys) {
+    callout = markdown::set_key(*callout, key, value);
+  }
+  for (const auto& [role, holder] : plan.roles) {
+    callout = markdown::set_list_item(*callout, "Team roles", role, holder);
+  }
+  view.write(plan.state.folder + "/callout.md", *callout);
+  bool resolving = plan.keys.contains("Status") && plan.keys.at("Status") == "resolved";
+  if (resolving || !plan.postmortem_keys.empty()) {
+    if (auto postmortem = view.read(plan.state.folder + "/postmortem.md")) {
+      for (const auto& [key, value] : plan.postmortem_keys) {
+        postmortem = markdown::set_key(*postmortem, key, value);
+      }
+      if (resolving) {
+        postmortem = seed_postmortem(*postmortem, *callout, plan.state);
+      }
+      view.write(plan.state.folder + "/postmortem.md", *postmortem);
+    }
+  }
+  view.write(state_path(plan.state.group_id), serialize_state(plan.state));
+}
+
+// `<technology>/<issue>-<date>`, then `-2`, `-3`... when the name is taken
+// (a taken name that is a symlink is noted as unsafe and skipped like any
+// other). A technology folder that cannot hold callouts (a symlink, a
+// submodule or a file committed in its place) is replaced by
+// `<technology>-calloutd`, then `-calloutd-2`..., the first that is a folder
+// or absent: next to the original in a listing, and saying who made it.
+// Every choice depends only on the head's tree and the batch's own files, so
+// the same event computed again (a replay after a crash, a re-apply after a
+// rebase, a recompute after the branch moved) picks the same folder; once
+// committed, the group's state keeps it.
+std::string Engine::new_folder(Plan& plan, const Overlay& view) const {
+  const GroupState& s = plan.state;
+  std::string dir = s.technology;
+  for (int n = 1; auto unsafe = view.unsafe(dir, PathKind::folder); ++n) {
+    add_unique(plan.unsafe_paths, *unsafe);
+    dir = s.technology + "-calloutd" + (n > 1 ? "-" + std::to_string(n) : "");
+  }
+  const auto& taken = view.names(dir);
+  const std::string base = s.issue + "-" + format_date(s.opened_at);
+  std::string name = base;
+  for (int n = 2; taken.contains(name); ++n) {
+    if (auto unsafe = unsafe_folder(dir + "/" + name, view)) {
+      add_unique(plan.unsafe_paths, *unsafe);
+    }
+    name = base + "-" + std::to_string(n);
+  }
+  return dir + "/" + name;
+}
+
+std::optional<std::string> Engine::unsafe_folder(const std::string& folder,
+                                                 const Overlay& view) const {
+  for (const char* file : {"/callout.md", "/postmortem.md"}) {
+    if (auto unsafe = view.unsafe(folder + file, PathKind::file)) {
+      return unsafe;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<IncidentSummary> Engine::open_incidents() const {
+  std::vector<IncidentSummary> out;
+  for (const auto& [id, s] : m_states) {
+    if (!s.resolved) {
+      IncidentSummary i{
+          s.incident_id, s.folder, s.technology, severity_name(s.severity), s.opened_at, {}, {}};
+      for (const auto& [role, holder] : s.roles) {
+        i.roles[role] = holder.first;
+      }
+      i.handover_due = (s.last_handover == TimePoint{} ? s.opened_at : s.last_handover) +
+                       m_config.shifts.work_limit;
+      out.push_back(std::move(i));
+    }
+  }
+  return out;
+}
+
+}  // namespace calloutd

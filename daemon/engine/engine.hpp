@@ -1,0 +1,170 @@
+// The engine: the only place with incident state. It turns an Alertmanager
+// notification into semantic edits of the callout (open it, add timeline
+// entries, set Status) applied to the repository's latest commit, and commits
+// them together with the group's state. Not thread-safe: run it on one strand.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/config/config.hpp"
+#include "daemon/git/repository.hpp"
+#include "daemon/state/group_state.hpp"
+#include "daemon/state/shifts.hpp"
+#include "daemon/writeup/render.hpp"
+#include "receivers/event.hpp"
+
+namespace calloutd {
+
+enum class Outcome {
+  opened,     // a new callout was committed
+  reopened,   // a resolved callout became active again
+  updated,    // timeline entries (and maybe Status) were committed
+  unchanged,  // a duplicate or stale notification: nothing to write
+  ignored,    // no route matched and no incident is open for the group
+  failed      // the repository refused the commit (see ApplyResult::error)
+};
+std::string outcome_name(Outcome o);
+
+struct ApplyResult {
+  Outcome outcome = Outcome::unchanged;
+  std::string incident_id;
+  std::string folder;
+  std::string commit;
+  std::string error;
+  // Set when this event acknowledged or resolved the incident, for the
+  // time-to-acknowledge and time-to-resolve histograms.
+  std::string severity;
+  std::optional<double> acknowledged_after_seconds;
+  std::optional<double> resolved_after_seconds;
+  // Paths in the repository this event's callout could not be written
+  // through (symlinks, submodules, files where a folder goes): the callout
+  // went to a safe folder instead. Counted by calloutd_unsafe_paths_total.
+  std::vector<std::string> unsafe_paths;
+};
+
+// An open incident, as listed by GET /api/v1/incidents and counted by metrics.
+struct IncidentSummary {
+  std::string incident_id;
+  std::string folder;
+  std::string technology;
+  std::string severity;
+  TimePoint opened_at{};
+  std::map<std::string, std::string> roles;  // role -> holder
+  TimePoint handover_due{};                  // the Next Incident Lead is due by then
+};
+
+class Engine {
+ public:
+  Engine(const Config& config, Repository& repository, const Templates& templates);
+
+  // Reads every group state committed in the repository (call once at start).
+  void load();
+
+  // The branch moved from `from` to `to` without the engine (a fetch brought
+  // other daemons' and engineers' commits): reads again the group states and
+  // shifts that changed between them (all of them when it cannot tell).
+  void refresh(const std::string& from, const std::string& to);
+
+  // Applies one notification. Idempotent: applying the same event twice, or an
+  // older one after a newer one, changes nothing the second time.
+  ApplyResult apply(const Event& event);
+
+  // Applies `events` in order as one commit (a group commit): each sees the
+  // changes of the ones before it. One result per event, in order.
+  std::vector<ApplyResult> apply_batch(const std::vector<Event>& events);
+
+  std::vector<IncidentSummary> open_incidents() const;
+
+  // The 4-hour rule: a person alone in Operations on an incident (no
+  // Secondary) is warned `warning_lead` before the work limit and told to
+  // call the Secondary at it, as timeline entries of every incident they are
+  // on (once per shift). Commits what it adds. Call regularly on the strand.
+  void check_work_limits(TimePoint now);
+
+  // True when `incident_id` is a known incident (for API answers).
+  bool has_incident(const std::string& incident_id) const;
+
+  struct ResponderStats {
+    std::map<std::string, int> on_shift_by_role;
+    std::vector<std::pair<std::string, double>> work_seconds;  // on-shift people, longest first
+    int over_limit = 0;          // lone Operations engineers past the limit now
+    int handovers_overdue = 0;   // active incidents past their Next Incident Lead due time
+    std::uint64_t breaches = 0;  // limit breaches since start (a counter)
+  };
+  ResponderStats responder_stats(TimePoint now) const;
+
+  // Records postmortem Status edits people made (folder -> status read from
+  // postmortem.md) as timeline entries of their callouts; one commit for all.
+  void observe_postmortems(const std::map<std::string, std::string>& status_by_folder,
+                           TimePoint now);
+
+  // Records Team roles people wrote into active callouts (folder -> role ->
+  // holder, "" for n/a) as role changes, like the roles API would.
+  void observe_roles(
+      const std::map<std::string, std::map<std::string, std::string>>& roles_by_folder,
+      TimePoint now);
+
+  // Why incident `incident_id`'s postmortem cannot move to `status` now (empty:
+  // it can); an error when there is no such incident or postmortem.
+  Result<std::vector<std::string>> postmortem_blockers(const std::string& incident_id,
+                                                       const std::string& status);
+
+ private:
+  struct Plan;
+  class Overlay;
+  std::optional<GroupState> state_for(const std::string& id, const Overlay& view);
+  ApplyResult apply_to(const Event& event, Overlay& view);
+  // Which state (callout) an event belongs to: its own, or the one it joins
+  // through the Alertmanager/PagerDuty correlation.
+  std::string state_id_for(const AlertGroup& group, const Overlay& view);
+  std::string state_id_for(const PagerDutyEvent& event) const;
+  // The state machines: what an event changes, given the committed state.
+  Plan decide_alerts(const Event& event, const AlertGroup& group, const std::string& id,
+                     const std::optional<GroupState>& prior) const;
+  Plan decide_pagerduty(const Event& event, const PagerDutyEvent& pd, const std::string& id,
+                        const std::optional<GroupState>& prior) const;
+  Plan decide_postmortem(const Event& event, const PostmortemStatusChange& change,
+                         const std::optional<GroupState>& prior, const Overlay& view) const;
+  Plan decide_roles(const Event& event, const RoleRequest& request,
+                    const std::optional<GroupState>& prior) const;
+  Plan decide_manual(const ManualIncident& m, const std::string& id,
+                     const std::optional<GroupState>& prior) const;
+  // The state id of an incident id or folder, "" when unknown.
+  std::string state_id_of(const PostmortemStatusChange& change) const;
+  // Renders and edits the files of `plan` into `view`.
+  void write(Plan& plan, Overlay& view) const;
+  // A folder for `plan`'s new (or moved) callout that is safe to write at the
+  // view's head; the unsafe paths it went around are added to the plan.
+  std::string new_folder(Plan& plan, const Overlay& view) const;
+  // The first path that keeps `folder`'s callout or postmortem from being
+  // written (a symlink, a submodule, a file where a folder goes), if any.
+  std::optional<std::string> unsafe_folder(const std::string& folder, const Overlay& view) const;
+  void index(const GroupState& state);
+  void rebuild_index();
+  // Pre-fills Operations and Secondary from the on-call rota covering the
+  // callout's technology (roles an event already sets are left to it).
+  void prefill_from_rota(Plan& plan, TimePoint at) const;
+  // Records who takes or leaves which role (and their shifts) for `plan`.
+  void apply_roles(Plan& plan, Overlay& view) const;
+  ShiftBook& shifts_of(Overlay& view) const;
+  // Commits what `view` holds; parent_moved/failed as the repository says.
+  CommitOutcome commit_view(Overlay& view);
+
+  const Config& m_config;
+  Repository& m_repository;
+  const Templates& m_templates;
+  std::map<std::string, GroupState> m_states;  // by state id, as last committed
+  // Correlation indexes over m_states and the batch in progress.
+  std::map<std::string, std::string> m_by_dedup_key;  // dedup/incident key -> state id
+  std::map<std::string, std::string> m_by_group;      // joined Alertmanager group -> state id
+  std::map<std::string, std::string> m_by_pagerduty;  // PagerDuty incident id -> state id
+  ShiftBook m_shifts;                                 // as last committed
+  std::uint64_t m_breaches = 0;
+};
+
+}  // namespace calloutd

@@ -1,0 +1,804 @@
+#include "daemon/git/repository.hpp"
+
+#include <fcntl.h>
+#include <git2.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <span>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include "daemon/base/log.hpp"
+
+namespace calloutd {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A ref update holds its lock for milliseconds: one this old is stale.
+constexpr std::chrono::seconds k_stale_lock_age{5};
+
+std::string git_error_text() {
+  const git_error* e = git_error_last();
+  return e != nullptr && e->message != nullptr ? e->message : "unknown libgit2 error";
+}
+
+template <typename T, void (*Free)(T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
+using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
+using EntryPtr = std::unique_ptr<git_tree_entry, Deleter<git_tree_entry, git_tree_entry_free>>;
+using BlobPtr = std::unique_ptr<git_blob, Deleter<git_blob, git_blob_free>>;
+using BuilderPtr = std::unique_ptr<git_treebuilder, Deleter<git_treebuilder, git_treebuilder_free>>;
+using IndexPtr = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
+using RefPtr = std::unique_ptr<git_reference, Deleter<git_reference, git_reference_free>>;
+using SigPtr = std::unique_ptr<git_signature, Deleter<git_signature, git_signature_free>>;
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  std::string part;
+  while (std::getline(ss, part, '/')) {
+    parts.push_back(part);
+  }
+  return parts;
+}
+
+TreePtr tree_of(git_repository* repo, const std::string& commit_id) {
+  git_oid oid;
+  if (commit_id.empty() || git_oid_fromstr(&oid, commit_id.c_str()) != 0) {
+    return nullptr;
+  }
+  git_commit* commit = nullptr;
+  if (git_commit_lookup(&commit, repo, &oid) != 0) {
+    return nullptr;
+  }
+  CommitPtr c(commit);
+  git_tree* tree = nullptr;
+  if (git_commit_tree(&tree, c.get()) != 0) {
+    return nullptr;
+  }
+  return TreePtr(tree);
+}
+
+// Whether a tree entry can be written through as a `kind`: a folder is a
+// tree, a file a regular or executable blob; a symlink (120000) or a
+// submodule (160000) is neither.
+bool holds(const git_tree_entry* e, PathKind kind) {
+  auto mode = git_tree_entry_filemode(e);
+  return kind == PathKind::folder
+             ? mode == GIT_FILEMODE_TREE
+             : mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+}
+
+// The files of one commit as a tree of folders, so that each folder's git
+// tree is rebuilt once however many files change in it.
+struct TreeEdit {
+  std::map<std::string, git_oid> blobs;
+  std::map<std::string, TreeEdit> folders;
+
+  void add(std::span<const std::string> parts, const git_oid& blob) {
+    if (parts.size() == 1) {
+      blobs[parts[0]] = blob;
+    } else {
+      folders[parts[0]].add(parts.subspan(1), blob);
+    }
+  }
+
+  // Writes `base` (may be null), the tree at `prefix`, with these changes;
+  // its id into `out`. An entry of `base` that cannot hold what is written
+  // (see holds()), or a name written both as a file and as a folder, is
+  // refused: false with the entry's path in `unsafe`.
+  bool write(git_repository* repo, const git_tree* base, const std::string& prefix, git_oid* out,
+             std::string& unsafe) const {
+    auto fits = [&](const std::string& name, PathKind kind) {
+      const git_tree_entry* e =
+          base != nullptr ? git_tree_entry_byname(base, name.c_str()) : nullptr;
+      if ((e != nullptr && !holds(e, kind)) || (blobs.contains(name) && folders.contains(name))) {
+        unsafe = prefix + name;
+        return false;
+      }
+      return true;
+    };
+    git_treebuilder* raw = nullptr;
+    if (git_treebuilder_new(&raw, repo, base) != 0) {
+      return false;
+    }
+    BuilderPtr builder(raw);
+    for (const auto& [name, blob] : blobs) {
+      if (!fits(name, PathKind::file) ||
+          git_treebuilder_insert(nullptr, raw, name.c_str(), &blob, GIT_FILEMODE_BLOB) != 0) {
+        return false;
+      }
+    }
+    for (const auto& [name, edit] : folders) {
+      if (!fits(name, PathKind::folder)) {
+        return false;
+      }
+      TreePtr sub;
+      if (base != nullptr) {
+        const git_tree_entry* e = git_tree_entry_byname(base, name.c_str());
+        git_tree* t = nullptr;
+        if (e != nullptr && git_tree_lookup(&t, repo, git_tree_entry_id(e)) == 0) {
+          sub.reset(t);
+        }
+      }
+      git_oid child;
+      if (!edit.write(repo, sub.get(), prefix + name + "/", &child, unsafe) ||
+          git_treebuilder_insert(nullptr, raw, name.c_str(), &child, GIT_FILEMODE_TREE) != 0) {
+        return false;
+      }
+    }
+    return git_treebuilder_write(out, raw) == 0;
+  }
+};
+
+// A file descriptor, closed with the object.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : m_fd(fd) {}
+  ~Fd() {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+  }
+  Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    std::swap(m_fd, other.m_fd);
+    return *this;
+  }
+  int get() const { return m_fd; }
+
+ private:
+  int m_fd;
+};
+
+enum class Create { yes, no };
+
+// The folder holding `path` below `root`, opened one component at a time
+// without following a symlink (O_NOFOLLOW), so that nothing outside the
+// working tree is reached, even when someone swaps a folder for a symlink
+// meanwhile. Missing folders are made when `create` says so. An invalid Fd
+// when it cannot; `unsafe` then names a component that is a symlink or no folder.
+Fd open_parent(const char* root, const std::vector<std::string>& parts, Create create,
+               std::string& unsafe) {
+  Fd dir(::open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::string prefix;
+  constexpr int k_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  for (std::size_t i = 0; dir.get() >= 0 && i + 1 < parts.size(); ++i) {
+    prefix += (i == 0 ? "" : "/") + parts[i];
+    int fd = ::openat(dir.get(), parts[i].c_str(), k_flags);
+    if (fd < 0 && errno == ENOENT && create == Create::yes) {
+      ::mkdirat(dir.get(), parts[i].c_str(), 0777);  // EEXIST: made meanwhile, fine
+      fd = ::openat(dir.get(), parts[i].c_str(), k_flags);
+    }
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+      unsafe = prefix;
+    }
+    dir = Fd(fd);
+  }
+  return dir;
+}
+
+// Whether `name` in `dir` is absent or a regular file (not a symlink, not a folder).
+bool plain_file_or_absent(int dir, const std::string& name) {
+  struct stat st {};
+  return ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISREG(st.st_mode);
+}
+
+// The prefix of `path` (below the working tree `root`) that a write would
+// have to go through or replace without being a folder or a regular file: a
+// symlink, a file where a folder goes, a folder where the file goes. "" when
+// `path` can be written.
+std::string unsafe_in_worktree(const char* root, const std::string& path) {
+  auto parts = split_path(path);
+  std::string unsafe;
+  Fd dir = open_parent(root, parts, Create::no, unsafe);
+  if (dir.get() >= 0 && !plain_file_or_absent(dir.get(), parts.back())) {
+    unsafe = path;
+  }
+  return unsafe;
+}
+
+std::optional<std::string> read_worktree_file(const char* root, const std::string& path) {
+  auto parts = split_path(path);
+  std::string unsafe;
+  Fd dir = open_parent(root, parts, Create::no, unsafe);
+  Fd file(dir.get() < 0
+              ? -1
+              : ::openat(dir.get(), parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (file.get() < 0) {
+    return std::nullopt;
+  }
+  std::string content;
+  char buffer[65536];
+  for (ssize_t n; (n = ::read(file.get(), buffer, sizeof buffer)) != 0;) {
+    if (n < 0) {
+      return std::nullopt;
+    }
+    content.append(buffer, static_cast<std::size_t>(n));
+  }
+  return content;
+}
+
+// Replaces `path` below `root` atomically (a temporary file in the same
+// folder, then rename), never through a symlink.
+bool write_worktree_file(const char* root, const std::string& path, const std::string& content) {
+  auto parts = split_path(path);
+  std::string unsafe;
+  Fd dir = open_parent(root, parts, Create::yes, unsafe);
+  if (dir.get() < 0 || !plain_file_or_absent(dir.get(), parts.back())) {
+    return false;
+  }
+  const std::string tmp = ".calloutd-tmp-" + parts.back();
+  Fd out(::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                  0666));
+  std::size_t written = 0;
+  while (out.get() >= 0 && written < content.size()) {
+    ssize_t n = ::write(out.get(), content.data() + written, content.size() - written);
+    if (n < 0) {
+      break;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  bool ok = out.get() >= 0 && written == content.size();
+  out = Fd();
+  if (!ok || ::renameat(dir.get(), tmp.c_str(), dir.get(), parts.back().c_str()) != 0) {
+    ::unlinkat(dir.get(), tmp.c_str(), 0);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool GitRepository::sync_filesystem() const {
+  int fd = ::open(git_repository_path(m_repo), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  bool ok = ::syncfs(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+bool is_safe_repo_path(const std::string& path) {
+  if (path.empty() || path.front() == '/' || path.find('\\') != std::string::npos ||
+      path.find('\0') != std::string::npos) {
+    return false;
+  }
+  for (const auto& part : split_path(path)) {
+    if (part.empty() || part == "." || part == ".." || part == ".git") {
+      return false;
+    }
+  }
+  return path.back() != '/';
+}
+
+GitRepository::GitRepository(Options options) : m_options(std::move(options)) {
+  git_libgit2_init();
+  // A technology with thousands of callouts, and .calloutd/groups, are trees
+  // of hundreds of KiB that every event reads: keep them in libgit2's object
+  // cache (by default only trees under 4 KiB are cached, so each read
+  // inflated them again).
+  // The whole cache stays small (default 256 MiB): every commit makes new
+  // versions of those trees, and memory must stay flat through a storm.
+  git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, std::size_t{16} << 20);
+  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(32) << 20);
+  int rc = git_repository_open_ext(&m_repo, m_options.path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
+                                   nullptr);
+  if (rc == GIT_ENOTFOUND) {
+    git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+    opts.flags = GIT_REPOSITORY_INIT_MKPATH;
+    std::string head = ref_name();
+    opts.initial_head = head.c_str();
+    rc = git_repository_init_ext(&m_repo, m_options.path.c_str(), &opts);
+    if (rc == 0) {
+      log::info("initialised a new callouts repository",
+                {{"path", m_options.path}, {"branch", m_options.branch}});
+    }
+  }
+  if (rc != 0) {
+    std::string message =
+        "cannot open or create the repository \"" + m_options.path + "\": " + git_error_text();
+    git_libgit2_shutdown();
+    throw std::runtime_error(message);
+  }
+  // A lock on the branch that outlives a short wait was left by a process
+  // killed while moving it (this daemon, SIGKILLed mid-commit): git would
+  // refuse every commit until someone removed it.
+  fs::path lock = fs::path(git_repository_path(m_repo)) / (ref_name() + ".lock");
+  for (int i = 0; i < 20 && fs::exists(lock); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  remove_stale_branch_lock(std::chrono::seconds(0));
+}
+
+bool GitRepository::remove_stale_branch_lock(std::chrono::seconds max_age) {
+  fs::path lock = fs::path(git_repository_path(m_repo)) / (ref_name() + ".lock");
+  std::error_code ec;
+  auto written = fs::last_write_time(lock, ec);
+  if (ec || fs::file_time_type::clock::now() - written < max_age) {
+    return false;
+  }
+  fs::remove(lock, ec);
+  if (!ec) {
+    log::warn("removed a stale lock of the branch (a git process was killed while moving it)",
+              {{"lock", lock.string()}});
+  }
+  return !ec;
+}
+
+GitRepository::~GitRepository() {
+  git_repository_free(m_repo);
+  git_libgit2_shutdown();
+}
+
+std::string GitRepository::head() {
+  git_oid oid;
+  if (git_reference_name_to_id(&oid, m_repo, ref_name().c_str()) != 0) {
+    return "";
+  }
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &oid);
+  return hex;
+}
+
+std::optional<std::string> GitRepository::read(const std::string& commit, const std::string& path) {
+  TreePtr tree = tree_of(m_repo, commit);
+  git_tree_entry* raw = nullptr;
+  if (!tree || git_tree_entry_bypath(&raw, tree.get(), path.c_str()) != 0) {
+    return std::nullopt;
+  }
+  EntryPtr entry(raw);
+  git_blob* blob = nullptr;
+  if (git_tree_entry_type(raw) != GIT_OBJECT_BLOB ||
+      git_blob_lookup(&blob, m_repo, git_tree_entry_id(raw)) != 0) {
+    return std::nullopt;
+  }
+  BlobPtr b(blob);
+  return std::string(static_cast<const char*>(git_blob_rawcontent(blob)),
+                     static_cast<std::size_t>(git_blob_rawsize(blob)));
+}
+
+std::optional<std::string> GitRepository::file_id(const std::string& commit,
+                                                  const std::string& path) {
+  TreePtr tree = tree_of(m_repo, commit);
+  git_tree_entry* raw = nullptr;
+  if (!tree || git_tree_entry_bypath(&raw, tree.get(), path.c_str()) != 0) {
+    return std::nullopt;
+  }
+  EntryPtr entry(raw);
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, git_tree_entry_id(raw));
+  return std::string(hex);
+}
+
+std::optional<std::vector<std::string>> GitRepository::changed_files(const std::string& from,
+                                                                     const std::string& to) {
+  TreePtr old_tree = tree_of(m_repo, from);
+  TreePtr new_tree = tree_of(m_repo, to);
+  if (!old_tree || !new_tree) {
+    return std::nullopt;
+  }
+  git_diff* diff = nullptr;
+  if (git_diff_tree_to_tree(&diff, m_repo, old_tree.get(), new_tree.get(), nullptr) != 0) {
+    return std::nullopt;
+  }
+  std::vector<std::string> paths;
+  for (std::size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff, i);
+    paths.emplace_back(d->new_file.path != nullptr ? d->new_file.path : d->old_file.path);
+  }
+  git_diff_free(diff);
+  return paths;
+}
+
+std::optional<std::string> GitRepository::unsafe_prefix(const std::string& commit,
+                                                        const std::string& path, PathKind kind) {
+  TreePtr tree = tree_of(m_repo, commit);
+  auto parts = split_path(path);
+  std::string prefix;
+  for (std::size_t i = 0; tree && i < parts.size(); ++i) {
+    prefix += (i == 0 ? "" : "/") + parts[i];
+    const git_tree_entry* e = git_tree_entry_byname(tree.get(), parts[i].c_str());
+    const bool last = i + 1 == parts.size();
+    if (e == nullptr) {
+      return std::nullopt;  // absent: made as needed
+    }
+    if (!holds(e, last ? kind : PathKind::folder)) {
+      return prefix;
+    }
+    git_tree* sub = nullptr;
+    if (!last && git_tree_lookup(&sub, m_repo, git_tree_entry_id(e)) != 0) {
+      return prefix;
+    }
+    tree.reset(sub);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> GitRepository::list(const std::string& commit, const std::string& dir) {
+  std::vector<std::string> names;
+  TreePtr root = tree_of(m_repo, commit);
+  if (!root) {
+    return names;
+  }
+  TreePtr sub;
+  const git_tree* tree = root.get();
+  if (!dir.empty()) {
+    git_tree_entry* raw = nullptr;
+    if (git_tree_entry_bypath(&raw, root.get(), dir.c_str()) != 0) {
+      return names;
+    }
+    EntryPtr entry(raw);
+    git_tree* t = nullptr;
+    if (git_tree_entry_type(raw) != GIT_OBJECT_TREE ||
+        git_tree_lookup(&t, m_repo, git_tree_entry_id(raw)) != 0) {
+      return names;
+    }
+    sub.reset(t);
+    tree = t;
+  }
+  for (std::size_t i = 0; i < git_tree_entrycount(tree); ++i) {
+    names.emplace_back(git_tree_entry_name(git_tree_entry_byindex(tree, i)));
+  }
+  return names;
+}
+
+CommitOutcome GitRepository::commit(const CommitRequest& request) {
+  auto failed = [](std::string what) {
+    return CommitOutcome{CommitStatus::failed, "", what + ": " + git_error_text()};
+  };
+  if (head() != request.parent) {
+    return CommitOutcome{CommitStatus::parent_moved, "", ""};
+  }
+  TreePtr tree = tree_of(m_repo, request.parent);
+  if (!request.parent.empty() && !tree) {
+    return failed("cannot read the parent commit " + request.parent);
+  }
+  TreeEdit edit;
+  for (const auto& file : request.files) {
+    if (!is_safe_repo_path(file.path)) {
+      return CommitOutcome{CommitStatus::unsafe_path, "",
+                           "refusing unsafe path \"" + file.path + "\""};
+    }
+    git_oid blob;
+    if (git_blob_create_from_buffer(&blob, m_repo, file.content.data(), file.content.size()) != 0) {
+      return failed("cannot write a blob for " + file.path);
+    }
+    edit.add(split_path(file.path), blob);
+  }
+  if (!request.files.empty()) {
+    git_oid root;
+    git_tree* next = nullptr;
+    std::string unsafe;
+    if (!edit.write(m_repo, tree.get(), "", &root, unsafe)) {
+      if (!unsafe.empty()) {
+        return CommitOutcome{CommitStatus::unsafe_path, "",
+                             "refusing to write through \"" + unsafe +
+                                 "\": a symlink, a submodule, or a file where a folder goes (or "
+                                 "the reverse) in the repository"};
+      }
+      return failed("cannot build the commit's tree");
+    }
+    if (git_tree_lookup(&next, m_repo, &root) != 0) {
+      return failed("cannot build the commit's tree");
+    }
+    tree.reset(next);
+  }
+  if (!tree) {
+    return CommitOutcome{CommitStatus::failed, "", "nothing to commit"};
+  }
+  git_signature* sig = nullptr;
+  if (git_signature_now(&sig, m_options.author_name.c_str(), m_options.author_email.c_str()) != 0) {
+    return failed("bad commit author");
+  }
+  SigPtr signature(sig);
+  CommitPtr parent;
+  if (!request.parent.empty()) {
+    git_oid poid;
+    git_commit* pc = nullptr;
+    git_oid_fromstr(&poid, request.parent.c_str());
+    if (git_commit_lookup(&pc, m_repo, &poid) != 0) {
+      return failed("cannot read the parent commit");
+    }
+    parent.reset(pc);
+  }
+  const git_commit* parents[] = {parent.get()};
+  git_oid id;
+  if (git_commit_create(&id, m_repo, nullptr, sig, sig, nullptr, request.message.c_str(),
+                        tree.get(), parent ? 1 : 0, parents) != 0) {
+    return failed("cannot write the commit");
+  }
+  // Durable like a database commit, with two syncs per commit however many
+  // objects it wrote: the objects reach the disk before the branch points at
+  // them, and the branch before the caller hears "committed".
+  if (!sync_filesystem()) {
+    return failed("cannot sync the repository to disk");
+  }
+  // Compare-and-swap: the branch moves only if it still points at the parent
+  // (under libgit2's ref lock), which makes a concurrent engineer's commit safe.
+  git_reference* moved = nullptr;
+  std::string log_message = "calloutd: " + request.message.substr(0, request.message.find('\n'));
+  int rc = parent ? git_reference_create_matching(&moved, m_repo, ref_name().c_str(), &id, 1,
+                                                  git_commit_id(parent.get()), log_message.c_str())
+                  : git_reference_create(&moved, m_repo, ref_name().c_str(), &id, 0,
+                                         log_message.c_str());
+  git_reference_free(moved);
+  if (rc == GIT_ELOCKED) {
+    remove_stale_branch_lock(k_stale_lock_age);
+  }
+  if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED || rc == GIT_EEXISTS) {
+    return CommitOutcome{CommitStatus::parent_moved, "", ""};
+  }
+  if (rc != 0) {
+    return failed("cannot move the branch");
+  }
+  if (!sync_filesystem()) {
+    return failed("cannot sync the repository to disk");
+  }
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &id);
+  sync_worktree(request.parent, request.files);
+  return CommitOutcome{CommitStatus::committed, hex, ""};
+}
+
+std::string GitRepository::ref_target(const std::string& ref) {
+  git_oid oid;
+  if (git_reference_name_to_id(&oid, m_repo, ref.c_str()) != 0) {
+    return "";
+  }
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &oid);
+  return hex;
+}
+
+bool GitRepository::is_ancestor(const std::string& ancestor, const std::string& descendant) {
+  git_oid a, d;
+  if (ancestor.empty()) {
+    return true;  // an unborn branch is behind everything
+  }
+  if (descendant.empty() || git_oid_fromstr(&a, ancestor.c_str()) != 0 ||
+      git_oid_fromstr(&d, descendant.c_str()) != 0) {
+    return false;
+  }
+  return git_oid_equal(&a, &d) || git_graph_descendant_of(m_repo, &d, &a) == 1;
+}
+
+bool GitRepository::related(const std::string& a, const std::string& b) {
+  git_oid x, y, base;
+  return git_oid_fromstr(&x, a.c_str()) == 0 && git_oid_fromstr(&y, b.c_str()) == 0 &&
+         git_merge_base(&base, m_repo, &x, &y) == 0;
+}
+
+CommitOutcome GitRepository::move_branch(const std::string& expected, const std::string& target,
+                                         const std::string& why) {
+  if (head() != expected) {
+    return CommitOutcome{CommitStatus::parent_moved, "", ""};
+  }
+  git_oid new_oid, old_oid;
+  if (git_oid_fromstr(&new_oid, target.c_str()) != 0) {
+    return CommitOutcome{CommitStatus::failed, "", "bad commit id \"" + target + "\""};
+  }
+  git_reference* moved = nullptr;
+  std::string log_message = "calloutd: " + why;
+  int rc = expected.empty() || git_oid_fromstr(&old_oid, expected.c_str()) != 0
+               ? git_reference_create(&moved, m_repo, ref_name().c_str(), &new_oid, 0,
+                                      log_message.c_str())
+               : git_reference_create_matching(&moved, m_repo, ref_name().c_str(), &new_oid, 1,
+                                               &old_oid, log_message.c_str());
+  git_reference_free(moved);
+  if (rc == GIT_ELOCKED) {
+    remove_stale_branch_lock(k_stale_lock_age);
+  }
+  if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED || rc == GIT_EEXISTS) {
+    return CommitOutcome{CommitStatus::parent_moved, "", ""};
+  }
+  if (rc != 0 || !sync_filesystem()) {
+    return CommitOutcome{CommitStatus::failed, "", "cannot move the branch: " + git_error_text()};
+  }
+  // The working tree follows, like after a commit: the changed files' new content.
+  if (expected.empty()) {
+    // A new clone: check the files out, leaving any file already there alone.
+    if (git_repository_workdir(m_repo) != nullptr && !git_repository_head_unborn(m_repo)) {
+      git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
+      opts.checkout_strategy = GIT_CHECKOUT_SAFE;
+      if (git_checkout_head(m_repo, &opts) != 0) {
+        log::warn("cannot check out the fetched files", {{"error", git_error_text()}});
+      }
+    }
+    return CommitOutcome{CommitStatus::committed, target, ""};
+  }
+  std::vector<FileWrite> files;
+  for (const auto& path : changed_files(expected, target).value_or(std::vector<std::string>{})) {
+    if (auto content = read(target, path)) {
+      files.push_back({path, std::move(*content)});
+    }
+  }
+  sync_worktree(expected, files);
+  return CommitOutcome{CommitStatus::committed, target, ""};
+}
+
+GitRepository::CarryOver GitRepository::carry_over(const std::string& base, const std::string& tip,
+                                                   const std::string& onto) {
+  CarryOver out{0, onto};
+  std::vector<git_oid> foreign;
+  git_revwalk* walk = nullptr;
+  git_oid oid;
+  if (tip.empty() || git_revwalk_new(&walk, m_repo) != 0) {
+    return out;
+  }
+  git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+  if (git_oid_fromstr(&oid, tip.c_str()) == 0 && git_revwalk_push(walk, &oid) == 0 &&
+      (base.empty() ||
+       (git_oid_fromstr(&oid, base.c_str()) == 0 && git_revwalk_hide(walk, &oid) == 0))) {
+    while (git_revwalk_next(&oid, walk) == 0) {
+      git_commit* c = nullptr;
+      if (git_commit_lookup(&c, m_repo, &oid) == 0) {
+        const git_signature* author = git_commit_author(c);
+        if (author->email == nullptr || m_options.author_email != author->email) {
+          foreign.push_back(oid);
+        }
+        git_commit_free(c);
+      }
+    }
+  }
+  git_revwalk_free(walk);
+  out.commits = foreign.size();
+  git_oid current;
+  if (foreign.empty() || git_oid_fromstr(&current, onto.c_str()) != 0) {
+    return out;
+  }
+  for (const auto& id : foreign) {
+    git_commit* raw_pick = nullptr;
+    git_commit* raw_ours = nullptr;
+    if (git_commit_lookup(&raw_pick, m_repo, &id) != 0 ||
+        git_commit_lookup(&raw_ours, m_repo, &current) != 0) {
+      git_commit_free(raw_pick);
+      out.head.reset();
+      return out;
+    }
+    CommitPtr pick(raw_pick), ours(raw_ours);
+    git_index* raw_index = nullptr;
+    git_oid tree_id;
+    git_tree* raw_tree = nullptr;
+    if (git_commit_parentcount(raw_pick) != 1 ||
+        git_cherrypick_commit(&raw_index, m_repo, raw_pick, raw_ours, 0, nullptr) != 0) {
+      out.head.reset();
+      return out;
+    }
+    IndexPtr index(raw_index);
+    if (git_index_has_conflicts(raw_index) != 0 ||
+        git_index_write_tree_to(&tree_id, raw_index, m_repo) != 0 ||
+        git_tree_lookup(&raw_tree, m_repo, &tree_id) != 0) {
+      out.head.reset();
+      return out;
+    }
+    TreePtr tree(raw_tree);
+    const git_commit* parents[] = {raw_ours};
+    if (git_commit_create(&current, m_repo, nullptr, git_commit_author(raw_pick),
+                          git_commit_committer(raw_pick), nullptr, git_commit_message(raw_pick),
+                          raw_tree, 1, parents) != 0) {
+      out.head.reset();
+      return out;
+    }
+  }
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &current);
+  out.head = hex;
+  return out;
+}
+
+bool GitRepository::keep(const std::string& ref, const std::string& commit) {
+  git_oid oid;
+  git_reference* created = nullptr;
+  if (git_oid_fromstr(&oid, commit.c_str()) != 0 ||
+      git_reference_create(&created, m_repo, ref.c_str(), &oid, 1, "calloutd: kept") != 0) {
+    return false;
+  }
+  git_reference_free(created);
+  return true;
+}
+
+void GitRepository::sync_worktree(const std::string& old_commit,
+                                  const std::vector<FileWrite>& files) {
+  const char* workdir = git_repository_workdir(m_repo);
+  if (workdir == nullptr) {
+    return;  // bare repository
+  }
+  git_reference* raw_head = nullptr;
+  if (git_reference_lookup(&raw_head, m_repo, "HEAD") != 0) {
+    return;
+  }
+  RefPtr head_ref(raw_head);
+  const char* target = git_reference_symbolic_target(raw_head);
+  if (target == nullptr || ref_name() != target) {
+    return;  // another branch is checked out: that working tree is not ours to touch
+  }
+  git_index* raw_index = nullptr;
+  if (git_repository_index(&raw_index, m_repo) != 0) {
+    return;
+  }
+  IndexPtr index(raw_index);
+  git_index_read(raw_index, 0);
+  TreePtr old_tree = tree_of(m_repo, old_commit);
+  bool index_changed = false;
+  for (const auto& file : files) {
+    if (auto unsafe = unsafe_in_worktree(workdir, file.path); !unsafe.empty()) {
+      // Someone's uncommitted symlink (or file, or folder) in the way: never
+      // follow it out of the working tree.
+      log::warn(
+          "not writing through a symlink or non-folder in the working tree; the daemon's "
+          "change is committed on the branch",
+          {{"file", file.path}, {"path", unsafe}});
+      continue;
+    }
+    auto old = old_commit.empty() ? std::nullopt : read(old_commit, file.path);
+    auto current = read_worktree_file(workdir, file.path);
+    std::optional<git_oid> old_oid;
+    if (old_tree) {
+      git_tree_entry* e = nullptr;
+      if (git_tree_entry_bypath(&e, old_tree.get(), file.path.c_str()) == 0) {
+        old_oid = *git_tree_entry_id(e);
+        git_tree_entry_free(e);
+      }
+    }
+    const git_index_entry* staged = git_index_get_bypath(raw_index, file.path.c_str(), 0);
+    bool index_clean =
+        staged == nullptr ? !old_oid : (old_oid && git_oid_equal(&staged->id, &*old_oid));
+    if (current == old && index_clean) {
+      if (write_worktree_file(workdir, file.path, file.content) &&
+          git_index_add_bypath(raw_index, file.path.c_str()) == 0) {
+        index_changed = true;
+      }
+      continue;
+    }
+    if (index_clean) {
+      // Nothing staged by hand: stage the daemon's version, so the index does
+      // not hold the old text (a later `git commit` would revert the change).
+      git_index_entry entry{};
+      entry.path = file.path.c_str();
+      entry.mode = GIT_FILEMODE_BLOB;
+      if (git_index_add_from_buffer(raw_index, &entry, file.content.data(), file.content.size()) ==
+          0) {
+        index_changed = true;
+      }
+    }
+    if (current && old) {
+      // An uncommitted edit: merge the daemon's change into it when git can.
+      git_merge_file_input base = GIT_MERGE_FILE_INPUT_INIT, ours = GIT_MERGE_FILE_INPUT_INIT,
+                           theirs = GIT_MERGE_FILE_INPUT_INIT;
+      base.ptr = old->data();
+      base.size = old->size();
+      ours.ptr = current->data();
+      ours.size = current->size();
+      theirs.ptr = file.content.data();
+      theirs.size = file.content.size();
+      git_merge_file_result result{};
+      if (git_merge_file(&result, &base, &ours, &theirs, nullptr) == 0 && result.automergeable) {
+        write_worktree_file(workdir, file.path, std::string(result.ptr, result.len));
+        git_merge_file_result_free(&result);
+        log::info("merged the daemon's change into an uncommitted edit", {{"file", file.path}});
+        continue;
+      }
+      git_merge_file_result_free(&result);
+    }
+    log::warn("left an uncommitted edit untouched; the daemon's change is committed on the branch",
+              {{"file", file.path}});
+  }
+  if (index_changed && git_index_write(raw_index) != 0) {
+    log::warn("cannot update the index (is git running?)", {{"error", git_error_text()}});
+  }
+}
+
+}  // namespace calloutd

@@ -1,0 +1,371 @@
+#include "daemon/http/http_server.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/base/hash.hpp"
+#include "daemon/base/log.hpp"
+#include "daemon/engine/manual.hpp"
+#include "daemon/http/api_requests.hpp"
+#include "receivers/alertmanager.hpp"
+#include "receivers/pagerduty.hpp"
+
+namespace calloutd {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse json_response(const json& body, int status = 200) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+// The pipeline refused an event: nothing was written; the sender retries.
+// `overloaded_status`: 503 for Alertmanager and the API, 429 for PagerDuty
+// (which drops deliveries on any other 4xx).
+HttpResponse refusal_response(Pipeline::Refusal refusal, int overloaded_status) {
+  auto r =
+      refusal == Pipeline::Refusal::overloaded
+          ? HttpResponse::error(overloaded_status,
+                                "overloaded: too many events waiting to be committed; retry later")
+          : HttpResponse::error(503,
+                                "cannot journal the event (disk full or read-only?); retry later");
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+
+// PagerDuty retries a delivery for up to 48 hours.
+constexpr auto k_delivery_window = std::chrono::hours(48);
+constexpr std::size_t k_max_remembered_deliveries = 200000;
+
+}  // namespace
+
+std::string unauthenticated_exposure(const Config& config) {
+  auto hp = split_host_port(config.listen_address);
+  if (!hp || is_loopback_host(hp->first) || config.alertmanager_auth.enabled() ||
+      config.allow_unauthenticated) {
+    return "";
+  }
+  return "listening on " + config.listen_address +
+         " beyond this machine with no credentials would let anyone open incidents and "
+         "change roles: set receivers.alertmanager.bearer_token_file or basic_auth, or "
+         "web.allow_unauthenticated: true to accept that";
+}
+
+HttpServer::HttpServer(const Config& config, Pipeline& pipeline, Metrics& metrics,
+                       PostmortemCheck check)
+    : m_config(config),
+      m_pipeline(pipeline),
+      m_metrics(metrics),
+      m_engine_check(std::move(check)),
+      m_listener(std::make_unique<HttpListener>(config.http, routes(), metrics)) {}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+std::vector<HttpRoute> HttpServer::routes() {
+  const std::size_t api_body = 64 * 1024;  // the API's JSON requests are a few hundred bytes
+  auto authenticated = [this](const char* receiver) {
+    return [this, receiver](const HttpRequest& head) { return check_credentials(head, receiver); };
+  };
+  auto reads = [this](const HttpRequest& head) -> std::optional<HttpResponse> {
+    return m_config.authenticate_reads ? check_credentials(head, "") : std::nullopt;
+  };
+  std::vector<HttpRoute> r;
+  r.push_back({"POST", "/api/v1/alertmanager", m_config.max_body_bytes, "web.max_body_bytes",
+               authenticated("alertmanager"),
+               [this](const HttpRequest& q) { return handle_alertmanager(q); }, false,
+               "alertmanager"});
+  r.push_back({"POST",
+               "/api/v1/pagerduty",
+               m_config.pagerduty.enabled ? m_config.pagerduty.max_body_bytes : 0,
+               "receivers.pagerduty.max_body_bytes",
+               {},
+               [this](const HttpRequest& q) { return handle_pagerduty(q); },
+               false,
+               "pagerduty"});
+  r.push_back({"POST", "/api/v1/incidents", api_body, "the API's limit", authenticated(""),
+               [this](const HttpRequest& q) { return handle_new(q); }});
+  r.push_back({"POST", "/api/v1/incidents/{}/roles", api_body, "the API's limit", authenticated(""),
+               [this](const HttpRequest& q) { return handle_roles(q); }});
+  r.push_back({"POST", "/api/v1/incidents/{}/postmortem/status", api_body, "the API's limit",
+               authenticated(""),
+               [this](const HttpRequest& q) { return handle_postmortem_status(q); }});
+  r.push_back({"GET", "/api/v1/incidents", 0, "", reads,
+               [this](const HttpRequest&) { return handle_incidents(); }});
+  r.push_back({"GET", "/metrics", 0, "", reads, [this](const HttpRequest&) {
+                 auto res = HttpResponse::text(m_metrics.serialize());
+                 res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                 return res;
+               }});
+  r.push_back({"GET",
+               "/-/healthy",
+               0,
+               "",
+               {},
+               [](const HttpRequest&) { return HttpResponse::text("calloutd is Healthy.\n"); },
+               true});
+  r.push_back(
+      {"GET", "/-/ready", 0, "", {}, [this](const HttpRequest&) { return handle_ready(); }, true});
+  return r;
+}
+
+HttpResponse HttpServer::handle_ready() const {
+  if (!m_ready) {
+    return HttpResponse::text("calloutd is not ready (replaying the journal).\n", 503);
+  }
+  if (m_pipeline.stuck()) {
+    return HttpResponse::text(
+        "calloutd is not ready: events cannot be committed to the repository (see the log); "
+        "they are journaled and retried.\n",
+        503);
+  }
+  return HttpResponse::text("calloutd is Ready.\n");
+}
+
+HttpResponse HttpServer::handle_incidents() const {
+  json list = json::array();
+  for (const auto& i : m_pipeline.open_incidents()) {
+    list.push_back({{"id", i.incident_id},
+                    {"folder", i.folder},
+                    {"technology", i.technology},
+                    {"severity", i.severity},
+                    {"status", "active"},
+                    {"opened_at", format_rfc3339_millis(i.opened_at)},
+                    {"roles", i.roles},
+                    {"handover_due", format_rfc3339_millis(i.handover_due)}});
+  }
+  return json_response(json{{"incidents", list}});
+}
+
+// The credentials of the Alertmanager receiver, which the API shares: a
+// bearer token and/or basic-auth users. The 401's challenge names the
+// schemes that are configured.
+std::optional<HttpResponse> HttpServer::check_credentials(const HttpRequest& head,
+                                                          const std::string& receiver) const {
+  const auto& auth = m_config.alertmanager_auth;
+  if (!auth.enabled()) {
+    return std::nullopt;
+  }
+  const std::string header = head.header("authorization");
+  if (!auth.bearer_token.empty() && header.rfind("Bearer ", 0) == 0 &&
+      constant_time_equals(header.substr(7), auth.bearer_token)) {
+    return std::nullopt;
+  }
+  if (header.rfind("Basic ", 0) == 0) {
+    for (const auto& b : auth.basic) {
+      if (constant_time_equals(header.substr(6), base64_encode(b.username + ":" + b.password))) {
+        return std::nullopt;
+      }
+    }
+  }
+  if (!receiver.empty()) {
+    m_metrics.count_request(receiver, "unauthorized");
+  }
+  auto res = HttpResponse::error(
+      401, receiver.empty() ? "missing or wrong credentials"
+                            : "missing or wrong credentials for the " + receiver + " receiver");
+  if (!auth.bearer_token.empty()) {
+    res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"calloutd\"");
+  }
+  if (!auth.basic.empty()) {
+    res.headers.emplace_back("WWW-Authenticate", "Basic realm=\"calloutd\", charset=\"UTF-8\"");
+  }
+  return res;
+}
+
+HttpResponse HttpServer::handle_alertmanager(const HttpRequest& req) {
+  const std::string receiver = "alertmanager";
+  auto duplicate = [&](std::uint64_t original) {
+    // An HA peer's copy or a repeat of what is already applied: nothing to do.
+    m_metrics.count_request(receiver, "duplicate");
+    return json_response(json{{"status", "accepted"}, {"duplicate_of", original}});
+  };
+  Pipeline::CopyKeys keys{sha256_hex(req.body), ""};
+  if (auto original = m_pipeline.duplicate_of_body(keys.body)) {
+    return duplicate(*original);
+  }
+  auto group = receivers::parse_alertmanager(req.body);
+  if (!group) {
+    m_metrics.count_request(receiver, "bad_request");
+    log::warn("rejected an alertmanager webhook",
+              {{"error", group.error()}, {"remote", req.remote_addr}});
+    return HttpResponse::error(400, "not an Alertmanager webhook: " + group.error());
+  }
+  keys.content = receivers::content_key(*group);
+  if (auto original = m_pipeline.duplicate_of(group->group_key, keys.content)) {
+    return duplicate(*original);
+  }
+  auto outcome = m_pipeline.submit(receiver, req.body, std::move(*group), false, std::move(keys));
+  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+    m_metrics.count_request(receiver,
+                            *refusal == Pipeline::Refusal::overloaded ? "overloaded" : "error");
+    return refusal_response(*refusal, 503);
+  }
+  m_metrics.count_request(receiver, "accepted");
+  return json_response(
+      json{{"status", "accepted"}, {"sequence", std::get<std::uint64_t>(outcome)}});
+}
+
+bool HttpServer::seen_delivery(const std::string& webhook_id) {
+  std::lock_guard lock(m_deliveries_mutex);
+  return !webhook_id.empty() && m_recent_delivery_set.contains(webhook_id);
+}
+
+void HttpServer::remember_delivery(const std::string& webhook_id) {
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(m_deliveries_mutex);
+  while (!m_recent_deliveries.empty() &&
+         (now - m_recent_deliveries.front().second > k_delivery_window ||
+          m_recent_deliveries.size() >= k_max_remembered_deliveries)) {
+    m_recent_delivery_set.erase(m_recent_deliveries.front().first);
+    m_recent_deliveries.pop_front();
+  }
+  if (webhook_id.empty() || !m_recent_delivery_set.emplace(webhook_id, now).second) {
+    return;
+  }
+  m_recent_deliveries.emplace_back(webhook_id, now);
+}
+
+// PagerDuty disables a subscription after repeated failed deliveries and
+// drops on any 4xx but 429: whatever is valid but not for calloutd (pings,
+// service events, unknown event types) gets a 2xx. A delivery is recognised
+// again by its X-Webhook-Id here (48 hours, in memory) and by its event id in
+// the engine (48 hours, in the repository's state: across restarts).
+HttpResponse HttpServer::handle_pagerduty(const HttpRequest& req) {
+  const std::string receiver = "pagerduty";
+  const auto& pd = m_config.pagerduty;
+  if (!pd.enabled) {
+    m_metrics.count_request(receiver, "bad_request");
+    return HttpResponse::error(
+        404, "the pagerduty receiver is not configured (receivers.pagerduty in the config)");
+  }
+  bool verified = false;
+  const std::string signature = req.header("x-pagerduty-signature");
+  if (!pd.secrets.empty()) {
+    verified = !signature.empty() &&
+               receivers::verify_pagerduty_signature(req.body, signature, pd.secrets);
+    if (!verified && !(pd.allow_unsigned && signature.empty())) {
+      m_metrics.count_request(receiver, "unauthorized");
+      return HttpResponse::error(401, signature.empty()
+                                          ? "missing X-PagerDuty-Signature header"
+                                          : "no valid signature in X-PagerDuty-Signature");
+    }
+  }
+  auto event = receivers::parse_pagerduty(req.body);
+  if (!event) {
+    m_metrics.count_request(receiver, "bad_request");
+    log::warn("rejected a pagerduty webhook",
+              {{"error", event.error()}, {"remote", req.remote_addr}});
+    return HttpResponse::error(400, "not a PagerDuty V3 webhook: " + event.error());
+  }
+  event->signed_ok = verified;
+  if (!event->is_incident()) {
+    m_metrics.count_request(receiver, "ignored");
+    return json_response(
+        json{{"status", "ignored"}, {"reason", event->event_type + " is not an incident event"}},
+        202);
+  }
+  const std::string webhook_id = req.header("x-webhook-id");
+  if (seen_delivery(webhook_id)) {
+    m_metrics.count_request(receiver, "duplicate");
+    return json_response(json{{"status", "duplicate"}}, 202);
+  }
+  auto outcome = m_pipeline.submit(receiver, req.body, std::move(*event), verified);
+  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+    m_metrics.count_request(receiver,
+                            *refusal == Pipeline::Refusal::overloaded ? "overloaded" : "error");
+    return refusal_response(*refusal, 429);  // PagerDuty retries 429 and 5xx
+  }
+  remember_delivery(webhook_id);
+  m_metrics.count_request(receiver, "accepted");
+  return json_response(json{{"status", "accepted"}, {"sequence", std::get<std::uint64_t>(outcome)}},
+                       202);
+}
+
+// POST /api/v1/incidents/{id}/postmortem/status {"status": "published"}:
+// moves the postmortem (draft, in review, published). Authenticated like the
+// Alertmanager receiver. 409 lists what blocks the move.
+HttpResponse HttpServer::handle_postmortem_status(const HttpRequest& req) {
+  const std::string& incident = req.params.at(0);
+  auto parsed = parse_postmortem_status(req.body);
+  if (!parsed) {
+    return HttpResponse::error(400, parsed.error());
+  }
+  const std::string status = *parsed;
+  if (!m_engine_check) {
+    return HttpResponse::error(404, "postmortem changes are not available here");
+  }
+  auto blockers = m_pipeline.on_strand([&] { return m_engine_check(incident, status); });
+  if (!blockers) {
+    return HttpResponse::error(404, blockers.error());
+  }
+  if (!blockers->empty()) {
+    return json_response(
+        json{{"error", "the postmortem cannot move to \"" + status + "\""}, {"missing", *blockers}},
+        409);
+  }
+  json record{{"incident_id", incident}, {"status", status}};
+  auto outcome =
+      m_pipeline.submit("api", record.dump(), PostmortemStatusChange{incident, "", status, false});
+  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+    return refusal_response(*refusal, 503);
+  }
+  return json_response(
+      json{{"status", "accepted"}, {"incident", incident}, {"postmortem_status", status}}, 202);
+}
+
+// POST /api/v1/incidents/{id}/roles {"action": "join"|"leave"|"handover",
+// "role": "Operations", "person": "Ana", "to": "Bo"}. Authenticated like the
+// Alertmanager receiver; journaled before the 202.
+HttpResponse HttpServer::handle_roles(const HttpRequest& req) {
+  const std::string& incident = req.params.at(0);
+  auto parsed = parse_role_request(req.body, incident, std::chrono::system_clock::now());
+  if (!parsed) {
+    return HttpResponse::error(400, parsed.error());
+  }
+  const RoleRequest& r = *parsed;
+  if (m_has_incident && !m_pipeline.on_strand([&] { return m_has_incident(incident); })) {
+    return HttpResponse::error(404, "no incident \"" + incident + "\"");
+  }
+  json record{{"kind", "roles"}, {"incident_id", incident}, {"action", r.action},
+              {"role", r.role},  {"person", r.person},      {"to", r.to}};
+  if (r.at) {
+    record["at"] = format_rfc3339_millis(*r.at);
+  }
+  auto outcome = m_pipeline.submit("api", record.dump(), r);
+  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+    return refusal_response(*refusal, 503);
+  }
+  record.erase("kind");
+  record["status"] = "accepted";
+  return json_response(record, 202);
+}
+
+// POST /api/v1/incidents {"technology", "issue", "severity", "summary"}: a
+// callout opened by hand. Authenticated like the Alertmanager receiver;
+// journaled before the 202, which names the incident.
+HttpResponse HttpServer::handle_new(const HttpRequest& req) {
+  auto parsed = parse_manual_incident(req.body, std::chrono::system_clock::now());
+  if (!parsed) {
+    return HttpResponse::error(400, parsed.error());
+  }
+  ManualIncident& m = *parsed;
+  json record{{"kind", "incident"},   {"technology", m.technology},
+              {"issue", m.issue},     {"severity", m.severity},
+              {"summary", m.summary}, {"at", format_rfc3339_millis(m.at)}};
+  // The journal keeps milliseconds: the id is made from what replay will see.
+  m.at = *parse_rfc3339(record["at"].get<std::string>());
+  auto id = manual_incident_id(m);
+  auto outcome = m_pipeline.submit("api", record.dump(), m);
+  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+    return refusal_response(*refusal, 503);
+  }
+  return json_response(json{{"status", "accepted"}, {"id", id}}, 202);
+}
+
+}  // namespace calloutd

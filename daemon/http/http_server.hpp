@@ -1,0 +1,81 @@
+// calloutd's endpoints: the receivers, the incidents API, /metrics and
+// health, on the HTTP transport of http_listener.hpp. Errors are JSON
+// `{"error": "..."}`.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "daemon/base/result.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/http/http_listener.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/pipeline/pipeline.hpp"
+
+namespace calloutd {
+
+class HttpServer {
+ public:
+  // Checks a postmortem status change (on the engine's strand): what blocks it,
+  // or an error when the incident is unknown.
+  using PostmortemCheck = std::function<Result<std::vector<std::string>>(
+      const std::string& incident, const std::string& status)>;
+
+  HttpServer(const Config& config, Pipeline& pipeline, Metrics& metrics,
+             PostmortemCheck check = {});
+
+  // Answers whether an incident id is known (on the engine's strand).
+  void set_incident_lookup(std::function<bool(const std::string&)> lookup) {
+    m_has_incident = std::move(lookup);
+  }
+  ~HttpServer();
+
+  // Binds `address` (`HOST:PORT`; port 0 picks a free one). Returns the port.
+  Result<int> bind(const std::string& address) { return m_listener->bind(address); }
+  // Serves until stop(); blocks the calling thread.
+  void run() { m_listener->run(); }
+  // Stops accepting and waits for requests in flight. Thread-safe.
+  void stop() { m_listener->stop(); }
+  void set_ready(bool ready) { m_ready = ready; }
+
+ private:
+  std::vector<HttpRoute> routes();
+  HttpResponse handle_alertmanager(const HttpRequest& req);
+  HttpResponse handle_pagerduty(const HttpRequest& req);
+  HttpResponse handle_postmortem_status(const HttpRequest& req);
+  HttpResponse handle_new(const HttpRequest& req);
+  HttpResponse handle_roles(const HttpRequest& req);
+  HttpResponse handle_incidents() const;
+  HttpResponse handle_ready() const;
+  // PagerDuty X-Webhook-Ids of deliveries journaled within PagerDuty's
+  // 48-hour retry window (bounded).
+  bool seen_delivery(const std::string& webhook_id);
+  void remember_delivery(const std::string& webhook_id);
+  // The admission check of an authenticated route: nothing, or the 401.
+  std::optional<HttpResponse> check_credentials(const HttpRequest& head,
+                                                const std::string& receiver) const;
+
+  const Config& m_config;
+  Pipeline& m_pipeline;
+  Metrics& m_metrics;
+  std::atomic<bool> m_ready{false};
+  PostmortemCheck m_engine_check;
+  std::function<bool(const std::string&)> m_has_incident;
+  std::mutex m_deliveries_mutex;
+  std::deque<std::pair<std::string, std::chrono::steady_clock::time_point>> m_recent_deliveries;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> m_recent_delivery_set;
+  std::unique_ptr<HttpListener> m_listener;
+};
+
+// Why `config` may not start as it is: listening beyond loopback with no
+// credentials, unless web.allow_unauthenticated says so. Empty when fine.
+std::string unauthenticated_exposure(const Config& config);
+
+}  // namespace calloutd

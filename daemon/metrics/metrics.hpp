@@ -1,0 +1,140 @@
+// The daemon's Prometheus metrics (prometheus-cpp registry), exposed on
+// GET /metrics. Names start with `calloutd_`. Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace calloutd {
+
+// The totals of one scan, as the metrics show them.
+struct ScanTotals {
+  std::map<std::pair<std::string, std::string>, int> open_incidents;  // (severity, technology)
+  std::map<std::pair<std::string, std::string>, int> items_open;      // (technology, type)
+  std::map<std::pair<std::string, std::string>, int> items_overdue;   // (technology, type)
+  std::map<std::string, int> postmortems_pending;                     // status: draft, in review
+  int postmortems_overdue = 0;
+  std::map<std::pair<std::string, std::string>, int> callouts;  // (technology, issue)
+  std::map<std::string, int> files_with_problems;               // kind: callout, postmortem
+};
+
+class Metrics {
+ public:
+  Metrics();
+
+  // One webhook request: `receiver` ("alertmanager"), `outcome` ("accepted",
+  // "bad_request", "unauthorized", "too_large", "overloaded", "error").
+  void count_request(const std::string& receiver, const std::string& outcome);
+  // One applied event, by engine outcome ("opened", "unchanged", ...).
+  void count_event(const std::string& outcome);
+  void count_commit();
+  // Paths in the repository that a callout could not be written through (a
+  // symlink, a submodule, a file where a folder goes): it went elsewhere.
+  void count_unsafe_paths(std::size_t paths);
+  void observe_webhook_to_commit(double seconds);
+  void observe_time_to_acknowledge(const std::string& severity, double seconds);
+  void observe_time_to_resolve(const std::string& severity, double seconds);
+  void set_journal_pending(double count);
+  // Damaged journal lines moved to the quarantine file when the journal opened.
+  void count_journal_quarantined(std::size_t records);
+  // Publishes what a scan of the repository found; label sets no longer
+  // present drop to 0.
+  void set_scan_totals(const ScanTotals& totals);
+  void observe_scan(double seconds);
+
+  // Responders: on shift by role, the longest shifts' work time (at most
+  // k_max_responder_series responders), over the limit, limit breaches, and
+  // incidents whose handover is overdue.
+  static constexpr std::size_t k_max_responder_series = 20;
+  void set_responders(const std::map<std::string, int>& on_shift_by_role,
+                      const std::vector<std::pair<std::string, double>>& work_seconds,
+                      int over_limit, std::uint64_t breaches, int handovers_overdue);
+
+  // The remote, once enable_remote() registered its series: commits not yet
+  // on the remote and the age of the oldest, pushes ("pushed", "rejected",
+  // "failed") and fetches ("ok", "failed"), and whether the last exchange worked.
+  void enable_remote();
+  void set_unpushed(std::size_t commits, double oldest_age_seconds);
+  void count_push(const std::string& outcome);
+  void count_fetch(const std::string& outcome);
+  void set_remote_up(bool up);
+
+  // The HTTP front: open connections, connections refused at a cap
+  // ("connection_limit", "client_limit"), idle ones closed to make room, and
+  // requests cut off by a deadline ("header", "body", "write").
+  void set_http_connections(double open);
+  void count_http_refused(const std::string& reason);
+  void count_http_idle_closed();
+  void count_http_timeout(const std::string& phase);
+
+  // Commits that failed and are retried while the daemon runs.
+  void count_commit_retry();
+
+  // The text exposition format.
+  std::string serialize() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> m_registry;
+  prometheus::Family<prometheus::Counter>& m_requests;
+  prometheus::Family<prometheus::Counter>& m_events;
+  prometheus::Counter& m_commits;
+  prometheus::Counter& m_unsafe_paths;
+  prometheus::Histogram& m_webhook_to_commit;
+  prometheus::Family<prometheus::Histogram>& m_time_to_ack;
+  prometheus::Family<prometheus::Histogram>& m_time_to_resolve;
+  prometheus::Gauge& m_journal_pending;
+  prometheus::Counter& m_journal_quarantined;
+  prometheus::Family<prometheus::Gauge>& m_open;
+  prometheus::Family<prometheus::Gauge>& m_items_open;
+  prometheus::Family<prometheus::Gauge>& m_items_overdue;
+  prometheus::Family<prometheus::Gauge>& m_postmortems_pending;
+  prometheus::Gauge& m_postmortems_overdue;
+  prometheus::Family<prometheus::Counter>& m_callouts;
+  prometheus::Family<prometheus::Gauge>& m_problem_files;
+  prometheus::Histogram& m_scan_duration;
+  prometheus::Gauge& m_last_scan;
+  prometheus::Family<prometheus::Gauge>& m_on_shift;
+  prometheus::Family<prometheus::Gauge>& m_work_seconds;
+  prometheus::Gauge& m_over_limit;
+  prometheus::Counter& m_breaches;
+  prometheus::Gauge& m_handovers_overdue;
+  std::uint64_t m_breaches_seen = 0;
+  prometheus::Gauge* m_unpushed = nullptr;
+  prometheus::Gauge* m_unpushed_age = nullptr;
+  prometheus::Family<prometheus::Counter>* m_pushes = nullptr;
+  prometheus::Family<prometheus::Counter>* m_fetches = nullptr;
+  prometheus::Gauge* m_remote_up = nullptr;
+
+  struct Http {
+    prometheus::Gauge* open = nullptr;
+    prometheus::Family<prometheus::Counter>* refused = nullptr;
+    prometheus::Counter* idle_closed = nullptr;
+    prometheus::Family<prometheus::Counter>* timeouts = nullptr;
+    prometheus::Counter* commit_retries = nullptr;
+  } m_http;
+  void register_http();
+
+  // Gauges of a family replaced wholesale by each scan.
+  struct Replaced {
+    prometheus::Family<prometheus::Gauge>* family;
+    std::vector<prometheus::Gauge*> known;
+  };
+  void replace(Replaced& r,
+               const std::vector<std::pair<std::map<std::string, std::string>, double>>& values);
+  std::mutex m_scan_mutex;
+  Replaced m_open_set, m_items_open_set, m_items_overdue_set, m_pending_set, m_problem_set,
+      m_on_shift_set, m_work_set;
+  std::map<std::pair<std::string, std::string>, int> m_callouts_seen;
+};
+
+}  // namespace calloutd

@@ -1,0 +1,385 @@
+#include "daemon/pipeline/pipeline.hpp"
+
+#include <malloc.h>
+
+#include <boost/asio/post.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "daemon/base/hash.hpp"
+#include "daemon/base/log.hpp"
+#include "receivers/alertmanager.hpp"
+#include "receivers/pagerduty.hpp"
+
+namespace calloutd {
+namespace {
+
+// Events applied as one commit at most. Bigger batches commit more per fsync
+// but make the first event of a batch wait for the others' edits.
+constexpr std::size_t k_max_batch = 128;
+// Failed commits are retried after 1 s, 2 s, 4 s... up to this.
+constexpr std::chrono::milliseconds k_max_retry_delay{60'000};
+
+// The journaled body parsed again by the receiver that accepted it.
+Result<Payload> parse(const JournalRecord& r) {
+  if (r.source == "alertmanager") {
+    auto group = receivers::parse_alertmanager(r.body);
+    if (!group) {
+      return Error{group.error()};
+    }
+    return Payload(std::move(*group));
+  }
+  if (r.source == "pagerduty") {
+    auto event = receivers::parse_pagerduty(r.body);
+    if (!event) {
+      return Error{event.error()};
+    }
+    event->signed_ok = r.verified;
+    return Payload(std::move(*event));
+  }
+  if (r.source == "api") {
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      return Error{"not a JSON object"};
+    }
+    auto kind = j.value("kind", "postmortem");
+    if (kind == "roles") {
+      RoleRequest role{j.value("incident_id", ""), j.value("action", ""), j.value("role", ""),
+                       j.value("person", ""),      j.value("to", ""),     std::nullopt};
+      if (j.contains("at")) {
+        role.at = parse_rfc3339(j.value("at", ""));
+      }
+      return Payload(std::move(role));
+    }
+    if (kind == "incident") {
+      auto at = parse_rfc3339(j.value("at", ""));
+      if (!at) {
+        return Error{"incident record without a time"};
+      }
+      return Payload(ManualIncident{j.value("technology", ""), j.value("issue", ""),
+                                    j.value("severity", ""), j.value("summary", ""), *at});
+    }
+    return Payload(
+        PostmortemStatusChange{j.value("incident_id", ""), "", j.value("status", ""), false});
+  }
+  return Error{"unknown receiver \"" + r.source + "\""};
+}
+
+}  // namespace
+
+Pipeline::Pipeline(Journal& journal, Engine& engine, Metrics& metrics, std::size_t max_pending)
+    : m_journal(journal), m_engine(engine), m_metrics(metrics), m_max_pending(max_pending) {
+  m_work.emplace(m_io.get_executor());
+  publish();
+}
+
+Pipeline::~Pipeline() {
+  stop();
+}
+
+void Pipeline::replay() {
+  auto records = m_journal.take_unapplied();
+  if (!records.empty()) {
+    log::info("replaying journaled events", {{"count", std::to_string(records.size())}});
+  }
+  std::vector<Queued> batch;
+  for (auto& r : records) {
+    auto payload = parse(r);
+    if (!payload) {
+      log::error(
+          "journal record no longer parses; skipped",
+          {{"seq", std::to_string(r.sequence)}, {"source", r.source}, {"error", payload.error()}});
+      continue;
+    }
+    batch.push_back({Event{r.sequence, r.received_at, std::move(*payload)}, "", "", std::nullopt});
+    if (batch.size() == k_max_batch) {
+      replay_batch(batch);
+      batch.clear();
+    }
+  }
+  if (!batch.empty()) {
+    replay_batch(batch);
+  }
+  publish();
+}
+
+// Replayed events were never counted as pending: they are once held.
+void Pipeline::replay_batch(const std::vector<Queued>& batch) {
+  if (!m_stuck && apply(batch)) {
+    return;
+  }
+  hold(batch);
+  m_pending += batch.size();
+  m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
+}
+
+// Behind an event that could not be committed, in journal order: held until
+// a retry commits them, the first failure starting the retries.
+void Pipeline::hold(const std::vector<Queued>& batch) {
+  m_held.insert(m_held.end(), batch.begin(), batch.end());
+  if (!m_stuck) {
+    m_stuck = true;
+    schedule_retry();
+  }
+}
+
+std::size_t Pipeline::reapply(const std::vector<JournalRecord>& records) {
+  std::size_t changed = 0;
+  std::vector<Event> batch;
+  auto flush = [&] {
+    for (const auto& r : m_engine.apply_batch(batch)) {
+      m_metrics.count_unsafe_paths(r.unsafe_paths.size());
+      if (r.outcome == Outcome::failed) {
+        log::error("cannot apply an event again on the remote's head", {{"error", r.error}});
+      } else if (!r.commit.empty()) {
+        ++changed;
+      }
+    }
+    batch.clear();
+  };
+  for (const auto& r : records) {
+    auto payload = parse(r);
+    if (!payload) {
+      continue;  // reported when it was first replayed
+    }
+    batch.push_back(Event{r.sequence, r.received_at, std::move(*payload)});
+    if (batch.size() == k_max_batch) {
+      flush();
+    }
+  }
+  if (!batch.empty()) {
+    flush();
+  }
+  return changed;
+}
+
+void Pipeline::start() {
+  if (!m_thread.joinable()) {
+    m_thread = std::thread([this] { m_io.run(); });
+  }
+}
+
+void Pipeline::stop() {
+  // A retry pending on a repository that still refuses commits must not hold
+  // the stop: what is held stays in the journal for the next start.
+  boost::asio::post(m_io, [this] {
+    m_stopping = true;
+    if (m_stuck) {
+      m_retry_timer.cancel();
+      retry_held();
+    }
+  });
+  m_work.reset();  // run() returns once the queue is empty
+  if (m_thread.joinable()) {
+    m_thread.join();
+  }
+}
+
+std::variant<std::uint64_t, Pipeline::Refusal> Pipeline::submit(std::string_view source,
+                                                                std::string_view body,
+                                                                Payload payload, bool verified,
+                                                                CopyKeys keys) {
+  auto arrived = std::chrono::steady_clock::now();
+  if (m_pending.load() >= m_max_pending) {
+    return Refusal::overloaded;
+  }
+  const auto* group = std::get_if<AlertGroup>(&payload);
+  if (group != nullptr && keys.content.empty()) {
+    keys = {sha256_hex(body), receivers::content_key(*group)};
+  }
+  Event event;
+  event.received_at = std::chrono::system_clock::now();
+  event.payload = std::move(payload);
+  std::lock_guard lock(m_submit_mutex);
+  auto seq = m_journal.append(source, event.received_at, body, verified);
+  if (!seq) {
+    log::error("cannot journal an event; refusing it", {{"error", seq.error()}});
+    return Refusal::journal_failed;
+  }
+  event.sequence = *seq;
+  m_metrics.set_journal_pending(static_cast<double>(++m_pending));
+  if (const auto* queued_group = event.alert_group()) {
+    std::lock_guard applied_lock(m_applied_mutex);
+    m_last_applied.erase(queued_group->group_key);  // something newer for the group is queued
+  }
+  {
+    // Queue order is journal order: both happen under m_submit_mutex.
+    std::lock_guard queue_lock(m_queue_mutex);
+    m_queue.push_back({std::move(event), std::move(keys.content), std::move(keys.body), arrived});
+  }
+  boost::asio::post(m_io, [this] { drain(); });
+  return *seq;
+}
+
+void Pipeline::drain() {
+  std::vector<Queued> batch;
+  {
+    std::lock_guard lock(m_queue_mutex);
+    while (!m_queue.empty() && batch.size() < k_max_batch) {
+      batch.push_back(std::move(m_queue.front()));
+      m_queue.pop_front();
+    }
+  }
+  if (batch.empty()) {
+    return;  // an earlier drain took these events
+  }
+  if (m_stuck || !apply(batch)) {
+    hold(batch);
+    return;
+  }
+  m_pending -= batch.size();
+  m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
+  // After a storm has drained, hand the heap it grew back to the system
+  // (glibc keeps freed memory in its arenas otherwise).
+  constexpr std::size_t k_trim_after = 1000;
+  m_applied_since_trim += batch.size();
+  if (m_pending.load() == 0 && m_applied_since_trim >= k_trim_after) {
+    m_applied_since_trim = 0;
+    malloc_trim(0);
+  }
+}
+
+std::optional<std::uint64_t> Pipeline::duplicate_of(const std::string& group_key,
+                                                    const std::string& content_key) const {
+  std::lock_guard lock(m_applied_mutex);
+  auto it = m_last_applied.find(group_key);
+  if (it == m_last_applied.end() || it->second.first != content_key) {
+    return std::nullopt;
+  }
+  return it->second.second;
+}
+
+std::optional<std::uint64_t> Pipeline::duplicate_of_body(const std::string& body_key) const {
+  std::pair<std::string, std::string> seen;  // group key, content key
+  {
+    std::lock_guard lock(m_applied_mutex);
+    auto it = m_bodies.find(body_key);
+    if (it == m_bodies.end()) {
+      return std::nullopt;
+    }
+    seen = it->second;
+  }
+  return duplicate_of(seen.first, seen.second);
+}
+
+void Pipeline::remember_applied(const Queued& q) {
+  const auto* group = q.event.alert_group();
+  if (group == nullptr || q.content_key.empty() || m_stuck) {
+    return;
+  }
+  constexpr std::size_t k_remembered_groups = 65536;
+  std::lock_guard lock(m_applied_mutex);
+  if (m_last_applied.size() >= k_remembered_groups || m_bodies.size() >= k_remembered_groups) {
+    m_last_applied.clear();  // a cache: forgetting only costs a journal write
+    m_bodies.clear();
+  }
+  m_last_applied[group->group_key] = {q.content_key, q.event.sequence};
+  m_bodies[q.body_key] = {group->group_key, q.content_key};
+}
+
+bool Pipeline::apply(const std::vector<Queued>& batch) {
+  std::vector<Event> events;
+  for (const auto& q : batch) {
+    events.push_back(q.event);
+  }
+  auto results = m_engine.apply_batch(events);
+  auto done = std::chrono::steady_clock::now();
+  bool committed = false;
+  bool failed = false;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& result = results[i];
+    m_metrics.count_event(outcome_name(result.outcome));
+    m_metrics.count_unsafe_paths(result.unsafe_paths.size());
+    if (result.outcome == Outcome::failed) {
+      // Keep the applied mark before this batch until it is committed; the
+      // batch and what follows are held and retried (a restart replays them).
+      if (m_retry_delay.count() == 0) {
+        log::error("cannot commit an event; it is journaled and will be retried",
+                   {{"seq", std::to_string(events[i].sequence)}, {"error", result.error}});
+      }
+      failed = true;
+    } else {
+      remember_applied(batch[i]);
+    }
+    if (result.outcome != Outcome::failed && !result.commit.empty()) {
+      committed = true;
+      if (result.acknowledged_after_seconds) {
+        m_metrics.observe_time_to_acknowledge(result.severity, *result.acknowledged_after_seconds);
+      }
+      if (result.resolved_after_seconds) {
+        m_metrics.observe_time_to_resolve(result.severity, *result.resolved_after_seconds);
+      }
+      if (batch[i].arrived) {
+        m_metrics.observe_webhook_to_commit(
+            std::chrono::duration<double>(done - *batch[i].arrived).count());
+      }
+      log::info("committed", {{"folder", result.folder},
+                              {"outcome", outcome_name(result.outcome)},
+                              {"incident", result.incident_id},
+                              {"commit", result.commit.substr(0, 12)}});
+    } else {
+      log::debug("event applied without a commit", {{"seq", std::to_string(events[i].sequence)},
+                                                    {"outcome", outcome_name(result.outcome)}});
+    }
+  }
+  if (committed) {
+    m_metrics.count_commit();
+    publish();
+  }
+  if (failed) {
+    return false;
+  }
+  m_journal.mark_applied(events.back().sequence);
+  return true;
+}
+
+void Pipeline::schedule_retry() {
+  if (m_stopping) {
+    log::error("events could not be committed; they stay in the journal for the next start",
+               {{"count", std::to_string(m_held.size())}});
+    return;
+  }
+  m_retry_delay =
+      std::min(k_max_retry_delay, std::max(std::chrono::milliseconds(1000), m_retry_delay * 2));
+  m_retry_timer.expires_after(m_retry_delay);
+  m_retry_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) {
+      retry_held();
+    }
+  });
+}
+
+void Pipeline::retry_held() {
+  while (!m_held.empty()) {
+    m_metrics.count_commit_retry();
+    auto n = std::min(k_max_batch, m_held.size());
+    std::vector<Queued> batch(m_held.begin(), m_held.begin() + static_cast<long>(n));
+    if (!apply(batch)) {
+      schedule_retry();
+      return;
+    }
+    m_held.erase(m_held.begin(), m_held.begin() + static_cast<long>(n));
+    m_pending -= n;
+    m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
+  }
+  // Ready again only now, with the backlog gauge already at its new value.
+  m_stuck = false;
+  m_retry_delay = std::chrono::milliseconds(0);
+  log::info("events are committed again after a failure");
+}
+
+void Pipeline::publish() {
+  auto open = m_engine.open_incidents();
+  if (m_after_commit) {
+    m_after_commit();
+  }
+  std::lock_guard lock(m_snapshot_mutex);
+  m_snapshot = std::move(open);
+}
+
+std::vector<IncidentSummary> Pipeline::open_incidents() const {
+  std::lock_guard lock(m_snapshot_mutex);
+  return m_snapshot;
+}
+
+}  // namespace calloutd

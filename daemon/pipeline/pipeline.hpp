@@ -1,0 +1,151 @@
+// Ties the journal to the engine. HTTP threads journal an event (fsync) and
+// queue it; one Asio thread, the engine's strand, applies what is queued in
+// journal order, as one commit per batch (a group commit). submit() is
+// thread-safe; the engine is only touched on the strand.
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74 misses it under C++20 with GCC 12
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "daemon/engine/engine.hpp"
+#include "daemon/journal/journal.hpp"
+#include "daemon/metrics/metrics.hpp"
+
+namespace calloutd {
+
+class Pipeline {
+ public:
+  Pipeline(Journal& journal, Engine& engine, Metrics& metrics, std::size_t max_pending);
+  ~Pipeline();
+
+  // Applies what the journal holds but the repository does not yet, in order,
+  // on the calling thread. Call before serving.
+  void replay();
+
+  // Starts the engine thread. Tests may instead drive io() with poll()/run_one().
+  void start();
+
+  // Drains the queue (every accepted event is applied), then stops the thread.
+  void stop();
+
+  enum class Refusal { overloaded, journal_failed };
+  // Journals `body` from `source` ("alertmanager", "pagerduty") and queues
+  // its parsed `payload` for the engine; the returned sequence number means the
+  // event is durable. `verified`: its signature checked out (kept for replay).
+  // What recognises a copy of an Alertmanager notification: the SHA-256 of
+  // its body, and receivers::content_key of what it says. Computed once per
+  // request by the caller; submit() computes them when they are missing.
+  struct CopyKeys {
+    std::string body;
+    std::string content;
+  };
+  std::variant<std::uint64_t, Refusal> submit(std::string_view source, std::string_view body,
+                                              Payload payload, bool verified = false,
+                                              CopyKeys keys = {});
+
+  std::vector<IncidentSummary> open_incidents() const;
+
+  // The sequence number of the Alertmanager notification `group` repeats
+  // when it is identical (receivers::content_key) to the last one applied
+  // for its group and nothing newer for the group is queued: what HA peers
+  // and repeat intervals send. Applying it again would change nothing, and
+  // the original is journaled and applied, so it can be answered without
+  // journaling it again.
+  std::optional<std::uint64_t> duplicate_of(const std::string& group_key,
+                                            const std::string& content_key) const;
+  // The same for a body byte-for-byte identical to one already applied, by
+  // the SHA-256 of the body: no parsing needed.
+  std::optional<std::uint64_t> duplicate_of_body(const std::string& body_key) const;
+
+  // Runs `task` on the engine's strand and waits for its result (from HTTP
+  // threads, while the engine thread runs).
+  template <typename Task>
+  auto on_strand(Task task) -> decltype(task()) {
+    std::packaged_task<decltype(task())()> packaged(std::move(task));
+    auto result = packaged.get_future();
+    boost::asio::post(m_io, [&packaged] { packaged(); });
+    return result.get();
+  }
+  // On the strand, after the branch moved to another daemon's or an
+  // engineer's commits: applies `records` again on the new head (what the
+  // remote lacked changes the files; what it has already changes nothing).
+  // Returns how many changed files.
+  std::size_t reapply(const std::vector<JournalRecord>& records);
+  // On the strand: publishes the open incidents and runs the after-commit hook.
+  void publish();
+  bool running() const { return m_thread.joinable(); }
+
+  // Called on the strand after each commit (and replay), e.g. to rescan.
+  void set_after_commit(std::function<void()> hook) { m_after_commit = std::move(hook); }
+  std::size_t pending() const { return m_pending.load(); }
+  // Events could not be committed (read-only or full disk, a broken
+  // repository): they are held, journaled, and retried with backoff.
+  bool stuck() const { return m_stuck.load(); }
+  boost::asio::io_context& io() { return m_io; }
+
+ private:
+  struct Queued {
+    Event event;
+    std::string content_key;  // Alertmanager notifications only
+    std::string body_key;     // SHA-256 of the body as received
+    std::optional<std::chrono::steady_clock::time_point> arrived;  // none when replayed
+  };
+  // On the strand: applies the queued events, up to one batch, as one commit.
+  void drain();
+  // Applies `batch` as one commit; false when it failed (then held for a retry).
+  bool apply(const std::vector<Queued>& batch);
+  void remember_applied(const Queued& q);
+  // On the strand: applies what is held, oldest first, while commits work;
+  // schedules the next attempt (1 s, doubling to k_max_retry_delay) when not.
+  void retry_held();
+  void replay_batch(const std::vector<Queued>& batch);
+  void hold(const std::vector<Queued>& batch);
+  void schedule_retry();
+
+  Journal& m_journal;
+  Engine& m_engine;
+  Metrics& m_metrics;
+  std::size_t m_max_pending;
+  boost::asio::io_context m_io;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> m_work;
+  std::thread m_thread;
+  std::mutex m_submit_mutex;  // journal order == queue order
+  std::mutex m_queue_mutex;
+  std::deque<Queued> m_queue;
+  std::atomic<std::size_t> m_pending{0};
+  // Since a commit failed: every event from the failed one on, in journal
+  // order, waits here (the applied mark stays before them).
+  std::atomic<bool> m_stuck{false};
+  std::deque<Queued> m_held;
+  std::chrono::milliseconds m_retry_delay{0};
+  boost::asio::steady_timer m_retry_timer{m_io};
+  bool m_stopping = false;               // on the strand
+  std::size_t m_applied_since_trim = 0;  // events applied since the heap was last trimmed
+  std::function<void()>
+      m_after_commit;  // an event failed to apply: stop advancing the applied mark
+  // group key -> content key and sequence of the last notification applied.
+  mutable std::mutex m_applied_mutex;
+  std::unordered_map<std::string, std::pair<std::string, std::uint64_t>> m_last_applied;
+  // body key -> group key and content key of the notification it carried.
+  std::unordered_map<std::string, std::pair<std::string, std::string>> m_bodies;
+  mutable std::mutex m_snapshot_mutex;
+  std::vector<IncidentSummary> m_snapshot;
+};
+
+}  // namespace calloutd

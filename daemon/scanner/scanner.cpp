@@ -1,0 +1,203 @@
+#include "daemon/scanner/scanner.hpp"
+
+#include <re2/re2.h>
+
+#include <boost/asio/post.hpp>
+#include <set>
+
+#include "daemon/base/log.hpp"
+
+namespace calloutd {
+namespace {
+
+constexpr auto k_full_rescan = std::chrono::seconds{60};
+
+}  // namespace
+
+Scanner::Scanner(Repository& repository, Metrics& metrics,
+                 std::chrono::seconds postmortem_overdue_after)
+    : m_repository(repository),
+      m_metrics(metrics),
+      m_postmortem_overdue_after(postmortem_overdue_after) {}
+
+namespace {
+
+const RE2 k_folder(R"((.+)-\d{4}-\d{2}-\d{2}(?:-\d+)?)");
+
+}  // namespace
+
+bool Scanner::read_folder(const std::string& head, const std::string& technology,
+                          const std::string& name) {
+  std::string issue;
+  std::string folder = technology + "/" + name;
+  auto callout_id = m_repository.file_id(head, folder + "/callout.md");
+  if (technology.empty() || technology.front() == '.' || !RE2::FullMatch(name, k_folder, &issue) ||
+      !callout_id) {
+    m_folders.erase(folder);  // not (or no longer) an incident folder
+    return false;
+  }
+  auto postmortem_id = m_repository.file_id(head, folder + "/postmortem.md").value_or("");
+  auto& facts = m_folders[folder];
+  facts.technology = technology;
+  facts.issue = issue;
+  if (facts.callout_id != *callout_id) {
+    facts.callout_id = *callout_id;
+    m_changed_callouts.push_back(folder);
+    facts.callout = read_callout(m_repository.read(head, folder + "/callout.md").value_or(""),
+                                 folder + "/callout.md");
+  }
+  if (facts.postmortem_id != postmortem_id) {
+    facts.postmortem_id = postmortem_id;
+    if (postmortem_id.empty()) {
+      facts.postmortem = PostmortemFile{};
+      facts.postmortem.problems.push_back(
+          Problem{folder + "/postmortem.md", 0, "the file is missing"});
+    } else {
+      facts.postmortem =
+          read_postmortem(m_repository.read(head, folder + "/postmortem.md").value_or(""),
+                          folder + "/postmortem.md");
+    }
+    m_changed.push_back(folder);
+    for (const auto& p : facts.postmortem.problems) {
+      log::warn("cannot read part of a postmortem", {{"problem", p.to_string()}});
+    }
+  }
+  return true;
+}
+
+ScanTotals Scanner::scan(const std::string& head, TimePoint now) {
+  auto started = std::chrono::steady_clock::now();
+  m_changed.clear();
+  m_changed_callouts.clear();
+  std::optional<std::vector<std::string>> changed;
+  if (!m_head.empty() && m_head != head) {
+    changed = m_repository.changed_files(m_head, head);
+  }
+  std::size_t visited = 0;
+  if (changed) {
+    // Only the folders the commits between the two heads touched.
+    std::set<std::pair<std::string, std::string>> folders;
+    for (const auto& path : *changed) {
+      auto first = path.find('/');
+      auto second = first == std::string::npos ? first : path.find('/', first + 1);
+      if (second != std::string::npos) {
+        folders.insert({path.substr(0, first), path.substr(first + 1, second - first - 1)});
+      }
+    }
+    for (const auto& [technology, name] : folders) {
+      read_folder(head, technology, name);
+      ++visited;
+    }
+  } else if (m_head != head) {
+    std::set<std::string> present;
+    for (const auto& technology : m_repository.list(head, "")) {
+      for (const auto& name : m_repository.list(head, technology)) {
+        if (read_folder(head, technology, name)) {
+          present.insert(technology + "/" + name);
+        }
+        ++visited;
+      }
+    }
+    std::erase_if(m_folders, [&](const auto& kv) { return !present.contains(kv.first); });
+  }
+  m_head = head;
+  auto result = totals(now);
+  m_metrics.set_scan_totals(result);
+  m_metrics.observe_scan(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  log::debug("scanned the repository", {{"folders", std::to_string(m_folders.size())},
+                                        {"visited", std::to_string(visited)},
+                                        {"postmortems_read", std::to_string(m_changed.size())}});
+  return result;
+}
+
+ScanTotals Scanner::totals(TimePoint now) const {
+  ScanTotals t;
+  auto today = std::chrono::floor<std::chrono::days>(now);
+  for (const auto& [folder, f] : m_folders) {
+    ++t.callouts[{f.technology, f.issue}];
+    bool resolved = f.callout.status == "resolved";
+    if (!resolved) {
+      ++t.open_incidents[{f.callout.severity.empty() ? "unknown" : f.callout.severity,
+                          f.technology}];
+    }
+    for (const auto& item : f.postmortem.items) {
+      if (item.open()) {
+        ++t.items_open[{f.technology, item.type}];
+      }
+      if (item.overdue(today)) {
+        ++t.items_overdue[{f.technology, item.type}];
+      }
+    }
+    const auto& status = f.postmortem.status;
+    if (status == "draft" || status == "in review") {
+      ++t.postmortems_pending[status];
+    }
+    // "Write it up the next day": resolved long enough ago and still a draft.
+    if (resolved && status == "draft" && f.callout.last_entry &&
+        now - *f.callout.last_entry > m_postmortem_overdue_after) {
+      ++t.postmortems_overdue;
+    }
+    if (!f.callout.problems.empty()) {
+      ++t.files_with_problems["callout"];
+    }
+    if (!f.postmortem.problems.empty()) {
+      ++t.files_with_problems["postmortem"];
+    }
+  }
+  return t;
+}
+
+ScanLoop::ScanLoop(boost::asio::io_context& io, Scanner& scanner, Repository& repository,
+                   const Clock& clock, std::chrono::milliseconds poll_interval)
+    : m_io(io),
+      m_timer(io),
+      m_scanner(scanner),
+      m_repository(repository),
+      m_clock(clock),
+      m_poll_interval(poll_interval) {}
+
+void ScanLoop::start() {
+  scan_if_needed(true);
+  tick();
+}
+
+void ScanLoop::stop() {
+  boost::asio::post(m_io, [this] {
+    m_stopped = true;
+    m_timer.cancel();
+  });
+}
+
+void ScanLoop::poke() {
+  boost::asio::post(m_io, [this] { scan_if_needed(false); });
+}
+
+void ScanLoop::tick() {
+  m_timer.expires_after(m_poll_interval);
+  m_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || m_stopped) {
+      return;
+    }
+    scan_if_needed(std::chrono::steady_clock::now() - m_last_scan > k_full_rescan);
+    if (m_on_tick) {
+      m_on_tick();
+    }
+    tick();
+  });
+}
+
+void ScanLoop::scan_if_needed(bool force) {
+  auto head = m_repository.head();
+  if (!force && head == m_last_head) {
+    return;
+  }
+  m_last_head = head;
+  m_last_scan = std::chrono::steady_clock::now();
+  m_scanner.scan(head, m_clock.now());
+  if (m_on_scanned) {
+    m_on_scanned(m_scanner);
+  }
+}
+
+}  // namespace calloutd

@@ -1,0 +1,76 @@
+// What the daemon remembers about an alert group between notifications. It is
+// committed in the callouts repository (`.calloutd/groups/<group_id>.json`) in
+// the same commit as the markdown it explains, so the repository alone holds
+// the daemon's state after a restart.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "daemon/base/timefmt.hpp"
+#include "daemon/config/config.hpp"
+#include "receivers/event.hpp"
+
+namespace calloutd {
+
+struct AlertRecord {
+  TimePoint starts_at{};
+  TimePoint ends_at{};
+  bool resolved = false;
+};
+
+struct GroupState {
+  std::string group_id;
+  std::string incident_id;
+  std::string folder;  // <technology>/<callout-issue>-<date>[-n]
+  std::string technology;
+  std::string issue;
+  Severity severity = Severity::hpi;
+  bool resolved = false;
+  TimePoint opened_at{};
+  TimePoint resolved_at{};
+  std::int64_t truncated_alerts = 0;
+  std::string dashboard_url;                // pinned to the incident's time range in the postmortem
+  std::string postmortem_status = "draft";  // as last recorded in the callout's timeline
+  // Who holds each role (Incident Lead, Operations, Secondary, ...) and since when.
+  std::map<std::string, std::pair<std::string, TimePoint>> roles;
+  TimePoint last_handover{};                  // the Next Incident Lead is due 4 hours after it
+  std::map<std::string, AlertRecord> alerts;  // by fingerprint: the latest occurrence
+
+  // Correlation: SHA-256 of the Alertmanager groupKeys seen (what Alertmanager's
+  // PagerDuty notifier sends as dedup key), or the PagerDuty incident key; and
+  // the other Alertmanager groups that joined this callout.
+  std::set<std::string> dedup_keys;
+  std::set<std::string> joined_groups;
+
+  // PagerDuty's side of the incident, when there is one.
+  std::string pd_incident;  // PagerDuty incident id
+  std::int64_t pd_number = 0;
+  std::string pd_url;
+  std::vector<std::string> pd_assignees;  // names, as PagerDuty assigns them now
+  // Applied event ids -> when each was received (TimePoint{} for ids read from
+  // a state file of a version that kept no times): PagerDuty retries a
+  // delivery for up to 48 hours, so ids are kept that long (see engine_pagerduty.cpp).
+  std::map<std::string, TimePoint> pd_events;
+  TimePoint pd_status_at{};  // when PagerDuty last changed the status
+  // Who acknowledged and who took over, with when: what responder-shift
+  // tracking needs (names stay out of the markdown's narrative).
+  std::vector<std::pair<TimePoint, std::string>> pd_role_log;
+};
+
+// Identity of an alert group: the receiver and the group labels, never the
+// groupKey text (HA peers may format it differently). 16 hex digits.
+std::string group_id(const AlertGroup& group);
+
+std::string state_path(const std::string& group_id);  // .calloutd/groups/<id>.json
+inline constexpr const char* k_state_dir = ".calloutd/groups";
+
+std::string serialize_state(const GroupState& state);
+// nullopt when `text` is not a state file this version understands.
+std::optional<GroupState> parse_state(const std::string& text);
+
+}  // namespace calloutd

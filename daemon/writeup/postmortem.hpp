@@ -1,0 +1,69 @@
+// Reading what people wrote: the Action Items and Status of a postmortem.md,
+// and the Status, Severity and timeline of a callout.md, as GitHub renders
+// them (cmark-gfm). Whatever cannot be read is reported as a Problem with its
+// file and line, never silently counted as nothing.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/base/timefmt.hpp"
+
+namespace calloutd {
+
+struct Problem {
+  std::string file;
+  int line = 0;
+  std::string message;
+  std::string to_string() const { return file + ":" + std::to_string(line) + ": " + message; }
+};
+
+struct ActionItem {
+  int line = 0;
+  std::string text;
+  std::string type;  // mitigate, prevent, process or other
+  std::string owner;
+  std::string ticket;
+  std::optional<std::chrono::sys_days> due;
+  std::string status;  // TODO, IN PROGRESS, DONE or WONTFIX
+
+  bool open() const { return status == "TODO" || status == "IN PROGRESS"; }
+  // Due date passed (in UTC) and still open. Due today is not overdue yet.
+  bool overdue(std::chrono::sys_days today) const { return open() && due && *due < today; }
+};
+
+struct PostmortemFile {
+  std::string status;  // draft, in review, published (lower-case, as normalised)
+  std::vector<ActionItem> items;
+  std::vector<std::string> reviewers;  // Review section: "Reviewers: ..." unless n/a
+  std::vector<std::string> unchecked;  // checklist items not yet [x]
+  std::vector<Problem> problems;
+};
+
+struct CalloutFile {
+  std::string status;                   // active or resolved (lower-case)
+  std::string severity;                 // MPI or HPI
+  std::optional<TimePoint> last_entry;  // the newest timeline entry's time
+  // Team roles as written: role -> holder ("" for n/a). Only the six roles;
+  // the Next Incident Lead line is a due time, not a holder.
+  std::map<std::string, std::string> roles;
+  std::vector<Problem> problems;
+};
+
+// The roles a callout's Team roles section names.
+inline constexpr const char* k_team_roles[] = {
+    "Current Incident Lead", "Operations", "Secondary", "Planning", "Communications", "Manager"};
+
+PostmortemFile read_postmortem(std::string_view doc, const std::string& path);
+
+// Why the postmortem cannot move from `from` to `to` (draft, in review,
+// published); empty when it can. Publishing needs the postmortem in review,
+// reviewers named and every checklist item ticked.
+std::vector<std::string> transition_blockers(const PostmortemFile& file, const std::string& to);
+CalloutFile read_callout(std::string_view doc, const std::string& path);
+
+}  // namespace calloutd
