@@ -126,7 +126,9 @@ TEST_F(RepositoryTest, StagedEditIsLeftAlone) {
   write_file(dir.path() / "callouts/t/i/callout.md", "staged\n");
   git("add t/i/callout.md");
   write_file(dir.path() / "callouts/t/i/callout.md", "a\n");  // worktree back to HEAD, index not
-  repo.commit({first.id, {{"t/i/callout.md", "b\n"}}, "entry"});
+  auto second = repo.commit({first.id, {{"t/i/callout.md", "b\n"}}, "entry"});
+  ASSERT_EQ(second.status, CommitStatus::committed) << second.error;
+  EXPECT_EQ(git("show HEAD:t/i/callout.md"), "b\n");
   EXPECT_EQ(git("show :t/i/callout.md"), "staged\n");
 }
 

@@ -151,8 +151,10 @@ scrape_configs:
   target.set(0);
   ASSERT_TRUE(eventually(120, [&] { return all_status("resolved") && in_step(); }))
       << daemons[0]->log() << daemons[1]->log();
-  std::this_thread::sleep_for(std::chrono::seconds(3));  // nothing more arrives
-  ASSERT_TRUE(in_step());
+  // Every notification either daemon accepted is applied, and they agree.
+  ASSERT_TRUE(testing::all_applied(dir.path() / "callouts-a" / ".git" / "calloutd", 60));
+  ASSERT_TRUE(testing::all_applied(dir.path() / "callouts-b" / ".git" / "calloutd", 60));
+  ASSERT_TRUE(eventually(60, in_step)) << daemons[0]->log() << daemons[1]->log();
 
   auto f = folders();
   ASSERT_EQ(f.size(), static_cast<std::size_t>(k_clusters));

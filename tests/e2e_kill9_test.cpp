@@ -113,7 +113,8 @@ TEST(KillTest, AcknowledgedAlertsSurviveSigkillExactlyOnce) {
   }
   ASSERT_TRUE(testing::eventually(
       60, [&] { return folders(repo).size() >= static_cast<std::size_t>(k_groups); }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Every journaled event applied: a second copy would be there by now.
+  ASSERT_TRUE(testing::all_applied(repo / ".git" / "calloutd", 60));
   auto present = folders(repo);
   EXPECT_EQ(present.size(), static_cast<std::size_t>(k_groups));
   for (int i = 0; i < k_groups; ++i) {

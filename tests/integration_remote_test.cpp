@@ -678,9 +678,10 @@ TEST_F(RemoteTest, TwoDaemonsOnOneRemoteConvergeOnOneCalloutPerIncident) {
            git(dir.path() / "daemon-b", "rev-parse main") == head;
   };
   ASSERT_TRUE(testing::eventually(90, settled)) << a->log() << b->log();
-  // Settled for a while: nothing more to push on either side.
-  std::this_thread::sleep_for(std::chrono::seconds(3));
-  ASSERT_TRUE(settled());
+  // Everything either daemon accepted is applied, and still settled.
+  ASSERT_TRUE(testing::all_applied(dir.path() / "daemon-a" / ".git" / "calloutd", 60));
+  ASSERT_TRUE(testing::all_applied(dir.path() / "daemon-b" / ".git" / "calloutd", 60));
+  ASSERT_TRUE(testing::eventually(60, settled)) << a->log() << b->log();
   auto folders = remote_folders(server.bare());
   EXPECT_EQ(folders.size(), static_cast<std::size_t>(k_groups));
   for (int i = 0; i < k_groups; ++i) {

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +17,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 namespace calloutd::testing {
 
@@ -168,6 +171,30 @@ bool eventually(double seconds, const std::function<bool()>& condition) {
 double metric(const std::string& exposition, const std::string& series) {
   auto at = exposition.find("\n" + series + " ");
   return at == std::string::npos ? 0 : std::stod(exposition.substr(at + series.size() + 2));
+}
+
+std::uint64_t last_journaled(const std::filesystem::path& journal_dir) {
+  std::istringstream lines(read_file(journal_dir / "journal.jsonl"));
+  std::string line;
+  std::uint64_t last = 0;
+  while (std::getline(lines, line)) {
+    auto record = nlohmann::json::parse(line, nullptr, false);
+    if (record.is_object() && record.contains("seq") && record["seq"].is_number_unsigned()) {
+      last = std::max(last, record["seq"].get<std::uint64_t>());
+    }
+  }
+  return last;
+}
+
+std::uint64_t applied_mark(const std::filesystem::path& journal_dir) {
+  std::uint64_t mark = 0;
+  std::istringstream(read_file(journal_dir / "applied")) >> mark;
+  return mark;
+}
+
+bool all_applied(const std::filesystem::path& journal_dir, double seconds) {
+  return eventually(seconds,
+                    [&] { return applied_mark(journal_dir) >= last_journaled(journal_dir); });
 }
 
 std::string calloutd_binary() {

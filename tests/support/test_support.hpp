@@ -2,6 +2,8 @@
 // programs, and finding the binaries the build made.
 #pragma once
 
+#include <cstdint>
+
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -63,6 +65,14 @@ bool eventually(double seconds, const std::function<bool()>& condition);
 // The value of one series in a Prometheus exposition, e.g.
 // `calloutd_http_connections_open` or `x_total{reason="a"}` (0 when absent).
 double metric(const std::string& exposition, const std::string& series);
+
+// The daemon's journal in `journal_dir` (default `<repo>/.git/calloutd`):
+// the sequence of its last record (0 when empty), and its applied mark.
+std::uint64_t last_journaled(const std::filesystem::path& journal_dir);
+std::uint64_t applied_mark(const std::filesystem::path& journal_dir);
+// Waits up to `seconds` until every journaled event is applied: the positive
+// signal to wait for before checking that something did not happen twice.
+bool all_applied(const std::filesystem::path& journal_dir, double seconds = 20);
 
 // The calloutd binary built next to the tests.
 std::string calloutd_binary();
