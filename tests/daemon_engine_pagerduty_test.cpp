@@ -14,12 +14,10 @@
 namespace calloutd {
 namespace {
 
+using testing::at;
+
 using nlohmann::json;
 using testing::FakeRepository;
-
-TimePoint at(const char* t) {
-  return *parse_rfc3339(t);
-}
 
 // An event of incident PFQZPSY (#9, "Test Incident 3", service pig208), made
 // from the triggered sample: `type`, event id, time, then `edit` on the JSON.

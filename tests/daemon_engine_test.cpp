@@ -14,11 +14,9 @@
 namespace calloutd {
 namespace {
 
-using testing::FakeRepository;
+using testing::at;
 
-TimePoint at(const char* rfc3339) {
-  return *parse_rfc3339(rfc3339);
-}
+using testing::FakeRepository;
 
 Event event(const std::string& body, const char* received = "2026-11-22T03:50:00Z") {
   auto g = receivers::parse_alertmanager(body);

@@ -11,14 +11,12 @@
 namespace calloutd {
 namespace {
 
+using testing::at;
+
 using nlohmann::json;
 using testing::read_file;
 using testing::TempDir;
 using testing::write_file;
-
-TimePoint at(const char* t) {
-  return *parse_rfc3339(t);
-}
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;

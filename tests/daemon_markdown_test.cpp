@@ -2,14 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/test_support.hpp"
+
 #include "daemon/writeup/render.hpp"
 
 namespace calloutd::markdown {
 namespace {
 
-TimePoint at(const char* rfc3339) {
-  return *parse_rfc3339(rfc3339);
-}
+using testing::at;
 
 const std::string k_doc =
     "# T - CALLOUT - 2026-11-22\n"

@@ -11,11 +11,9 @@
 namespace calloutd {
 namespace {
 
-using testing::FakeRepository;
+using testing::at;
 
-TimePoint at(const char* t) {
-  return *parse_rfc3339(t);
-}
+using testing::FakeRepository;
 
 class ScannerTest : public ::testing::Test {
  protected:

@@ -168,6 +168,14 @@ bool eventually(double seconds, const std::function<bool()>& condition) {
   return condition();
 }
 
+TimePoint at(const std::string& rfc3339) {
+  auto t = parse_rfc3339(rfc3339);
+  if (!t) {
+    throw std::invalid_argument("not an RFC 3339 time: " + rfc3339);
+  }
+  return *t;
+}
+
 double metric(const std::string& exposition, const std::string& series) {
   auto at = exposition.find("\n" + series + " ");
   return at == std::string::npos ? 0 : std::stod(exposition.substr(at + series.size() + 2));

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/base/timefmt.hpp"
+
 namespace calloutd::testing {
 
 // A fresh directory under the system temp dir, removed with the object.
@@ -61,6 +63,10 @@ int free_port();
 
 // Polls `condition` every 20 ms until it holds or `seconds` pass.
 bool eventually(double seconds, const std::function<bool()>& condition);
+
+// An RFC 3339 time written in a test ("2026-11-22T03:50:00Z"); throws on a
+// typo rather than yielding the epoch.
+TimePoint at(const std::string& rfc3339);
 
 // The value of one series in a Prometheus exposition, e.g.
 // `calloutd_http_connections_open` or `x_total{reason="a"}` (0 when absent).
