@@ -21,8 +21,8 @@ namespace calloutd {
 namespace {
 
 using testing::DaemonProcess;
-using testing::metric;
 using testing::git;
+using testing::metric;
 using testing::read_file;
 using testing::sample;
 using testing::TempDir;

@@ -13,8 +13,8 @@ namespace calloutd {
 namespace {
 
 using testing::DaemonProcess;
-using testing::metric;
 using testing::git;
+using testing::metric;
 using testing::sample;
 using testing::TempDir;
 using testing::write_file;
