@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/text/slug.hpp"
+#include "daemon/text/untrusted_text.hpp"
 #include "daemon/writeup/postmortem.hpp"
 
 namespace calloutd {
@@ -13,16 +14,8 @@ namespace {
 using nlohmann::json;
 
 // Input quoted back in an error: enough to recognise it, never the whole of it.
-std::string excerpt(const std::string& value) {
-  constexpr std::size_t k_max = 40;
-  if (value.size() <= k_max) {
-    return "\"" + value + "\"";
-  }
-  std::size_t cut = k_max;
-  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) {
-    --cut;  // not inside a UTF-8 character
-  }
-  return "\"" + value.substr(0, cut) + "...\" (" + std::to_string(value.size()) + " bytes)";
+std::string quote_excerpt(const std::string& value) {
+  return "\"" + excerpt(value, 40) + "\"";
 }
 
 // A string field of a JSON object, or "" (absent or not a string).
@@ -38,11 +31,11 @@ json object_of(std::string_view body) {
 
 std::string role_problem(const RoleRequest& r) {
   if (r.action != "join" && r.action != "leave" && r.action != "handover") {
-    return "action " + excerpt(r.action) + " is not one of join, leave, handover";
+    return "action " + quote_excerpt(r.action) + " is not one of join, leave, handover";
   }
   if (std::find(std::begin(k_team_roles), std::end(k_team_roles), r.role) ==
       std::end(k_team_roles)) {
-    return "role " + excerpt(r.role) +
+    return "role " + quote_excerpt(r.role) +
            " is not one of Incident Lead, Operations, Secondary, Planning, Communications, "
            "Manager";
   }
@@ -71,7 +64,7 @@ Result<RoleRequest> parse_role_request(std::string_view body, const std::string&
   if (auto at = field(j, "at"); !at.empty()) {
     r.at = parse_rfc3339(at);
     if (!r.at || *r.at == TimePoint{} || *r.at > now) {
-      return Error{"at: " + excerpt(at) + " is not an RFC 3339 time in the past"};
+      return Error{"at: " + quote_excerpt(at) + " is not an RFC 3339 time in the past"};
     }
   }
   if (auto problem = role_problem(r); !problem.empty()) {
@@ -94,7 +87,7 @@ Result<ManualIncident> parse_manual_incident(std::string_view body, TimePoint no
     return Error{"issue: missing (what is wrong, e.g. \"replication lag\")"};
   }
   if (m.severity != "MPI" && m.severity != "HPI") {
-    return Error{"severity " + excerpt(m.severity) + " is not MPI or HPI"};
+    return Error{"severity " + quote_excerpt(m.severity) + " is not MPI or HPI"};
   }
   if (m.summary.empty()) {
     return Error{"summary: missing"};

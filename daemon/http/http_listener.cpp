@@ -25,6 +25,7 @@
 
 #include "daemon/base/log.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/text/untrusted_text.hpp"
 
 namespace calloutd {
 namespace {
@@ -453,7 +454,7 @@ HttpListener::Impl::Head HttpListener::Impl::route(HttpRequest& head) const {
     allowed += (allowed.empty() ? "" : ", ") + r.method;
   }
   if (!path_known) {
-    return {nullptr, HttpResponse::error(404, "no such endpoint: " + head.path.substr(0, 100))};
+    return {nullptr, HttpResponse::error(404, "no such endpoint: " + excerpt(head.path))};
   }
   auto refusal = HttpResponse::error(405, "method not allowed (allowed: " + allowed + ")");
   refusal.headers.emplace_back("Allow", allowed);
@@ -491,7 +492,7 @@ HttpListener::Impl::Head HttpListener::Impl::admit(HttpRequest& request, const P
   if (encoded(request)) {
     count_refusal(&r, "unsupported_encoding");
     head.refusal = HttpResponse::error(415, "Content-Encoding \"" +
-                                                request.header("content-encoding").substr(0, 40) +
+                                                excerpt(request.header("content-encoding"), 40) +
                                                 "\" is not accepted: send the body uncompressed");
     return head;
   }

@@ -58,6 +58,11 @@ Metrics::Metrics()
                             .Help("Events journaled and acknowledged but not yet applied.")
                             .Register(*m_registry)
                             .Add({})),
+      m_commit_retries(BuildCounter()
+                           .Name("calloutd_commit_retries_total")
+                           .Help("Attempts to apply events again after a failed commit.")
+                           .Register(*m_registry)
+                           .Add({})),
       m_journal_quarantined(
           BuildCounter()
               .Name("calloutd_journal_quarantined_records_total")
@@ -207,11 +212,6 @@ void Metrics::register_http() {
   for (const char* phase : {"header", "body", "write"}) {
     m_http.timeouts->Add({{"phase", phase}});
   }
-  m_http.commit_retries = &BuildCounter()
-                               .Name("calloutd_commit_retries_total")
-                               .Help("Attempts to apply events again after a failed commit.")
-                               .Register(*m_registry)
-                               .Add({});
 }
 
 void Metrics::set_http_connections(double open) {
@@ -231,7 +231,7 @@ void Metrics::count_http_timeout(const std::string& phase) {
 }
 
 void Metrics::count_commit_retry() {
-  m_http.commit_retries->Increment();
+  m_commit_retries.Increment();
 }
 
 void Metrics::count_commit() {

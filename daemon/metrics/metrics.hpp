@@ -93,6 +93,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& m_time_to_ack;
   prometheus::Family<prometheus::Histogram>& m_time_to_resolve;
   prometheus::Gauge& m_journal_pending;
+  prometheus::Counter& m_commit_retries;
   prometheus::Counter& m_journal_quarantined;
   prometheus::Family<prometheus::Gauge>& m_open;
   prometheus::Family<prometheus::Gauge>& m_items_open;
@@ -120,7 +121,6 @@ class Metrics {
     prometheus::Family<prometheus::Counter>* refused = nullptr;
     prometheus::Counter* idle_closed = nullptr;
     prometheus::Family<prometheus::Counter>* timeouts = nullptr;
-    prometheus::Counter* commit_retries = nullptr;
   } m_http;
   void register_http();
 

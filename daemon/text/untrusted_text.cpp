@@ -73,9 +73,13 @@ std::string without_hidden_controls(std::string_view text) {
 }
 
 std::string normalise_person_name(std::string_view name) {
+  return collapse_whitespace(without_hidden_controls(name));
+}
+
+std::string collapse_whitespace(std::string_view text) {
   std::string out;
   bool space = false;
-  for (char c : without_hidden_controls(name)) {
+  for (char c : text) {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
       space = !out.empty();
       continue;

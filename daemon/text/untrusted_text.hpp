@@ -26,6 +26,10 @@ std::string excerpt(std::string_view text, std::size_t max_bytes = k_excerpt_byt
 // line feed and carriage return. They are removed, not replaced.
 std::string without_hidden_controls(std::string_view text);
 
+// `text` with runs of whitespace (space, tab, line ends) as one space, and
+// none at either end.
+std::string collapse_whitespace(std::string_view text);
+
 // A person's name in the one form calloutd compares and stores: hidden
 // controls removed, runs of whitespace (space, tab, line ends) collapsed to
 // one space, trimmed. "  Bo \t Li " is "Bo Li"; markdown escaping and reading

@@ -228,18 +228,9 @@ std::string list_marker(std::string_view line) {
 
 std::string escape_inline(std::string_view text) {
   std::string out;
-  bool space = false;
   // Bidi controls and other invisible controls go first: what is committed
   // must read as it displays (U+202E would show "exe.txt" as "txt.exe").
-  for (unsigned char c : without_hidden_controls(text)) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) {
-      out += ' ';
-      space = false;
-    }
+  for (unsigned char c : collapse_whitespace(without_hidden_controls(text))) {
     switch (c) {
       case '\\':
       case '`':
