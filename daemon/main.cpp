@@ -125,7 +125,8 @@ int run(const Flags& flags) {
   Pipeline pipeline(journal, engine, metrics, config.max_pending_events);
   SystemClock clock;
   Scanner scanner(repository, metrics, config.postmortem_overdue_after);
-  ScanLoop scan_loop(pipeline.io(), scanner, repository, clock, config.poll_interval);
+  // People's edits the scanner reads go to the pipeline (journal, engine).
+  ScanLoop scan_loop(pipeline, scanner, repository, clock, config.poll_interval);
   // The team's remote, when configured: commits are pushed, others' fetched.
   std::optional<RemoteSync> remote;
   if (config.remote.enabled()) {
@@ -137,29 +138,14 @@ int run(const Flags& flags) {
       remote->poke();
     }
   });
-  // Postmortem Status edits people commit become timeline entries of their callouts.
-  // What the engine commits outside the pipeline (below) is published like
-  // the pipeline's own commits: open incidents for the API, a rescan, a push.
+  // What the engine commits outside the pipeline (the 4-hour rule, below) is
+  // published like the pipeline's own commits: open incidents for the API, a
+  // rescan, a push.
   auto publish_if_committed = [&](const std::string& head_before) {
     if (repository.head() != head_before) {
       pipeline.publish();
     }
   };
-  scan_loop.on_scanned([&](const Scanner& s) {
-    auto head_before = repository.head();
-    std::map<std::string, std::string> status;
-    for (const auto& folder : s.changed_postmortems()) {
-      status[folder] = s.folders().at(folder).postmortem.status;
-    }
-    engine.observe_postmortems(status, clock.now());
-    // So do the Team roles they write into a callout.
-    std::map<std::string, std::map<std::string, std::string>> roles;
-    for (const auto& folder : s.changed_callouts()) {
-      roles[folder] = s.folders().at(folder).callout.roles;
-    }
-    engine.observe_roles(roles, clock.now());
-    publish_if_committed(head_before);
-  });
   // The 4-hour rule, and the responder metrics it feeds.
   scan_loop.on_tick([&] {
     auto head_before = repository.head();

@@ -81,13 +81,29 @@ struct PagerDutyEvent {
   bool is_incident() const { return resource_type == "incident" && !incident_id.empty(); }
 };
 
-// A postmortem's Status moving: requested through the API (calloutd edits the
-// file), or observed in a file people edited (calloutd records it).
+// A postmortem's Status moving, requested through the API: calloutd checks
+// the postmortem and edits the file.
 struct PostmortemStatusChange {
-  std::string incident_id;  // for requests
-  std::string folder;       // for observations
-  std::string status;       // draft, in review, published
-  bool observed = false;
+  std::string incident_id;
+  std::string status;  // draft, in review, published
+};
+
+// What people wrote into a file, in a value the engine keeps state for: a
+// callout's Status, Severity or Team roles, a postmortem's Status. The
+// scanner reads it; the commit that wrote it is its identity (with the
+// file, the key and the value), so an edit seen twice (by both daemons of an
+// HA pair, or again after a rebase) is applied once.
+struct FileObservation {
+  std::string folder;  // <technology>/<issue>-<date>[-n]
+  std::string file;    // callout.md or postmortem.md
+  std::string key;     // Status, Severity or Team roles
+  std::string value;   // as read: Status lower-case, Severity upper-case; "" for Team roles
+  std::map<std::string, std::string> roles;  // Team roles: role -> holder ("" for n/a)
+  std::string commit;                        // the commit that wrote the value
+  TimePoint committed_at{};                  // its committer time: when the edit was made
+
+  // "callout.md Status": what the engine keeps the last applied commit of.
+  std::string field() const { return file + " " + key; }
 };
 
 // Someone taking, leaving or handing over a role through the API.
@@ -110,8 +126,8 @@ struct ManualIncident {
   TimePoint at{};  // when it was reported (chosen by the API, journaled)
 };
 
-using Payload =
-    std::variant<AlertGroup, PagerDutyEvent, PostmortemStatusChange, RoleRequest, ManualIncident>;
+using Payload = std::variant<AlertGroup, PagerDutyEvent, PostmortemStatusChange, RoleRequest,
+                             ManualIncident, FileObservation>;
 
 struct Event {
   std::uint64_t sequence = 0;  // journal sequence number
@@ -125,6 +141,7 @@ struct Event {
   }
   const RoleRequest* role_request() const { return std::get_if<RoleRequest>(&payload); }
   const ManualIncident* manual() const { return std::get_if<ManualIncident>(&payload); }
+  const FileObservation* observation() const { return std::get_if<FileObservation>(&payload); }
 };
 
 }  // namespace calloutd

@@ -8,6 +8,7 @@
 #include "daemon/writeup/markdown.hpp"
 #include "receivers/alertmanager.hpp"
 #include "receivers/pagerduty.hpp"
+#include "tests/support/edits.hpp"
 #include "tests/support/fake_repository.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -17,6 +18,8 @@ namespace {
 using testing::at;
 
 using nlohmann::json;
+using testing::apply_edits;
+using testing::edit_by_hand;
 using testing::FakeRepository;
 
 // An event of incident PFQZPSY (#9, "Test Incident 3", service pig208), made
@@ -392,35 +395,46 @@ TEST_F(EnginePagerDutyTest, HandoverStartsTheNextPersonsClockAndResolutionEndsSh
 namespace calloutd {
 namespace {
 
-// Names people write into Team roles are role changes, like the API's.
+// Names people write into Team roles are role changes, like the API's, dated
+// by the commit that wrote them.
 TEST_F(EnginePagerDutyTest, TeamRolesWrittenByHandMoveRolesAndShifts) {
   engine.apply(pd("incident.triggered", "E1", "2021-06-04T13:00:00Z"));  // Operations: PIG 208
-  engine.observe_roles({{"pig208/test-incident-3-2021-06-04",
-                         {{"Operations", "PIG 208"}, {"Secondary", "Sam Poe"}, {"Manager", ""}}}},
-                       at("2021-06-04T13:30:00Z"));
+  auto roles = [&](std::map<std::string, std::string> holders, const char* when) {
+    edit_by_hand(
+        repo, callout,
+        [&](std::string text) {
+          for (const auto& [role, holder] : holders) {
+            text = markdown::set_list_item(text, "Team roles", role, holder);
+          }
+          return text;
+        },
+        at(when));
+  };
+  roles({{"Secondary", "Sam Poe"}, {"Manager", "n/a"}}, "2021-06-04T13:25:00Z");
+  ASSERT_EQ(apply_edits(engine, repo, at("2021-06-04T13:30:00Z")).size(), 1u);
   auto text = repo.file(callout);
-  EXPECT_NE(text.find("- 2021-06-04 13:30:00 UTC - Team roles - Secondary taken\n"),
+  EXPECT_NE(text.find("- 2021-06-04 13:25:00 UTC - Team roles - Secondary taken\n"),
             std::string::npos)
       << text;
   auto stats = engine.responder_stats(at("2021-06-04T14:00:00Z"));
   EXPECT_EQ(stats.on_shift_by_role,
             (std::map<std::string, int>{{"Operations", 1}, {"Secondary", 1}}));
+  // Read again (the daemon's own commit, a rescan): nothing to do.
   auto commits = repo.commit_count();
-  // The same roles again: nothing to do.
-  engine.observe_roles({{"pig208/test-incident-3-2021-06-04",
-                         {{"Operations", "PIG 208"}, {"Secondary", "Sam Poe"}}}},
-                       at("2021-06-04T13:31:00Z"));
+  EXPECT_TRUE(apply_edits(engine, repo, at("2021-06-04T13:31:00Z")).empty());
   EXPECT_EQ(repo.commit_count(), commits);
   // Secondary cleared (n/a): left.
-  engine.observe_roles({{"pig208/test-incident-3-2021-06-04", {{"Secondary", ""}}}},
-                       at("2021-06-04T13:40:00Z"));
-  EXPECT_NE(repo.file(callout).find("Team roles - Secondary left; nobody holds it now"),
-            std::string::npos);
+  roles({{"Secondary", "n/a"}}, "2021-06-04T13:40:00Z");
+  ASSERT_EQ(apply_edits(engine, repo, at("2021-06-04T13:41:00Z")).size(), 1u);
+  EXPECT_NE(repo.file(callout).find(
+                "- 2021-06-04 13:40:00 UTC - Team roles - Secondary left; nobody holds it now"),
+            std::string::npos)
+      << repo.file(callout);
   // A resolved callout's Team roles are a record: no changes from them.
   engine.apply(pd("incident.resolved", "E2", "2021-06-04T14:00:00Z"));
+  roles({{"Operations", "Someone Else"}}, "2021-06-04T14:05:00Z");
   commits = repo.commit_count();
-  engine.observe_roles({{"pig208/test-incident-3-2021-06-04", {{"Operations", "Someone Else"}}}},
-                       at("2021-06-04T14:10:00Z"));
+  EXPECT_TRUE(apply_edits(engine, repo, at("2021-06-04T14:10:00Z")).empty());
   EXPECT_EQ(repo.commit_count(), commits);
 }
 

@@ -8,6 +8,7 @@
 #include "daemon/writeup/postmortem.hpp"
 #include "daemon/writeup/repo_index.hpp"
 #include "receivers/alertmanager.hpp"
+#include "tests/support/edits.hpp"
 #include "tests/support/fake_repository.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -16,6 +17,8 @@ namespace {
 
 using testing::at;
 
+using testing::apply_edits;
+using testing::edit_by_hand;
 using testing::FakeRepository;
 
 Event event(const std::string& body, const char* received = "2026-11-22T03:50:00Z") {
@@ -492,7 +495,7 @@ TEST_F(EngineTest, ANameThatEscapingChangesIsStillTheSamePerson) {
   // The scanner reads the callout back, as after every commit.
   auto read = read_callout(callout, api);
   ASSERT_EQ(read.roles.at("Operations"), "Bo Li");
-  engine.observe_roles({{r.folder, read.roles}}, at("2026-11-22T04:05:00Z"));
+  EXPECT_TRUE(apply_edits(engine, repo, at("2026-11-22T04:05:00Z")).empty());
   EXPECT_EQ(repo.commit_count(), commits);
   EXPECT_EQ(repo.file(api).find("Team roles - handover"), std::string::npos) << repo.file(api);
   // A retry through the API, however spaced or with a stray control character.

@@ -292,15 +292,18 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
     auto sid = state_id_for(*pd);
     plan = decide_pagerduty(event, *pd, sid, state_for(sid, view));
   } else if (const auto* request = event.role_request()) {
-    auto sid = state_id_of(PostmortemStatusChange{request->incident_id, "", "", false});
+    auto sid = state_id_of(request->incident_id);
     plan = decide_roles(event, *request, sid.empty() ? std::nullopt : state_for(sid, view));
   } else if (const auto* m = event.manual()) {
     auto sid = manual_incident_id(*m);
     plan = decide_manual(*m, sid, state_for(sid, view));
   } else if (const auto* change = event.postmortem()) {
-    auto sid = state_id_of(*change);
+    auto sid = state_id_of(change->incident_id);
     plan =
         decide_postmortem(event, *change, sid.empty() ? std::nullopt : state_for(sid, view), view);
+  } else if (const auto* o = event.observation()) {
+    auto sid = state_id_of("", o->folder);
+    plan = decide_observation(event, *o, sid.empty() ? std::nullopt : state_for(sid, view));
   }
   if (!changes_files(plan.outcome)) {
     return ApplyResult{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
@@ -330,7 +333,7 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   if (plan.acknowledged_at) {
     result.acknowledged_after_seconds = seconds(*plan.acknowledged_at);
   }
-  if (plan.keys.contains("Status") && plan.keys.at("Status") == "resolved") {
+  if (plan.resolves) {
     result.resolved_after_seconds = seconds(plan.state.resolved_at);
   }
   return result;
@@ -403,7 +406,7 @@ void Engine::write(Plan& plan, Overlay& view) const {
     callout = markdown::set_list_item(*callout, "Team roles", role, holder);
   }
   view.write(plan.state.folder + "/callout.md", *callout);
-  bool resolving = plan.keys.contains("Status") && plan.keys.at("Status") == "resolved";
+  const bool resolving = plan.resolves;
   if (resolving || !plan.postmortem_keys.empty()) {
     if (auto postmortem = view.read(plan.state.folder + "/postmortem.md")) {
       for (const auto& [key, value] : plan.postmortem_keys) {

@@ -98,16 +98,11 @@ class Engine {
   };
   ResponderStats responder_stats(TimePoint now) const;
 
-  // Records postmortem Status edits people made (folder -> status read from
-  // postmortem.md) as timeline entries of their callouts; one commit for all.
-  void observe_postmortems(const std::map<std::string, std::string>& status_by_folder,
-                           TimePoint now);
-
-  // Records Team roles people wrote into active callouts (folder -> role ->
-  // holder, "" for n/a) as role changes, like the roles API would.
-  void observe_roles(
-      const std::map<std::string, std::map<std::string, std::string>>& roles_by_folder,
-      TimePoint now);
+  // What of `seen` (values the scanner read from files that changed) differs
+  // from what the engine holds: people's edits to apply as events. Each is
+  // given the commit that wrote its value (its identity) and that commit's
+  // time; values the daemon wrote itself are left out.
+  std::vector<FileObservation> news(const std::vector<FileObservation>& seen);
 
   // Why incident `incident_id`'s postmortem cannot move to `status` now (empty:
   // it can); an error when there is no such incident or postmortem.
@@ -130,12 +125,23 @@ class Engine {
                         const std::optional<GroupState>& prior) const;
   Plan decide_postmortem(const Event& event, const PostmortemStatusChange& change,
                          const std::optional<GroupState>& prior, const Overlay& view) const;
+  // People's edits of a file (engine_edits.cpp).
+  Plan decide_observation(const Event& event, const FileObservation& o,
+                          const std::optional<GroupState>& prior) const;
+  Plan decide_status_edit(const FileObservation& o, TimePoint at, Plan plan) const;
+  Plan decide_severity_edit(const FileObservation& o, TimePoint at, Plan plan) const;
+  Plan decide_roles_edit(const FileObservation& o, TimePoint at, Plan plan) const;
+  Plan decide_postmortem_edit(const FileObservation& o, TimePoint at, Plan plan) const;
+  // Whether `o`'s value differs from what state `s` holds.
+  bool differs(const FileObservation& o, const GroupState& s) const;
+  // Fills in the commit that wrote `o`'s value; false when the daemon wrote it.
+  bool attribute(FileObservation& o, const std::string& head);
   Plan decide_roles(const Event& event, const RoleRequest& request,
                     const std::optional<GroupState>& prior) const;
   Plan decide_manual(const ManualIncident& m, const std::string& id,
                      const std::optional<GroupState>& prior) const;
   // The state id of an incident id or folder, "" when unknown.
-  std::string state_id_of(const PostmortemStatusChange& change) const;
+  std::string state_id_of(const std::string& incident_id, const std::string& folder = "") const;
   // Renders and edits the files of `plan` into `view`.
   void write(Plan& plan, Overlay& view) const;
   // A folder for `plan`'s new (or moved) callout that is safe to write at the

@@ -134,6 +134,7 @@ Engine::Plan Engine::decide_alerts(const Event& event, const AlertGroup& g, cons
     plan.state.resolved = true;
     plan.state.resolved_at = now;
     plan.keys["Status"] = "resolved";
+    plan.resolves = true;
     plan.summary = "resolved";
     plan.entries.emplace_back(
         t, timeline_line(t, "all alerts of the group resolved; Status set to resolved"));

@@ -201,6 +201,7 @@ Engine::Plan Engine::decide_pagerduty(const Event& event, const PagerDutyEvent& 
       plan.state.resolved = resolve;
       plan.state.resolved_at = resolve ? e.occurred_at : TimePoint{};
       plan.keys["Status"] = resolve ? "resolved" : "active";
+      plan.resolves = resolve;
       plan.summary = resolve ? "resolved" : "reopened";
     }
     plan.entries.emplace_back(

@@ -54,11 +54,12 @@ void Engine::prefill_from_rota(Plan& plan, TimePoint at) const {
 
 void Engine::apply_roles(Plan& plan, Overlay& view) const {
   auto changes = plan.role_changes;
-  bool resolving = plan.keys.contains("Status") && plan.keys.at("Status") == "resolved";
+  const bool resolving = plan.resolves;
   if (resolving) {
-    // The incident is over: its roles end (Team roles keep the record).
+    // The incident is over: its roles end (Team roles keep the record), not
+    // before each began (a resolution written by hand may carry an older time).
     for (const auto& [role, holder] : plan.state.roles) {
-      changes.push_back({role, "", plan.state.resolved_at});
+      changes.push_back({role, "", std::max(plan.state.resolved_at, holder.second)});
     }
   }
   if (changes.empty()) {
@@ -96,50 +97,9 @@ void Engine::apply_roles(Plan& plan, Overlay& view) const {
   }
 }
 
-void Engine::observe_postmortems(const std::map<std::string, std::string>& status_by_folder,
-                                 TimePoint now) {
-  std::vector<Event> events;
-  for (const auto& [id, s] : m_states) {
-    auto it = status_by_folder.find(s.folder);
-    if (it != status_by_folder.end() && !it->second.empty() && it->second != s.postmortem_status) {
-      events.push_back(
-          Event{0, now, PostmortemStatusChange{s.incident_id, s.folder, it->second, true}});
-    }
-  }
-  if (!events.empty()) {
-    apply_batch(events);
-  }
-}
-
-void Engine::observe_roles(
-    const std::map<std::string, std::map<std::string, std::string>>& roles_by_folder,
-    TimePoint now) {
-  std::vector<Event> events;
-  for (const auto& [id, s] : m_states) {
-    auto it = roles_by_folder.find(s.folder);
-    if (s.resolved || it == roles_by_folder.end()) {
-      continue;  // a resolved callout's Team roles are a record, not a roster
-    }
-    for (const auto& [role, written] : it->second) {
-      auto held = s.roles.find(role);
-      std::string holder = held == s.roles.end() ? "" : held->second.first;
-      if (normalise_person_name(written) == normalise_person_name(holder)) {
-        continue;  // as escaping and reading back leave it: the same person
-      }
-      events.push_back(Event{
-          0, now,
-          written.empty() ? RoleRequest{s.incident_id, "leave", role, holder, "", std::nullopt}
-                          : RoleRequest{s.incident_id, "join", role, written, "", std::nullopt}});
-    }
-  }
-  if (!events.empty()) {
-    apply_batch(events);
-  }
-}
-
 Result<std::vector<std::string>> Engine::postmortem_blockers(const std::string& incident_id,
                                                              const std::string& status) {
-  auto sid = state_id_of(PostmortemStatusChange{incident_id, "", status, false});
+  auto sid = state_id_of(incident_id);
   if (sid.empty()) {
     return Error{"no incident \"" + incident_id + "\""};
   }
@@ -151,10 +111,10 @@ Result<std::vector<std::string>> Engine::postmortem_blockers(const std::string& 
   return transition_blockers(read_postmortem(*text, folder + "/postmortem.md"), status);
 }
 
-std::string Engine::state_id_of(const PostmortemStatusChange& change) const {
+std::string Engine::state_id_of(const std::string& incident_id, const std::string& folder) const {
   for (const auto& [id, s] : m_states) {
-    if ((!change.incident_id.empty() && s.incident_id == change.incident_id) ||
-        (!change.folder.empty() && s.folder == change.folder)) {
+    if ((!incident_id.empty() && s.incident_id == incident_id) ||
+        (!folder.empty() && s.folder == folder)) {
       return id;
     }
   }
@@ -170,34 +130,28 @@ Engine::Plan Engine::decide_postmortem(const Event& event, const PostmortemStatu
     return plan;
   }
   plan.state = *prior;
-  if (plan.state.postmortem_status == change.status && change.observed) {
+  // Check again against the file as it is now.
+  auto text = view.read(plan.state.folder + "/postmortem.md");
+  auto file = read_postmortem(text.value_or(""), plan.state.folder + "/postmortem.md");
+  if (file.status == change.status) {
     plan.outcome = Outcome::unchanged;
     return plan;
   }
-  if (!change.observed) {
-    // Requested through the API: check again against the file as it is now.
-    auto text = view.read(plan.state.folder + "/postmortem.md");
-    auto file = read_postmortem(text.value_or(""), plan.state.folder + "/postmortem.md");
-    if (file.status == change.status) {
-      plan.outcome = Outcome::unchanged;
-      return plan;
-    }
-    auto blockers = transition_blockers(file, change.status);
-    if (!text || !blockers.empty()) {
-      log::warn("postmortem status change refused",
-                {{"incident", change.incident_id},
-                 {"to", change.status},
-                 {"why", blockers.empty() ? "no postmortem.md" : blockers.front()}});
-      plan.outcome = Outcome::ignored;
-      return plan;
-    }
-    plan.postmortem_keys["Status"] = change.status;
+  auto blockers = transition_blockers(file, change.status);
+  if (!text || !blockers.empty()) {
+    log::warn("postmortem status change refused",
+              {{"incident", change.incident_id},
+               {"to", change.status},
+               {"why", blockers.empty() ? "no postmortem.md" : blockers.front()}});
+    plan.outcome = Outcome::ignored;
+    return plan;
   }
+  plan.postmortem_keys["Status"] = change.status;
   plan.entries.emplace_back(event.received_at,
                             timeline_line(event.received_at,
                                           "postmortem moved from " + plan.state.postmortem_status +
                                               " to " + change.status,
-                                          change.observed ? "Postmortem" : "calloutd API"));
+                                          "calloutd API"));
   plan.state.postmortem_status = change.status;
   plan.summary = "postmortem " + change.status;
   plan.outcome = Outcome::updated;
@@ -205,7 +159,7 @@ Engine::Plan Engine::decide_postmortem(const Event& event, const PostmortemStatu
 }
 
 bool Engine::has_incident(const std::string& incident_id) const {
-  return !state_id_of(PostmortemStatusChange{incident_id, "", "", false}).empty();
+  return !state_id_of(incident_id).empty();
 }
 
 Engine::Plan Engine::decide_roles(const Event& event, const RoleRequest& r,

@@ -802,3 +802,57 @@ void GitRepository::sync_worktree(const std::string& old_commit,
 }
 
 }  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// How far back changes_of() looks: an edit older than this many commits is
+// attributed to the oldest commit looked at.
+constexpr std::size_t k_history_depth = 2000;
+
+std::string hex_of(const git_oid* oid) {
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, oid);
+  return hex;
+}
+
+}  // namespace
+
+std::vector<FileChange> GitRepository::changes_of(const std::string& head, const std::string& path,
+                                                  std::size_t limit) {
+  std::vector<FileChange> out;
+  git_oid oid;
+  git_commit* raw = nullptr;
+  if (head.empty() || git_oid_fromstr(&oid, head.c_str()) != 0 ||
+      git_commit_lookup(&raw, m_repo, &oid) != 0) {
+    return out;
+  }
+  CommitPtr commit(raw);
+  auto here = file_id(head, path);
+  for (std::size_t depth = 0; depth < k_history_depth && out.size() < limit; ++depth) {
+    git_commit* parent_raw = nullptr;
+    bool has_parent = git_commit_parent(&parent_raw, commit.get(), 0) == 0;
+    CommitPtr parent(parent_raw);
+    std::string parent_id = has_parent ? hex_of(git_commit_id(parent.get())) : "";
+    auto before = has_parent ? file_id(parent_id, path) : std::nullopt;
+    if (before != here) {
+      const git_signature* author = git_commit_author(commit.get());
+      FileChange change;
+      change.commit = hex_of(git_commit_id(commit.get()));
+      change.committed_at =
+          TimePoint{std::chrono::seconds{git_commit_committer(commit.get())->when.time}};
+      change.by_us = author != nullptr && m_options.author_name == author->name &&
+                     m_options.author_email == author->email;
+      change.before = before ? read(parent_id, path) : std::nullopt;
+      out.push_back(std::move(change));
+    }
+    if (!has_parent) {
+      break;
+    }
+    commit = std::move(parent);
+    here = before;
+  }
+  return out;
+}
+
+}  // namespace calloutd

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/base/timefmt.hpp"
+
 struct git_repository;
 
 namespace calloutd {
@@ -35,6 +37,14 @@ struct CommitOutcome {
   std::string error;  // when failed or unsafe_path (then naming the refused path)
 };
 
+// A commit that changed a file, as history tells it.
+struct FileChange {
+  std::string commit;
+  TimePoint committed_at{};           // the committer's time
+  bool by_us = false;                 // committed by this repository's author (the daemon)
+  std::optional<std::string> before;  // the file at the commit's first parent; nullopt when absent
+};
+
 // What a path must be able to hold: a file (every component before the last
 // a folder, the last a regular file or absent) or a folder (every component a
 // folder or absent).
@@ -56,6 +66,10 @@ class Repository {
   // An id of the file's content at `commit` (equal ids, equal content); nullopt when absent.
   virtual std::optional<std::string> file_id(const std::string& commit,
                                              const std::string& path) = 0;
+  // The commits on `head`'s first-parent line that changed `path` (its
+  // content, or whether it exists), newest first, at most `limit` of them.
+  virtual std::vector<FileChange> changes_of(const std::string& head, const std::string& path,
+                                             std::size_t limit) = 0;
   // The first prefix of `path` at `commit` that stops it from holding a
   // `kind` (a symlink, a submodule, a file where a folder is needed, or a
   // folder or symlink where the file goes); nullopt when `path` can be
@@ -92,6 +106,9 @@ class GitRepository final : public Repository {
   std::optional<std::string> read(const std::string& commit, const std::string& path) override;
   std::vector<std::string> list(const std::string& commit, const std::string& dir) override;
   std::optional<std::string> file_id(const std::string& commit, const std::string& path) override;
+  // Walks at most k_history_depth commits.
+  std::vector<FileChange> changes_of(const std::string& head, const std::string& path,
+                                     std::size_t limit) override;
   std::optional<std::vector<std::string>> changed_files(const std::string& from,
                                                         const std::string& to) override;
   std::optional<std::string> unsafe_prefix(const std::string& commit, const std::string& path,

@@ -310,8 +310,7 @@ HttpResponse HttpServer::handle_postmortem_status(const HttpRequest& req) {
         409);
   }
   json record{{"incident_id", incident}, {"status", status}};
-  auto outcome =
-      m_pipeline.submit("api", record.dump(), PostmortemStatusChange{incident, "", status, false});
+  auto outcome = m_pipeline.submit("api", record.dump(), PostmortemStatusChange{incident, status});
   if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
     return refusal_response(*refusal, 503);
   }

@@ -9,6 +9,7 @@
 #include "daemon/base/hash.hpp"
 #include "daemon/base/log.hpp"
 #include "receivers/alertmanager.hpp"
+#include "receivers/observation.hpp"
 #include "receivers/pagerduty.hpp"
 
 namespace calloutd {
@@ -37,6 +38,13 @@ Result<Payload> parse(const JournalRecord& r) {
     event->signed_ok = r.verified;
     return Payload(std::move(*event));
   }
+  if (r.source == receivers::k_observation_source) {
+    auto observation = receivers::parse_observation(r.body);
+    if (!observation) {
+      return Error{observation.error()};
+    }
+    return Payload(std::move(*observation));
+  }
   if (r.source == "api") {
     auto j = nlohmann::json::parse(r.body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
@@ -59,8 +67,7 @@ Result<Payload> parse(const JournalRecord& r) {
       return Payload(ManualIncident{j.value("technology", ""), j.value("issue", ""),
                                     j.value("severity", ""), j.value("summary", ""), *at});
     }
-    return Payload(
-        PostmortemStatusChange{j.value("incident_id", ""), "", j.value("status", ""), false});
+    return Payload(PostmortemStatusChange{j.value("incident_id", ""), j.value("status", "")});
   }
   return Error{"unknown receiver \"" + r.source + "\""};
 }
@@ -190,11 +197,38 @@ std::variant<std::uint64_t, Pipeline::Refusal> Pipeline::submit(std::string_view
   Event event;
   event.received_at = std::chrono::system_clock::now();
   event.payload = std::move(payload);
-  std::lock_guard lock(m_submit_mutex);
-  auto seq = m_journal.append(source, event.received_at, body, verified);
+  auto seq = enqueue(source, body, std::move(event), verified, std::move(keys), arrived);
   if (!seq) {
     log::error("cannot journal an event; refusing it", {{"error", seq.error()}});
     return Refusal::journal_failed;
+  }
+  return *seq;
+}
+
+bool Pipeline::observe(const std::vector<FileObservation>& seen) {
+  for (auto& o : m_engine.news(seen)) {
+    log::info("a person changed a file; recording it",
+              {{"folder", o.folder}, {"key", o.field()}, {"commit", o.commit.substr(0, 12)}});
+    auto body = receivers::observation_record(o);
+    Event event{0, std::chrono::system_clock::now(), std::move(o)};
+    auto seq =
+        enqueue(receivers::k_observation_source, body, std::move(event), false, {}, std::nullopt);
+    if (!seq) {
+      log::error("cannot journal a change people made; it is read again at the next scan",
+                 {{"error", seq.error()}});
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<std::uint64_t> Pipeline::enqueue(
+    std::string_view source, std::string_view body, Event event, bool verified, CopyKeys keys,
+    std::optional<std::chrono::steady_clock::time_point> arrived) {
+  std::lock_guard lock(m_submit_mutex);
+  auto seq = m_journal.append(source, event.received_at, body, verified);
+  if (!seq) {
+    return Error{seq.error()};
   }
   event.sequence = *seq;
   m_metrics.set_journal_pending(static_cast<double>(++m_pending));

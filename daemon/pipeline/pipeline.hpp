@@ -59,6 +59,12 @@ class Pipeline {
                                               Payload payload, bool verified = false,
                                               CopyKeys keys = {});
 
+  // On the strand: journals and queues what people changed in the files
+  // (the scanner's `seen`, less what the engine knows already), to be applied
+  // like webhooks. Never refused for load: the edits are in the repository
+  // already. False when the journal failed (then look again later).
+  bool observe(const std::vector<FileObservation>& seen);
+
   std::vector<IncidentSummary> open_incidents() const;
 
   // The sequence number of the Alertmanager notification `group` repeats
@@ -106,6 +112,11 @@ class Pipeline {
     std::string body_key;     // SHA-256 of the body as received
     std::optional<std::chrono::steady_clock::time_point> arrived;  // none when replayed
   };
+  // Journals `event` (its payload from `body`) and queues it for the strand;
+  // `arrived` is set for webhooks (for calloutd_webhook_to_commit_seconds).
+  Result<std::uint64_t> enqueue(std::string_view source, std::string_view body, Event event,
+                                bool verified, CopyKeys keys,
+                                std::optional<std::chrono::steady_clock::time_point> arrived);
   // On the strand: applies the queued events, up to one batch, as one commit.
   void drain();
   // Applies `batch` as one commit; false when it failed (then held for a retry).

@@ -111,6 +111,26 @@ ScanTotals Scanner::scan(const std::string& head, TimePoint now) {
   return result;
 }
 
+std::vector<FileObservation> Scanner::observations() const {
+  std::vector<FileObservation> out;
+  for (const auto& folder : m_changed_callouts) {
+    const auto& callout = m_folders.at(folder).callout;
+    out.push_back({folder, "callout.md", "Status", callout.status, {}, "", {}});
+    out.push_back({folder, "callout.md", "Severity", callout.severity, {}, "", {}});
+    out.push_back({folder, "callout.md", "Team roles", "", callout.roles, "", {}});
+  }
+  for (const auto& folder : m_changed) {
+    out.push_back(
+        {folder, "postmortem.md", "Status", m_folders.at(folder).postmortem.status, {}, "", {}});
+  }
+  return out;
+}
+
+void Scanner::forget() {
+  m_folders.clear();
+  m_head.clear();
+}
+
 ScanTotals Scanner::totals(TimePoint now) const {
   ScanTotals t;
   auto today = std::chrono::floor<std::chrono::days>(now);
@@ -148,10 +168,11 @@ ScanTotals Scanner::totals(TimePoint now) const {
   return t;
 }
 
-ScanLoop::ScanLoop(boost::asio::io_context& io, Scanner& scanner, Repository& repository,
-                   const Clock& clock, std::chrono::milliseconds poll_interval)
-    : m_io(io),
-      m_timer(io),
+ScanLoop::ScanLoop(Pipeline& pipeline, Scanner& scanner, Repository& repository, const Clock& clock,
+                   std::chrono::milliseconds poll_interval)
+    : m_pipeline(pipeline),
+      m_io(pipeline.io()),
+      m_timer(m_io),
       m_scanner(scanner),
       m_repository(repository),
       m_clock(clock),
@@ -195,8 +216,9 @@ void ScanLoop::scan_if_needed(bool force) {
   m_last_head = head;
   m_last_scan = std::chrono::steady_clock::now();
   m_scanner.scan(head, m_clock.now());
-  if (m_on_scanned) {
-    m_on_scanned(m_scanner);
+  if (!m_pipeline.observe(m_scanner.observations())) {
+    m_scanner.forget();  // not journaled: read everything again at the next scan
+    m_last_head.clear();
   }
 }
 

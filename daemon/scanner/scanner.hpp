@@ -17,7 +17,9 @@
 #include "daemon/base/clock.hpp"
 #include "daemon/git/repository.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/pipeline/pipeline.hpp"
 #include "daemon/writeup/postmortem.hpp"
+#include "receivers/event.hpp"
 
 namespace calloutd {
 
@@ -42,6 +44,11 @@ class Scanner {
   // Folders whose postmortem.md / callout.md was read again by the last scan.
   const std::vector<std::string>& changed_postmortems() const { return m_changed; }
   const std::vector<std::string>& changed_callouts() const { return m_changed_callouts; }
+  // What the files read again by the last scan say in the values the engine
+  // keeps state for (without the commit: the engine finds it for the news).
+  std::vector<FileObservation> observations() const;
+  // Forgets every file read, so that the next scan reads them all again.
+  void forget();
 
  private:
   ScanTotals totals(TimePoint now) const;
@@ -59,17 +66,17 @@ class Scanner {
 };
 
 // Scans when the branch moves (polled) or when poked after a commit, and at
-// least every minute (overdue-ness changes with the date alone).
+// least every minute (overdue-ness changes with the date alone). What people
+// changed in the files goes to the pipeline, which journals it and has the
+// engine apply it like a webhook.
 class ScanLoop {
  public:
-  ScanLoop(boost::asio::io_context& io, Scanner& scanner, Repository& repository,
-           const Clock& clock, std::chrono::milliseconds poll_interval);
+  ScanLoop(Pipeline& pipeline, Scanner& scanner, Repository& repository, const Clock& clock,
+           std::chrono::milliseconds poll_interval);
   void start();
   void stop();
   // Scan now (on the strand), e.g. after the daemon committed.
   void poke();
-  // Called on the strand after each scan.
-  void on_scanned(std::function<void(const Scanner&)> hook) { m_on_scanned = std::move(hook); }
   // Called on the strand at every poll tick (timers such as the 4-hour rule).
   void on_tick(std::function<void()> hook) { m_on_tick = std::move(hook); }
 
@@ -77,6 +84,7 @@ class ScanLoop {
   void tick();
   void scan_if_needed(bool force);
 
+  Pipeline& m_pipeline;
   boost::asio::io_context& m_io;
   boost::asio::steady_timer m_timer;
   Scanner& m_scanner;
@@ -86,7 +94,6 @@ class ScanLoop {
   std::string m_last_head;
   std::chrono::steady_clock::time_point m_last_scan{};
   bool m_stopped = false;
-  std::function<void(const Scanner&)> m_on_scanned;
   std::function<void()> m_on_tick;
 };
 

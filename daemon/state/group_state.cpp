@@ -81,6 +81,9 @@ std::string serialize_state(const GroupState& s) {
     roles[role] = {{"person", holder.first}, {"since", time_text(holder.second)}};
   }
   j["roles"] = roles;
+  if (!s.observed.empty()) {
+    j["observed"] = s.observed;
+  }
   if (!s.pd_incident.empty()) {
     json applied = json::object();
     for (const auto& [id, at] : s.pd_events) {
@@ -132,6 +135,7 @@ std::optional<GroupState> parse_state(const std::string& text) {
     }
     s.dedup_keys = j.value("dedup_keys", std::set<std::string>{});
     s.joined_groups = j.value("joined_groups", std::set<std::string>{});
+    s.observed = j.value("observed", std::map<std::string, std::string>{});
     if (j.contains("pagerduty")) {
       const json& pd = j["pagerduty"];
       s.pd_incident = pd.value("incident", std::string{});

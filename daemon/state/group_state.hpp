@@ -40,6 +40,10 @@ struct GroupState {
   std::map<std::string, std::pair<std::string, TimePoint>> roles;
   TimePoint last_handover{};                  // the Next Incident Lead is due 4 hours after it
   std::map<std::string, AlertRecord> alerts;  // by fingerprint: the latest occurrence
+  // People's edits applied: "callout.md Status" (FileObservation::field) ->
+  // the commit whose value was applied last, so that the same edit seen again
+  // (by the other daemon of an HA pair, after a rebase) changes nothing.
+  std::map<std::string, std::string> observed;
 
   // Correlation: SHA-256 of the Alertmanager groupKeys seen (what Alertmanager's
   // PagerDuty notifier sends as dedup key), or the PagerDuty incident key; and

@@ -48,6 +48,20 @@ class FakeRepository final : public Repository {
                    : std::nullopt;
   }
 
+  std::vector<FileChange> changes_of(const std::string& head, const std::string& path,
+                                     std::size_t limit) override {
+    std::vector<FileChange> out;
+    const Tree* t = tree(head);
+    for (std::size_t n = t == nullptr ? 0 : std::stoul(head); n > 0 && out.size() < limit; --n) {
+      auto here = read(std::to_string(n), path);
+      auto before = n > 1 ? read(std::to_string(n - 1), path) : std::nullopt;
+      if (here != before) {
+        out.push_back({std::to_string(n), m_times[n - 1], !m_by_hand[n - 1], before});
+      }
+    }
+    return out;
+  }
+
   std::optional<std::vector<std::string>> changed_files(const std::string& from,
                                                         const std::string& to) override {
     const Tree* a = tree(from);
@@ -102,8 +116,7 @@ class FakeRepository final : public Repository {
       }
       next[f.path] = f.content;
     }
-    m_commits.push_back(next);
-    messages.push_back(request.message);
+    push(std::move(next), request.message, false);
     return {CommitStatus::committed, head(), ""};
   }
 
@@ -111,15 +124,13 @@ class FakeRepository final : public Repository {
   void commit_by_hand(const std::string& path, const std::string& content) {
     Tree next = m_commits.empty() ? Tree{} : m_commits.back();
     next[path] = content;
-    m_commits.push_back(next);
-    messages.push_back("by hand");
+    push(std::move(next), "by hand", true);
   }
 
   void remove_by_hand(const std::string& path) {
     Tree next = m_commits.back();
     next.erase(path);
-    m_commits.push_back(next);
-    messages.push_back("removed by hand");
+    push(std::move(next), "removed by hand", true);
   }
 
   std::size_t commit_count() const { return m_commits.size(); }
@@ -127,8 +138,16 @@ class FakeRepository final : public Repository {
 
   std::vector<std::string> messages;
   std::function<void()> before_commit;  // runs once, inside the next commit()
+  TimePoint commit_time{};              // the committer time of the commits that follow
 
  private:
+  void push(Tree next, const std::string& message, bool by_hand) {
+    m_commits.push_back(std::move(next));
+    m_times.push_back(commit_time);
+    m_by_hand.push_back(by_hand);
+    messages.push_back(message);
+  }
+
   const Tree* tree(const std::string& commit) const {
     if (commit.empty()) {
       return nullptr;
@@ -137,6 +156,8 @@ class FakeRepository final : public Repository {
     return n == 0 || n > m_commits.size() ? nullptr : &m_commits[n - 1];
   }
   std::vector<Tree> m_commits;
+  std::vector<TimePoint> m_times;
+  std::vector<bool> m_by_hand;
 };
 
 }  // namespace calloutd::testing

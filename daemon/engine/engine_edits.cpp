@@ -1,0 +1,220 @@
+// The engine's side of people's edits: the values they write into a callout
+// (Status, Severity, Team roles) or a postmortem (Status). The scanner reads
+// them; news() keeps what the engine does not know yet and names the commit
+// that wrote each; the pipeline journals those like webhooks, and
+// decide_observation() turns them into state and timeline entries.
+#include <algorithm>
+
+#include "daemon/base/log.hpp"
+#include "daemon/engine/engine.hpp"
+#include "daemon/engine/engine_internal.hpp"
+#include "daemon/text/untrusted_text.hpp"
+#include "daemon/writeup/alert_text.hpp"
+#include "daemon/writeup/postmortem.hpp"
+
+namespace calloutd {
+namespace {
+
+// How many changes of a file news() looks back through for the commit that
+// wrote a value; an older edit is dated by the oldest of them.
+constexpr std::size_t k_changes_looked_at = 64;
+
+// Team roles in one comparable form: names as the engine keeps them.
+std::string roles_text(const std::map<std::string, std::string>& roles) {
+  std::string out;
+  for (const auto& [role, holder] : roles) {
+    out += role + "=" + normalise_person_name(holder) + "\n";
+  }
+  return out;
+}
+
+// The value `o` is about, as it reads in `o` itself.
+std::string value_of(const FileObservation& o) {
+  return o.key == "Team roles" ? roles_text(o.roles) : o.value;
+}
+
+// The value `o` is about, as it reads in `text` (a version of its file).
+std::string value_in(const FileObservation& o, const std::optional<std::string>& text) {
+  if (!text) {
+    return "";
+  }
+  const std::string path = o.folder + "/" + o.file;
+  if (o.file == "postmortem.md") {
+    return read_postmortem(*text, path).status;
+  }
+  auto callout = read_callout(*text, path);
+  return o.key == "Status"     ? callout.status
+         : o.key == "Severity" ? callout.severity
+                               : roles_text(callout.roles);
+}
+
+// When an edit counts as made: its commit's time, but never before `earliest`
+// (a clock set wrong, a rebased commit) nor after `now` (the event's receipt).
+TimePoint edit_time(TimePoint committed_at, TimePoint earliest, TimePoint now) {
+  return std::min(std::max(committed_at, earliest), now);
+}
+
+std::string in_commit(const FileObservation& o) {
+  return " (commit " + o.commit.substr(0, 12) + ")";
+}
+
+}  // namespace
+
+std::vector<FileObservation> Engine::news(const std::vector<FileObservation>& seen) {
+  std::vector<FileObservation> out;
+  const std::string head = m_repository.head();
+  for (auto o : seen) {
+    auto sid = state_id_of("", o.folder);
+    if (sid.empty() || !differs(o, m_states.at(sid))) {
+      continue;  // a folder made by hand, or what the engine holds already
+    }
+    if (!attribute(o, head)) {
+      log::debug("a value the daemon wrote differs from its state; left alone",
+                 {{"folder", o.folder}, {"key", o.field()}});
+      continue;
+    }
+    auto applied = m_states.at(sid).observed.find(o.field());
+    if (applied != m_states.at(sid).observed.end() && applied->second == o.commit) {
+      continue;
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+bool Engine::differs(const FileObservation& o, const GroupState& s) const {
+  if (o.file == "postmortem.md") {
+    return !o.value.empty() && o.value != s.postmortem_status;
+  }
+  if (o.key == "Status") {
+    return (o.value == "resolved" && !s.resolved) || (o.value == "active" && s.resolved);
+  }
+  if (o.key == "Severity") {
+    return (o.value == "MPI" || o.value == "HPI") && o.value != severity_name(s.severity);
+  }
+  if (s.resolved) {
+    return false;  // a resolved callout's Team roles are a record, not a roster
+  }
+  return std::any_of(o.roles.begin(), o.roles.end(), [&](const auto& written) {
+    auto held = s.roles.find(written.first);
+    return normalise_person_name(written.second) !=
+           normalise_person_name(held == s.roles.end() ? "" : held->second.first);
+  });
+}
+
+// The newest change of the file after which the value stopped being what it
+// is now is the commit that wrote it.
+bool Engine::attribute(FileObservation& o, const std::string& head) {
+  auto changes = m_repository.changes_of(head, o.folder + "/" + o.file, k_changes_looked_at);
+  if (changes.empty()) {
+    return false;
+  }
+  const std::string now = value_of(o);
+  const FileChange* writer = &changes.back();
+  for (const auto& change : changes) {
+    if (value_in(o, change.before) != now) {
+      writer = &change;
+      break;
+    }
+  }
+  if (writer->by_us) {
+    return false;
+  }
+  o.commit = writer->commit;
+  o.committed_at = writer->committed_at;
+  return true;
+}
+
+Engine::Plan Engine::decide_observation(const Event& event, const FileObservation& o,
+                                        const std::optional<GroupState>& prior) const {
+  Plan plan;
+  if (!prior) {
+    plan.outcome = Outcome::ignored;  // a folder people made by hand
+    return plan;
+  }
+  plan.state = *prior;
+  auto applied = prior->observed.find(o.field());
+  if ((applied != prior->observed.end() && applied->second == o.commit) || !differs(o, *prior)) {
+    plan.outcome = Outcome::unchanged;  // seen before, or the state says so already
+    return plan;
+  }
+  const TimePoint at = edit_time(o.committed_at, prior->opened_at, event.received_at);
+  if (o.file == "postmortem.md") {
+    plan = decide_postmortem_edit(o, at, std::move(plan));
+  } else if (o.key == "Status") {
+    plan = decide_status_edit(o, at, std::move(plan));
+  } else if (o.key == "Severity") {
+    plan = decide_severity_edit(o, at, std::move(plan));
+  } else {
+    plan = decide_roles_edit(o, at, std::move(plan));
+  }
+  if (changes_files(plan.outcome)) {
+    plan.state.observed[o.field()] = o.commit;
+  }
+  return plan;
+}
+
+Engine::Plan Engine::decide_status_edit(const FileObservation& o, TimePoint at, Plan plan) const {
+  const bool resolve = o.value == "resolved";
+  plan.state.resolved = resolve;
+  plan.state.resolved_at = resolve ? at : TimePoint{};
+  plan.resolves = resolve;
+  plan.outcome = resolve ? Outcome::updated : Outcome::reopened;
+  plan.summary = resolve ? "resolved in the file" : "reopened in the file";
+  plan.entries.emplace_back(
+      at, timeline_line(at,
+                        std::string(resolve ? "callout resolved" : "callout reopened") +
+                            " in the file: Status set to " + o.value + " by hand" + in_commit(o),
+                        "callout.md"));
+  return plan;
+}
+
+Engine::Plan Engine::decide_severity_edit(const FileObservation& o, TimePoint at, Plan plan) const {
+  const Severity severity = o.value == "MPI" ? Severity::mpi : Severity::hpi;
+  plan.entries.emplace_back(
+      at, timeline_line(at,
+                        "Severity changed from " + severity_name(plan.state.severity) + " to " +
+                            o.value + " in the file" + in_commit(o),
+                        "callout.md"));
+  plan.state.severity = severity;
+  plan.summary = "Severity " + o.value + " in the file";
+  plan.outcome = Outcome::updated;
+  return plan;
+}
+
+Engine::Plan Engine::decide_roles_edit(const FileObservation& o, TimePoint at, Plan plan) const {
+  for (const auto& [role, written] : o.roles) {
+    auto held = plan.state.roles.find(role);
+    const std::string holder =
+        normalise_person_name(held == plan.state.roles.end() ? "" : held->second.first);
+    const std::string person = normalise_person_name(written);
+    if (person == holder) {
+      continue;  // as escaping and reading back leave it: the same person
+    }
+    // Not before the holder took the role: their shift cannot end earlier.
+    const TimePoint when = holder.empty() ? at : std::max(at, held->second.second);
+    plan.role_changes.push_back({role, person, when});
+    std::string text = person.empty() ? role + " left; nobody holds it now"
+                       : holder.empty()
+                           ? role + " taken"
+                           : "handover: " + role + " passes to the next holder (see Team roles)";
+    plan.entries.emplace_back(when, timeline_line(when, text, "Team roles"));
+  }
+  plan.summary = "Team roles in the file";
+  plan.outcome = plan.entries.empty() ? Outcome::unchanged : Outcome::updated;
+  return plan;
+}
+
+Engine::Plan Engine::decide_postmortem_edit(const FileObservation& o, TimePoint at,
+                                            Plan plan) const {
+  plan.entries.emplace_back(
+      at,
+      timeline_line(at, "postmortem moved from " + plan.state.postmortem_status + " to " + o.value,
+                    "Postmortem"));
+  plan.state.postmortem_status = o.value;
+  plan.summary = "postmortem " + o.value;
+  plan.outcome = Outcome::updated;
+  return plan;
+}
+
+}  // namespace calloutd
