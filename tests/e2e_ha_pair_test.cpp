@@ -196,3 +196,75 @@ scrape_configs:
 
 }  // namespace
 }  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// An engineer resolves a callout by hand and pushes: both daemons of the pair
+// fetch the edit, and the remote ends with one "resolved in the file" entry.
+TEST(HaPairEndToEndTest, AnEditPushedToTheRemoteIsRecordedOnce) {
+  TempDir dir;
+  SshGitServer remote(dir.path() / "ssh");
+  std::vector<std::unique_ptr<DaemonProcess>> daemons;
+  for (const char* name : {"a", "b"}) {
+    auto config = dir.path() / (std::string(name) + ".yml");
+    write_file(config, "repository:\n  path: callouts-" + std::string(name) +
+                           "\n  poll_interval: 1s\n  remote:\n    url: " + remote.url() +
+                           "\n    ssh_key_file: " + remote.client_key().string() +
+                           "\n    known_hosts_file: " + remote.known_hosts().string() +
+                           "\n    fetch_interval: 1s\n    max_retry_delay: 1s\n"
+                           "routes:\n  - matchers: ['service=\"api\"']\n    severity: HPI\n"
+                           "    technology: api\n");
+    daemons.push_back(std::make_unique<DaemonProcess>(
+        dir.path(), std::vector<std::string>{"--config.file=" + config.string()}));
+  }
+  const std::string callout = "api/high-request-latency-2026-11-22/callout.md";
+  auto on_remote = [&] { return git(remote.bare(), "show main:" + callout); };
+  auto in_step = [&] {
+    auto head = git(remote.bare(), "rev-parse main");
+    return git(dir.path() / "callouts-a", "rev-parse main") == head &&
+           git(dir.path() / "callouts-b", "rev-parse main") == head;
+  };
+  for (const auto& d : daemons) {
+    ASSERT_EQ(d->post_alertmanager(testing::sample("am-0.25-firing-two-alerts.json"))->status, 200);
+  }
+  ASSERT_TRUE(
+      eventually(60, [&] { return on_remote().find("Status") != std::string::npos && in_step(); }))
+      << daemons[0]->log() << daemons[1]->log();
+
+  // The engineer's clone: resolve, commit, push.
+  auto clone = dir.path() / "engineer";
+  git(dir.path(), "clone -q " + remote.bare().string() + " " + clone.string());
+  auto path = clone / callout;
+  write_file(path, markdown::set_key(testing::read_file(path), "Status", "resolved"));
+  int status = 0;
+  git(clone, "-c user.name=Engineer -c user.email=e@example.com commit -qam 'api: resolved'",
+      &status);
+  ASSERT_EQ(status, 0);
+  git(clone, "push -q origin main", &status);
+  ASSERT_EQ(status, 0);
+
+  ASSERT_TRUE(eventually(
+      60,
+      [&] { return on_remote().find("resolved in the file") != std::string::npos && in_step(); }))
+      << daemons[0]->log() << daemons[1]->log();
+  // Whatever either daemon journaled is applied, and they agree again.
+  ASSERT_TRUE(testing::all_applied(dir.path() / "callouts-a" / ".git" / "calloutd", 60));
+  ASSERT_TRUE(testing::all_applied(dir.path() / "callouts-b" / ".git" / "calloutd", 60));
+  ASSERT_TRUE(eventually(60, in_step)) << daemons[0]->log() << daemons[1]->log();
+  auto timeline = markdown::list_item_sources(on_remote(), "Incident timeline");
+  EXPECT_EQ(std::count_if(timeline.begin(), timeline.end(),
+                          [](const std::string& e) {
+                            return e.find("resolved in the file") != std::string::npos;
+                          }),
+            1)
+      << on_remote();
+  EXPECT_EQ(markdown::key_text(on_remote(), "Status"), "resolved");
+  for (const auto& d : daemons) {
+    auto open = d->client()->Get("/api/v1/incidents")->body;
+    EXPECT_EQ(open.find("api/"), std::string::npos) << open;
+  }
+}
+
+}  // namespace
+}  // namespace calloutd
