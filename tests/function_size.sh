@@ -13,7 +13,7 @@
 set -eu
 
 limit=60
-root=${1:-"$(dirname "$0")/.."}
+root=${1:-"$(cd "$(dirname "$0")/.." && pwd)"}
 exceptions=${2:-"$root/tests/function_size_exceptions.txt"}
 
 # Exuberant ctags and Emacs' etags have neither --_xformat nor end lines:
