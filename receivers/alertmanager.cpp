@@ -77,6 +77,14 @@ Result<TimePoint> time_field(const json& parent, const char* key, const std::str
   return *t;
 }
 
+// The first error among `results`, in order; nullptr when all hold a value.
+template <typename... R>
+const std::string* first_error(const R&... results) {
+  const std::string* found = nullptr;
+  ((found = (found != nullptr || results) ? found : &results.error()), ...);
+  return found;
+}
+
 Result<Alert> parse_alert(const json& j, const std::string& where) {
   if (!j.is_object()) {
     return Error{where.substr(0, where.size() - 1) + ": expected an object"};
@@ -89,14 +97,9 @@ Result<Alert> parse_alert(const json& j, const std::string& where) {
   auto ends = time_field(j, "endsAt", where, false);
   auto generator = string_field(j, "generatorURL", where, false);
   auto fingerprint = string_field(j, "fingerprint", where, false);
-  for (const std::string* e :
-       {status ? nullptr : &status.error(), labels ? nullptr : &labels.error(),
-        annotations ? nullptr : &annotations.error(), starts ? nullptr : &starts.error(),
-        ends ? nullptr : &ends.error(), generator ? nullptr : &generator.error(),
-        fingerprint ? nullptr : &fingerprint.error()}) {
-    if (e != nullptr) {
-      return Error{*e};
-    }
+  if (const auto* e =
+          first_error(status, labels, annotations, starts, ends, generator, fingerprint)) {
+    return Error{*e};
   }
   if (labels->empty()) {
     return Error{where + "labels: an alert needs at least one label"};
@@ -109,6 +112,38 @@ Result<Alert> parse_alert(const json& j, const std::string& where) {
   alert.generator_url = std::move(*generator);
   alert.fingerprint = fingerprint->empty() ? labels_fingerprint(alert.labels) : *fingerprint;
   return alert;
+}
+
+// `alerts`: a non-empty array of alerts, each parsed in turn.
+Result<std::vector<Alert>> parse_alerts(const json& j) {
+  auto alerts = j.find("alerts");
+  if (alerts == j.end() || !alerts->is_array()) {
+    return Error{"alerts: missing or not an array"};
+  }
+  if (alerts->empty()) {
+    return Error{"alerts: empty (a notification carries at least one alert)"};
+  }
+  std::vector<Alert> out;
+  for (std::size_t i = 0; i < alerts->size(); ++i) {
+    auto alert = parse_alert((*alerts)[i], "alerts[" + std::to_string(i) + "].");
+    if (!alert) {
+      return Error{alert.error()};
+    }
+    out.push_back(std::move(*alert));
+  }
+  return out;
+}
+
+// `truncatedAlerts`: how many alerts Alertmanager left out (0 when absent).
+Result<std::int64_t> truncated_alerts(const json& j) {
+  auto truncated = j.find("truncatedAlerts");
+  if (truncated == j.end() || truncated->is_null()) {
+    return std::int64_t{0};
+  }
+  if (!truncated->is_number_integer() || truncated->get<std::int64_t>() < 0) {
+    return Error{"truncatedAlerts: expected a non-negative integer"};
+  }
+  return truncated->get<std::int64_t>();
 }
 
 }  // namespace
@@ -147,37 +182,20 @@ Result<AlertGroup> parse_alertmanager(std::string_view body) {
   auto common_annotations = string_map(j, "commonAnnotations", "", false);
   auto external_url = string_field(j, "externalURL", "", false);
   auto group_key = string_field(j, "groupKey", "", false);
-  for (const std::string* e :
-       {receiver ? nullptr : &receiver.error(), status ? nullptr : &status.error(),
-        group_labels ? nullptr : &group_labels.error(),
-        common_labels ? nullptr : &common_labels.error(),
-        common_annotations ? nullptr : &common_annotations.error(),
-        external_url ? nullptr : &external_url.error(), group_key ? nullptr : &group_key.error()}) {
-    if (e != nullptr) {
-      return Error{*e};
-    }
+  if (const auto* e = first_error(receiver, status, group_labels, common_labels, common_annotations,
+                                  external_url, group_key)) {
+    return Error{*e};
   }
-  auto alerts = j.find("alerts");
-  if (alerts == j.end() || !alerts->is_array()) {
-    return Error{"alerts: missing or not an array"};
+  auto alerts = parse_alerts(j);
+  if (!alerts) {
+    return Error{alerts.error()};
   }
-  if (alerts->empty()) {
-    return Error{"alerts: empty (a notification carries at least one alert)"};
+  auto truncated = truncated_alerts(j);
+  if (!truncated) {
+    return Error{truncated.error()};
   }
-  for (std::size_t i = 0; i < alerts->size(); ++i) {
-    auto alert = parse_alert((*alerts)[i], "alerts[" + std::to_string(i) + "].");
-    if (!alert) {
-      return Error{alert.error()};
-    }
-    group.alerts.push_back(std::move(*alert));
-  }
-  auto truncated = j.find("truncatedAlerts");
-  if (truncated != j.end() && !truncated->is_null()) {
-    if (!truncated->is_number_integer() || truncated->get<std::int64_t>() < 0) {
-      return Error{"truncatedAlerts: expected a non-negative integer"};
-    }
-    group.truncated_alerts = truncated->get<std::int64_t>();
-  }
+  group.alerts = std::move(*alerts);
+  group.truncated_alerts = *truncated;
   group.receiver = std::move(*receiver);
   group.status = *status;
   group.group_labels = std::move(*group_labels);

@@ -167,6 +167,49 @@ TEST(LintTest, MissingEmptyAndMisplacedKeys) {
                                            "where it does not apply) [empty-key]"}));
 }
 
+TEST(LintTest, TitleLineAndItsDate) {
+  auto text = postmortem("n/a");
+  text.replace(0, text.find('\n'), "# Replication lag - POSTMORTEM - 2026-11-23");
+  EXPECT_EQ(check(text), (std::vector<std::string>{std::string(k_path) +
+                                                   ":1:1: warning: the title's date 2026-11-23 "
+                                                   "differs from the folder's 2026-11-22 [keys]"}));
+  text.replace(0, text.find('\n'), "# Replication lag - CALLOUT - 2026-11-22");
+  EXPECT_EQ(check(text),
+            (std::vector<std::string>{std::string(k_path) +
+                                      ":1:1: error: the title line is not \"<summary> - "
+                                      "POSTMORTEM - <YYYY-MM-DD>\" [keys]"}));
+  // No title at all: reported on line 1.
+  text.erase(0, text.find('\n') + 1);
+  EXPECT_EQ(check(text),
+            (std::vector<std::string>{std::string(k_path) +
+                                      ":1:1: error: the title line is not \"<summary> - "
+                                      "POSTMORTEM - <YYYY-MM-DD>\" [keys]"}));
+}
+
+TEST(LintTest, AMissingLastKeyIsReportedAtTheEnd) {
+  auto text = postmortem("n/a");
+  text.erase(text.find("## Review"));
+  text += "n/a\n";
+  EXPECT_EQ(check(text), (std::vector<std::string>{
+                             std::string(k_path) + ":67:1: error: missing key \"Review\" (never "
+                                                   "remove a key: write n/a where it does not "
+                                                   "apply) [keys]",
+                             std::string(k_path) + ":67:1: error: missing key \"Checklist\" "
+                                                   "(never remove a key: write n/a where it does "
+                                                   "not apply) [keys]"}));
+}
+
+TEST(LintTest, ActionItemsWithoutATable) {
+  auto text = postmortem("n/a");
+  auto table = text.find("| Action Item");
+  text.erase(table, text.find("\n## Lessons") - table);
+  text.insert(table, "n/a\n");
+  EXPECT_EQ(check(text), (std::vector<std::string>{std::string(k_path) +
+                                                   ":39:1: error: Action Items has no table (keep "
+                                                   "the header row: | Action Item | Type | Owner "
+                                                   "| Ticket | Due | Status |) [action-items]"}));
+}
+
 TEST(LintTest, TimelinesParseAndAreOrdered) {
   auto text = postmortem("n/a");
   text.replace(text.find("- 2026-11-22 04:00:00 UTC"), 25, "- 2026-11-22 02:00:00 UTC");

@@ -2,6 +2,10 @@
 // pre-fills roles at open, and `calloutctl shift` moves them through the API.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstring>
+#include <regex>
+
 #include <nlohmann/json.hpp>
 
 #include "daemon/base/timefmt.hpp"
@@ -84,7 +88,8 @@ TEST_F(CalloutctlTest, RotaPrefillsAndShiftCommandsMoveRoles) {
   int status = -1;
   auto out = ctl("shift end " + incident + " --role Secondary --person 'Ben Ode'", &status);
   EXPECT_EQ(status, 0) << out;
-  EXPECT_EQ(out.rfind("accepted: end Secondary on " + incident, 0), 0u) << out;
+  EXPECT_EQ(out, "accepted: end Secondary on " + incident +
+                     " (the daemon records it in the callout's timeline and Team roles)\n");
   ASSERT_TRUE(eventually(10, [&] {
     return committed().find("- Secondary: n/a\n") != std::string::npos;
   })) << committed();
@@ -99,6 +104,11 @@ TEST_F(CalloutctlTest, RotaPrefillsAndShiftCommandsMoveRoles) {
   // Alone in Operations since 4 hours ago: the limit is crossed at once.
   out = ctl("shift handover " + incident + " --from 'Ana Diaz' --to 'Cai Lu' --ago 241m", &status);
   EXPECT_EQ(status, 0) << out;
+  EXPECT_TRUE(std::regex_match(
+      out, std::regex("accepted: handover Operations on " + incident +
+                      " at [0-9-]{10}T[0-9:.]{12}Z \\(the daemon records it in the callout's "
+                      "timeline and Team roles\\)\n")))
+      << out;
   ASSERT_TRUE(eventually(15, [&] {
     return committed().find("calloutd - limit reached: the lone Operations engineer") !=
            std::string::npos;
@@ -250,6 +260,203 @@ TEST_F(CalloutctlTest, JournaledRoleChangeIsReplayedAsARoleChange) {
   EXPECT_TRUE(eventually(10, [&] {
     return committed().find("- Communications: Dee Ray\n") != std::string::npos;
   })) << committed();
+}
+
+}  // namespace
+}  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// calloutctl with no daemon answering at --url: new, list and search straight
+// on a repository, and every command's command-line errors, texts pinned.
+class CalloutctlOfflineTest : public ::testing::Test {
+ protected:
+  CalloutctlOfflineTest() {
+    int status = -1;
+    testing::run("git init -q -b main '" + repo.string() + "'", &status);
+    EXPECT_EQ(status, 0);
+  }
+  // Runs calloutctl; its standard output, its standard error in `err`.
+  std::string ctl(const std::string& args, int* status, std::string* err = nullptr) {
+    auto err_file = dir.path() / "stderr";
+    auto out = testing::run(testing::calloutctl_binary() + " --url " + nobody + " " + args +
+                                " 2>'" + err_file.string() + "'",
+                            status);
+    if (err != nullptr) {
+      *err = testing::read_file(err_file);
+    }
+    return out;
+  }
+  // Opens a callout with `new --repo`; its incident id.
+  std::string open(const std::string& summary) {
+    int status = -1;
+    auto out = ctl("new --repo '" + repo.string() +
+                       "' --technology MySQL --issue 'Replication lag' --severity HPI --summary '" +
+                       summary + "'",
+                   &status);
+    EXPECT_EQ(status, 0) << out;
+    std::smatch m;
+    EXPECT_TRUE(
+        std::regex_match(out, m,
+                         std::regex("committed " + mysql +
+                                    "(-2)? \\(incident (man-[0-9a-z]+), commit [0-9a-f]{12}\\); "
+                                    "no daemon answered at " +
+                                    nobody + ", so none tracks it\n")))
+        << out;
+    return m.size() > 2 ? m[2].str() : "";
+  }
+
+  TempDir dir;
+  std::filesystem::path repo = dir.path() / "callouts";
+  std::string nobody = "http://127.0.0.1:" + std::to_string(testing::free_port());
+  std::string date = format_date(std::chrono::system_clock::now());
+  std::string mysql = "mysql/replication-lag-" + date;
+};
+
+TEST_F(CalloutctlOfflineTest, NewListAndSearchOnARepository) {
+  int status = -1;
+  EXPECT_EQ(ctl("list --repo '" + repo.string() + "'", &status), "no open incidents\n");
+  EXPECT_EQ(status, 0);
+  auto first = open("Lag after the backup window");
+  auto second = open("Lag again");
+  ASSERT_TRUE(std::filesystem::exists(repo / (mysql + "-2") / "callout.md"));
+
+  auto listed = json::parse(ctl("list --format json --repo '" + repo.string() + "'", &status));
+  EXPECT_EQ(status, 0);
+  json want = json::array();
+  // In the tree's order, where "-2" sorts before the end of a name.
+  for (const auto& [id, folder] : {std::pair{second, mysql + "-2"}, std::pair{first, mysql}}) {
+    want.push_back({{"id", id},
+                    {"folder", folder},
+                    {"severity", "HPI"},
+                    {"opened_at", date + "T00:00:00.000Z"},
+                    {"roles", json::object()}});
+  }
+  EXPECT_EQ(listed, (json{{"incidents", want}}));
+  auto text = ctl("list --repo '" + repo.string() + "'", &status);
+  EXPECT_EQ(status, 0);
+  char line[512];
+  std::snprintf(line, sizeof line, "%-16s %-4s %-7s %-48s %-20s %-20s %s\n", "INCIDENT", "SEV",
+                "AGE", "FOLDER", "OPERATIONS", "SECONDARY", "HANDOVER DUE");
+  ASSERT_EQ(text.rfind(line, 0), 0u) << text;
+  EXPECT_TRUE(
+      std::regex_match(text.substr(std::strlen(line)),
+                       std::regex(second + " +HPI +[0-9hmd]+ +" + mysql + "-2 +n/a +n/a +n/a\n" +
+                                  first + " +HPI +[0-9hmd]+ +" + mysql + " +n/a +n/a +n/a\n")))
+      << text;
+
+  // The first resolved by hand, with a resolution in its postmortem.
+  auto callout = testing::read_file(repo / mysql / "callout.md");
+  callout.replace(callout.find("## Status\n\nactive"), 17, "## Status\n\nresolved");
+  testing::write_file(repo / mysql / "callout.md", callout);
+  auto postmortem = testing::read_file(repo / mysql / "postmortem.md");
+  postmortem.replace(postmortem.find("## Resolution\n\nn/a"), 18,
+                     "## Resolution\n\nThe replica was rebuilt.");
+  testing::write_file(repo / mysql / "postmortem.md", postmortem);
+  testing::run("cd '" + repo.string() +
+                   "' && git -c user.name=E -c user.email=e@example.com commit -qam resolved",
+               &status);
+  ASSERT_EQ(status, 0);
+  listed = json::parse(ctl("list --format json --repo '" + repo.string() + "'", &status));
+  ASSERT_EQ(listed["incidents"].size(), 1u) << listed;
+  EXPECT_EQ(listed["incidents"][0]["id"], second);
+
+  std::string err;
+  EXPECT_EQ(ctl("search --repo '" + repo.string() + "' lag", &status, &err),
+            "mysql/replication-lag (2 callouts)\n"
+            "  " +
+                mysql +
+                "-2  HPI active, postmortem draft\n"
+                "    Lag again\n"
+                "  " +
+                mysql +
+                "  HPI resolved, postmortem draft\n"
+                "    Lag after the backup window\n"
+                "    resolution: The replica was rebuilt.\n"
+                "2 callouts in 1 issue\n");
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(err, "");
+  auto found =
+      json::parse(ctl("search --repo '" + repo.string() + "' --issue lag --format json", &status));
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(found, (json{{"callouts", 2},
+                         {"groups",
+                          {{{"issue", "mysql/replication-lag"},
+                            {"count", 2},
+                            {"callouts",
+                             {{{"folder", mysql + "-2"},
+                               {"date", date},
+                               {"severity", "HPI"},
+                               {"status", "active"},
+                               {"postmortem", "draft"},
+                               {"summary", "Lag again"},
+                               {"resolution", "n/a"}},
+                              {{"folder", mysql},
+                               {"date", date},
+                               {"severity", "HPI"},
+                               {"status", "resolved"},
+                               {"postmortem", "draft"},
+                               {"summary", "Lag after the backup window"},
+                               {"resolution", "The replica was rebuilt."}}}}}}}}));
+  EXPECT_EQ(ctl("search --repo '" + repo.string() + "' backup --technology postgres", &status),
+            "0 callouts in 0 issues\n");
+  EXPECT_EQ(ctl("search --repo '" + repo.string() + "' --label alertname=X", &status),
+            "0 callouts in 0 issues\n");
+}
+
+TEST_F(CalloutctlOfflineTest, CommandLineErrorsAreExact) {
+  struct Case {
+    std::string args;
+    int exit;
+    std::string err;  // the whole of standard error, or its start when it ends in "Usage:"
+  };
+  const std::string nowhere = (dir.path() / "nowhere").string();
+  const std::string daemon_down = "cannot reach calloutd at " + nobody;
+  std::vector<Case> cases{
+      {"new --technology mysql --issue lag --severity HPI", 2,
+       "calloutctl new: --summary is required\nUsage:"},
+      {"new --technology mysql --issue lag --severity P1 --summary x", 2,
+       "calloutctl new: --severity \"P1\" is not MPI or HPI\n"},
+      {"new --technology mysql --issue lag --severity HPI --summary x --repo '" + nowhere + "'", 3,
+       "calloutctl new: \"" + nowhere + "\" is not a git repository\n"},
+      {"new --technology mysql --issue lag --severity HPI --summary x", 3,
+       "calloutctl: new: " + daemon_down},
+      {"list", 3, "calloutctl: list: " + daemon_down},
+      {"list --repo '" + nowhere + "'", 3,
+       "calloutctl list: \"" + nowhere + "\" is not a git repository\n"},
+      {"search a b", 2, "calloutctl search: one TEXT at most\nUsage:"},
+      {"search --label alertname", 2,
+       "calloutctl search: --label \"alertname\" is not KEY=VALUE\n"},
+      {"search --label =x", 2, "calloutctl search: --label \"=x\" is not KEY=VALUE\n"},
+      {"search --since yesterday", 2,
+       "calloutctl search: --since \"yesterday\" is not a date (YYYY-MM-DD)\n"},
+      {"search --repo '" + nowhere + "'", 3,
+       "calloutctl search: \"" + nowhere + "\" is not a git repository\n"},
+      {"shift start", 2,
+       "calloutctl shift: expected start, end or handover and an incident\nUsage:"},
+      {"shift handover am-1 --from Ana", 2,
+       "calloutctl shift: --from and --to are required\nUsage:"},
+      {"shift end am-1 --person Ana --at 2026-11-22T03:00:00Z --ago 1h", 2,
+       "calloutctl shift: --at and --ago exclude each other\nUsage:"},
+      {"shift end am-1 --person Ana --at tomorrow", 2,
+       "calloutctl shift: --at: \"tomorrow\" is not an RFC 3339 time\nUsage:"},
+      {"shift end am-1 --person Ana --ago soon", 2, "calloutctl shift: --ago: "},
+      {"shift end am-1 --person Ana --at 2026-11-22T03:00:00Z", 3,
+       "calloutctl: shift end: " + daemon_down},
+  };
+  for (const auto& c : cases) {
+    int status = -1;
+    std::string err;
+    auto out = ctl(c.args, &status, &err);
+    EXPECT_EQ(status, c.exit) << c.args << "\n" << err;
+    EXPECT_EQ(out, "") << c.args;
+    if (c.err.ends_with("Usage:") || !c.err.ends_with("\n")) {
+      EXPECT_EQ(err.rfind(c.err, 0), 0u) << c.args << "\n" << err;
+    } else {
+      EXPECT_EQ(err, c.err) << c.args;
+    }
+  }
 }
 
 }  // namespace

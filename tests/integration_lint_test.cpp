@@ -91,6 +91,62 @@ TEST(LintCorpusTest, WarningsAloneExitZeroAndBadUsageIsTold) {
   out = lint("--help", &status);
   EXPECT_EQ(status, 0);
   EXPECT_NE(out.find("Exit status:"), std::string::npos);
+  out = lint("--format=xml", &status);
+  EXPECT_EQ(out, "calloutctl lint: --format \"xml\" is not text, json or github\n");
+  out = lint("--templates /nonexistent/templates", &status);
+  EXPECT_EQ(status, 3);
+  EXPECT_EQ(out.rfind("calloutctl lint: ", 0), 0u) << out;
+  EXPECT_NE(out.find("/nonexistent/templates"), std::string::npos) << out;
+  out = lint("--config /nonexistent/calloutd.yml", &status);
+  EXPECT_EQ(status, 3);
+  EXPECT_NE(out.find("/nonexistent/calloutd.yml"), std::string::npos) << out;
+}
+
+// --templates names the templates the keys come from; a file named on the
+// command line that is not a write-up is counted but not checked.
+TEST(LintCorpusTest, TemplatesAndOtherFiles) {
+  int status = -1;
+  auto out = lint("--repo corpus --config calloutd.yml --templates '" +
+                      std::string(CALLOUTD_SOURCE_DIR) + "/templates'",
+                  &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_EQ(lines(out), lines(testing::read_file(k_dir + "/corpus.expected")));
+  out = lint("--repo corpus calloutd.yml", &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(out, "calloutctl lint: 0 errors, 0 warnings in 1 file\n");
+}
+
+// Each format in full for one folder, and a diagnostic without a line.
+TEST(LintCorpusTest, FormatsInFull) {
+  int status = -1;
+  auto out = lint("--repo corpus --format json corpus/api/pronoun-he-2026-11-22", &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_EQ(
+      json::parse(out),
+      (json{
+          {"errors", 1},
+          {"warnings", 0},
+          {"files", 2},
+          {"diagnostics",
+           {{{"file", "api/pronoun-he-2026-11-22/postmortem.md"},
+             {"line", 37},
+             {"column", 6},
+             {"severity", "error"},
+             {"rule", "pronoun"},
+             {"message", "pronoun \"he\" in Resolution (write what the system did, not who)"}}}}}));
+  EXPECT_EQ(out, json::parse(out).dump(2) + "\n");
+  out = lint("--repo corpus --format github corpus/api/no-postmortem-2026-11-22", &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_EQ(out,
+            "::error file=api/no-postmortem-2026-11-22/callout.md,title=calloutctl lint "
+            "(layout)::no postmortem.md beside the callout (the template is never removed)\n"
+            "calloutctl lint: 1 error, 0 warnings in 1 file\n");
+  out = lint("--repo corpus corpus/api/they-warning-2026-11-22", &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(out,
+            "api/they-warning-2026-11-22/postmortem.md:25:27: warning: pronoun \"they\" in Impact "
+            "(if it names a person, write the role or the system instead) [pronoun]\n"
+            "calloutctl lint: 0 errors, 1 warning in 2 files\n");
 }
 
 }  // namespace

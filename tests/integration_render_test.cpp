@@ -37,6 +37,7 @@ TEST(RenderTest, PdfHoldsEveryKeyAndTheActionItems) {
   int status = -1;
   auto out = render("'" + k_postmortem + "' --format pdf --output '" + pdf + "'", &status);
   ASSERT_EQ(status, 0) << out;
+  EXPECT_EQ(out, "wrote " + pdf + "\n");
   auto text = testing::run("pdftotext -layout '" + pdf + "' - 2>&1", &status);
   ASSERT_EQ(status, 0) << text;
   for (const auto& key : markdown::heading_lines(Templates::embedded().postmortem_source())) {
@@ -60,6 +61,49 @@ TEST(RenderTest, BadRequestsSayWhy) {
   EXPECT_NE(out.find("cannot read \"/nonexistent/postmortem.md\""), std::string::npos);
   out = render("'" + k_postmortem + "' --format=docx", &status);
   EXPECT_EQ(status, 2);
+  EXPECT_EQ(out, "calloutctl render: --format \"docx\" is not html or pdf\n");
+  out = render("--format=html", &status);
+  EXPECT_EQ(status, 2);
+  EXPECT_EQ(out.rfind("calloutctl render: expected one PATH\nUsage: calloutctl render", 0), 0u)
+      << out;
+  out = render("'" + k_postmortem + "' --stylesheet /nonexistent/style.css", &status);
+  EXPECT_EQ(status, 3);
+  EXPECT_EQ(out, "calloutctl render: cannot read the stylesheet \"/nonexistent/style.css\"\n");
+  out = render("'" + k_postmortem + "' --output /nonexistent/out.html", &status);
+  EXPECT_EQ(status, 3);
+  EXPECT_EQ(out, "calloutctl render: cannot write \"/nonexistent/out.html\"\n");
+  // weasyprint not in PATH.
+  out = testing::run("PATH=/nonexistent " + testing::calloutctl_binary() + " render '" +
+                         k_postmortem + "' --format pdf --output /tmp/never.pdf 2>&1",
+                     &status);
+  EXPECT_EQ(status, 3);
+  EXPECT_EQ(out, "calloutctl render: weasyprint is not installed (apt-get install weasyprint)\n");
+}
+
+// --output writes what standard output would show; --stylesheet replaces the
+// shipped one; the title falls back to the file's name without a heading.
+TEST(RenderTest, OutputFileAndStylesheet) {
+  testing::TempDir dir;
+  int status = -1;
+  auto html = render("'" + k_postmortem + "'", &status);
+  ASSERT_EQ(status, 0);
+  auto file = (dir.path() / "out.html").string();
+  auto out = render("'" + k_postmortem + "' --output '" + file + "'", &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(out, "");
+  EXPECT_EQ(testing::read_file(file), html);
+
+  testing::write_file(dir.path() / "style.css", "body { color: teal; }\n");
+  testing::write_file(dir.path() / "notes" / "callout.md", "Plain & simple text.\n");
+  out = render("'" + (dir.path() / "notes" / "callout.md").string() + "' --stylesheet '" +
+                   (dir.path() / "style.css").string() + "'",
+               &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(out,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<title>callout.md</title>\n<style>\nbody { color: teal; }\n</style>\n</head>\n"
+            "<body>\n<p>Plain &amp; simple text.</p>\n<p class=\"calloutd-footer\">"
+            "notes/callout.md, rendered by calloutctl</p>\n</body>\n</html>\n");
 }
 
 }  // namespace

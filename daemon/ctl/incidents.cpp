@@ -1,17 +1,18 @@
-// calloutctl new, list and search: open a callout by hand, see what is open,
-// and find what was done last time. `new` and `list` talk to the daemon when
-// one runs; with --repo they read or write the callouts repository itself
-// (a working copy or a bare repository, through libgit2).
+// calloutctl new and list: open a callout by hand and see what is open. Both
+// talk to the daemon when one runs; with --repo they write or read the
+// callouts repository itself (a working copy or a bare repository, through
+// libgit2).
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
-#include <map>
+#include <optional>
 #include <ostream>
-#include <sstream>
 
 #include "daemon/base/timefmt.hpp"
 #include "daemon/ctl/ctl.hpp"
+#include "daemon/ctl/folders.hpp"
 #include "daemon/engine/manual.hpp"
 #include "daemon/git/repository.hpp"
 #include "daemon/text/slug.hpp"
@@ -23,9 +24,6 @@ namespace calloutd::ctl {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace {
-
-// The repository at `path`, opened without creating one.
 Result<std::unique_ptr<GitRepository>> open_repository(const std::string& path,
                                                        const std::string& branch) {
   if (!fs::exists(fs::path(path) / ".git") && !fs::exists(fs::path(path) / "HEAD")) {
@@ -38,16 +36,6 @@ Result<std::unique_ptr<GitRepository>> open_repository(const std::string& path,
     return Error{e.what()};
   }
 }
-
-// One write-up folder of the repository, as read from its branch.
-struct Folder {
-  std::string path;  // technology/issue-date[-n]
-  std::string technology;
-  std::string issue;  // the folder's issue slug
-  std::string date;
-  std::string callout;
-  std::string postmortem;
-};
 
 std::vector<Folder> folders_of(Repository& repo) {
   std::vector<Folder> out;
@@ -76,6 +64,8 @@ std::vector<Folder> folders_of(Repository& repo) {
   return out;
 }
 
+namespace {
+
 std::string age(TimePoint since) {
   auto s =
       std::chrono::duration_cast<std::chrono::minutes>(std::chrono::system_clock::now() - since)
@@ -90,26 +80,6 @@ std::string age(TimePoint since) {
     return std::to_string(s / 60) + "h" + std::to_string(s % 60) + "m";
   }
   return std::to_string(s / 1440) + "d";
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return s;
-}
-
-// The labels of the callout's Alert labels table: every (label, value) pair.
-std::vector<std::pair<std::string, std::string>> labels_of(const std::string& callout) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& table : markdown::tables(callout, "Alert labels")) {
-    for (const auto& row : table.rows) {
-      for (std::size_t i = 0; i < row.cells.size() && i < table.header.size(); ++i) {
-        out.emplace_back(table.header[i], row.cells[i]);
-      }
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -127,42 +97,68 @@ postmortem.md; the daemon does not track such a callout).
 )";
 }
 
-int new_command(const std::vector<std::string>& argv, Context& ctx) {
-  int exit = Exit::ok;
-  auto args =
-      command_args(argv, "new", new_usage(),
-                   {"technology", "issue", "severity", "summary", "repo", "branch"}, ctx, exit);
-  if (!args) {
-    return exit;
-  }
+namespace {
+
+// The incident the command line describes; nullopt (printed) when an option
+// is missing or the severity is not known.
+std::optional<ManualIncident> manual_incident(const Args& args, Context& ctx) {
   for (const char* required : {"technology", "issue", "severity", "summary"}) {
-    if (!args->get(required)) {
+    if (!args.get(required)) {
       ctx.err << "calloutctl new: --" << required << " is required\n" << new_usage();
-      return Exit::usage_error;
+      return std::nullopt;
     }
   }
-  ManualIncident m{*args->get("technology"), *args->get("issue"), *args->get("severity"),
-                   *args->get("summary"), std::chrono::system_clock::now()};
+  ManualIncident m{*args.get("technology"), *args.get("issue"), *args.get("severity"),
+                   *args.get("summary"), std::chrono::system_clock::now()};
   if (m.severity != "MPI" && m.severity != "HPI") {
     ctx.err << "calloutctl new: --severity \"" << m.severity << "\" is not MPI or HPI\n";
-    return Exit::usage_error;
+    return std::nullopt;
   }
-  auto health = api_get(ctx, "/-/healthy");
-  if (health.status == 200 || !args->has("repo")) {
-    auto answer = api_post(ctx, "/api/v1/incidents",
-                           json{{"technology", m.technology},
-                                {"issue", m.issue},
-                                {"severity", m.severity},
-                                {"summary", m.summary}});
-    if (answer.status != 202) {
-      return report_failure(ctx, "new", answer);
-    }
-    ctx.out << "accepted: incident " << answer.body.value("id", "?")
-            << " (the daemon commits the callout and tracks it)\n";
-    return Exit::ok;
+  return m;
+}
+
+// POST /api/v1/incidents: the daemon opens the callout and tracks it.
+int open_through_daemon(const ManualIncident& m, Context& ctx) {
+  auto answer = api_post(ctx, "/api/v1/incidents",
+                         json{{"technology", m.technology},
+                              {"issue", m.issue},
+                              {"severity", m.severity},
+                              {"summary", m.summary}});
+  if (answer.status != 202) {
+    return report_failure(ctx, "new", answer);
   }
-  // No daemon: one commit straight into the repository.
-  auto repo = open_repository(*args->get("repo"), args->get("branch").value_or("main"));
+  ctx.out << "accepted: incident " << answer.body.value("id", "?")
+          << " (the daemon commits the callout and tracks it)\n";
+  return Exit::ok;
+}
+
+// The first free folder for `m` under its technology at `head`:
+// <technology>/<issue>-<date>, then -2, -3...
+std::string free_folder(Repository& repo, const std::string& head, const ManualIncident& m) {
+  auto taken = repo.list(head, m.technology);
+  std::string base = kebab_slug(m.issue, "incident") + "-" + format_date(m.at);
+  std::string name = base;
+  for (int n = 2; std::find(taken.begin(), taken.end(), name) != taken.end(); ++n) {
+    name = base + "-" + std::to_string(n);
+  }
+  return m.technology + "/" + name;
+}
+
+// The commit that opens `m` in `folder`: callout.md and postmortem.md.
+CommitRequest opening_commit(const std::string& head, const std::string& folder,
+                             const ManualIncident& m, const std::string& id) {
+  auto templates = Templates::embedded();
+  auto view = manual_view(m, id);
+  return CommitRequest{
+      head,
+      {{folder + "/callout.md", templates.render_callout(view)},
+       {folder + "/postmortem.md", templates.render_postmortem(view)}},
+      folder + ": opened by hand (" + m.severity + ")\n\nCalloutd-Incident: " + id + "\n"};
+}
+
+// No daemon: one commit straight into the repository at --repo.
+int commit_to_repository(ManualIncident m, const Args& args, Context& ctx) {
+  auto repo = open_repository(*args.get("repo"), args.get("branch").value_or("main"));
   if (!repo) {
     ctx.err << "calloutctl new: " << repo.error() << "\n";
     return Exit::unavailable;
@@ -171,21 +167,8 @@ int new_command(const std::vector<std::string>& argv, Context& ctx) {
   m.at = *parse_rfc3339(format_rfc3339_millis(m.at));
   auto id = manual_incident_id(m);
   auto head = (*repo)->head();
-  auto taken = (*repo)->list(head, m.technology);
-  std::string base = kebab_slug(m.issue, "incident") + "-" + format_date(m.at);
-  std::string name = base;
-  for (int n = 2; std::find(taken.begin(), taken.end(), name) != taken.end(); ++n) {
-    name = base + "-" + std::to_string(n);
-  }
-  std::string folder = m.technology + "/" + name;
-  auto templates = Templates::embedded();
-  auto view = manual_view(m, id);
-  CommitRequest request{
-      head,
-      {{folder + "/callout.md", templates.render_callout(view)},
-       {folder + "/postmortem.md", templates.render_postmortem(view)}},
-      folder + ": opened by hand (" + m.severity + ")\n\nCalloutd-Incident: " + id + "\n"};
-  auto committed = (*repo)->commit(request);
+  auto folder = free_folder(**repo, head, m);
+  auto committed = (*repo)->commit(opening_commit(head, folder, m, id));
   if (committed.status != CommitStatus::committed) {
     ctx.err << "calloutctl new: cannot commit: "
             << (committed.error.empty() ? "the branch moved; try again" : committed.error) << "\n";
@@ -195,6 +178,27 @@ int new_command(const std::vector<std::string>& argv, Context& ctx) {
           << committed.id.substr(0, 12) << "); no daemon answered at " << ctx.url
           << ", so none tracks it\n";
   return Exit::ok;
+}
+
+}  // namespace
+
+int new_command(const std::vector<std::string>& argv, Context& ctx) {
+  int exit = Exit::ok;
+  auto args =
+      command_args(argv, "new", new_usage(),
+                   {"technology", "issue", "severity", "summary", "repo", "branch"}, ctx, exit);
+  if (!args) {
+    return exit;
+  }
+  auto m = manual_incident(*args, ctx);
+  if (!m) {
+    return Exit::usage_error;
+  }
+  auto health = api_get(ctx, "/-/healthy");
+  if (health.status == 200 || !args->has("repo")) {
+    return open_through_daemon(*m, ctx);
+  }
+  return commit_to_repository(std::move(*m), *args, ctx);
 }
 
 std::string list_usage() {
@@ -207,6 +211,83 @@ Status is active (the handover time is then not known).
 )";
 }
 
+namespace {
+
+// One open incident as `list` shows it, from a folder whose callout is active;
+// nullopt for any other folder.
+std::optional<json> open_incident(const Folder& f) {
+  auto c = read_callout(f.callout, f.path + "/callout.md");
+  if (c.status != "active") {
+    return std::nullopt;
+  }
+  json roles = json::object();
+  for (const auto& [role, holder] : c.roles) {
+    if (!holder.empty()) {
+      roles[role] = holder;
+    }
+  }
+  return json{{"id", markdown::key_text(f.callout, "Incident Number").value_or("")},
+              {"folder", f.path},
+              {"severity", c.severity},
+              {"opened_at", f.date + "T00:00:00.000Z"},
+              {"roles", roles}};
+}
+
+// The open incidents of the repository at `path`; nullopt (printed) when it
+// cannot be opened.
+std::optional<json> open_incidents_in(const std::string& path, const std::string& branch,
+                                      Context& ctx) {
+  auto repo = open_repository(path, branch);
+  if (!repo) {
+    ctx.err << "calloutctl list: " << repo.error() << "\n";
+    return std::nullopt;
+  }
+  json incidents = json::array();
+  for (const auto& f : folders_of(**repo)) {
+    if (auto incident = open_incident(f)) {
+      incidents.push_back(std::move(*incident));
+    }
+  }
+  return incidents;
+}
+
+const char* const k_list_row = "%-16s %-4s %-7s %-48s %-20s %-20s %s\n";
+
+// One line of the table for an incident of the API's list.
+std::string incident_row(const json& i) {
+  auto opened = parse_rfc3339(i.value("opened_at", ""));
+  auto role = [&](const char* name) {
+    return i.contains("roles") && i["roles"].contains(name) ? i["roles"][name].get<std::string>()
+                                                            : std::string("n/a");
+  };
+  std::string due = "n/a";
+  if (auto t = parse_rfc3339(i.value("handover_due", ""))) {
+    due = format_utc(*t) + (*t < std::chrono::system_clock::now() ? " OVERDUE" : "");
+  }
+  char line[512];
+  std::snprintf(line, sizeof line, k_list_row, i.value("id", "").c_str(),
+                i.value("severity", "").c_str(), opened ? age(*opened).c_str() : "?",
+                i.value("folder", "").c_str(), role("Operations").c_str(),
+                role("Secondary").c_str(), due.c_str());
+  return line;
+}
+
+void print_incidents(const json& incidents, std::ostream& out) {
+  if (incidents.empty()) {
+    out << "no open incidents\n";
+    return;
+  }
+  char line[512];
+  std::snprintf(line, sizeof line, k_list_row, "INCIDENT", "SEV", "AGE", "FOLDER", "OPERATIONS",
+                "SECONDARY", "HANDOVER DUE");
+  out << line;
+  for (const auto& i : incidents) {
+    out << incident_row(i);
+  }
+}
+
+}  // namespace
+
 int list_command(const std::vector<std::string>& argv, Context& ctx) {
   int exit = Exit::ok;
   auto args = command_args(argv, "list", list_usage(), {"repo", "branch", "format"}, ctx, exit);
@@ -215,28 +296,11 @@ int list_command(const std::vector<std::string>& argv, Context& ctx) {
   }
   json incidents = json::array();
   if (auto repo_path = args->get("repo")) {
-    auto repo = open_repository(*repo_path, args->get("branch").value_or("main"));
-    if (!repo) {
-      ctx.err << "calloutctl list: " << repo.error() << "\n";
+    auto found = open_incidents_in(*repo_path, args->get("branch").value_or("main"), ctx);
+    if (!found) {
       return Exit::unavailable;
     }
-    for (const auto& f : folders_of(**repo)) {
-      auto c = read_callout(f.callout, f.path + "/callout.md");
-      if (c.status != "active") {
-        continue;
-      }
-      json roles = json::object();
-      for (const auto& [role, holder] : c.roles) {
-        if (!holder.empty()) {
-          roles[role] = holder;
-        }
-      }
-      incidents.push_back({{"id", markdown::key_text(f.callout, "Incident Number").value_or("")},
-                           {"folder", f.path},
-                           {"severity", c.severity},
-                           {"opened_at", f.date + "T00:00:00.000Z"},
-                           {"roles", roles}});
-    }
+    incidents = std::move(*found);
   } else {
     auto answer = api_get(ctx, "/api/v1/incidents");
     if (answer.status != 200) {
@@ -246,145 +310,9 @@ int list_command(const std::vector<std::string>& argv, Context& ctx) {
   }
   if (args->get("format").value_or("text") == "json") {
     ctx.out << json{{"incidents", incidents}}.dump(2) << "\n";
-    return Exit::ok;
+  } else {
+    print_incidents(incidents, ctx.out);
   }
-  if (incidents.empty()) {
-    ctx.out << "no open incidents\n";
-    return Exit::ok;
-  }
-  char line[512];
-  std::snprintf(line, sizeof line, "%-16s %-4s %-7s %-48s %-20s %-20s %s\n", "INCIDENT", "SEV",
-                "AGE", "FOLDER", "OPERATIONS", "SECONDARY", "HANDOVER DUE");
-  ctx.out << line;
-  for (const auto& i : incidents) {
-    auto opened = parse_rfc3339(i.value("opened_at", ""));
-    auto role = [&](const char* name) {
-      return i.contains("roles") && i["roles"].contains(name) ? i["roles"][name].get<std::string>()
-                                                              : std::string("n/a");
-    };
-    std::string due = "n/a";
-    if (auto t = parse_rfc3339(i.value("handover_due", ""))) {
-      due = format_utc(*t) + (*t < std::chrono::system_clock::now() ? " OVERDUE" : "");
-    }
-    std::snprintf(line, sizeof line, "%-16s %-4s %-7s %-48s %-20s %-20s %s\n",
-                  i.value("id", "").c_str(), i.value("severity", "").c_str(),
-                  opened ? age(*opened).c_str() : "?", i.value("folder", "").c_str(),
-                  role("Operations").c_str(), role("Secondary").c_str(), due.c_str());
-    ctx.out << line;
-  }
-  return Exit::ok;
-}
-
-std::string search_usage() {
-  return R"(Usage: calloutctl search [TEXT] [--technology SLUG] [--issue TEXT] [--label K=V]
-                        [--since YYYY-MM-DD] [--repo DIR] [--branch NAME] [--format text|json]
-
-Finds earlier callouts and their postmortems in the repository (default: the
-current directory; a bare repository works too): TEXT anywhere in either
-file (case-insensitive), the technology, the issue (part of the folder's
-issue slug), an alert label (from Alert labels), opened on or after a date.
-Results are grouped by technology and issue, recurring ones first, with a
-count, newest first within a group.
-)";
-}
-
-int search_command(const std::vector<std::string>& argv, Context& ctx) {
-  int exit = Exit::ok;
-  auto args = command_args(argv, "search", search_usage(),
-                           {"technology", "issue", "label", "since", "repo", "branch", "format"},
-                           ctx, exit);
-  if (!args) {
-    return exit;
-  }
-  if (args->positional.size() > 1) {
-    ctx.err << "calloutctl search: one TEXT at most\n" << search_usage();
-    return Exit::usage_error;
-  }
-  std::string label_key, label_value;
-  if (auto label = args->get("label")) {
-    auto eq = label->find('=');
-    if (eq == std::string::npos || eq == 0) {
-      ctx.err << "calloutctl search: --label \"" << *label << "\" is not KEY=VALUE\n";
-      return Exit::usage_error;
-    }
-    label_key = label->substr(0, eq);
-    label_value = label->substr(eq + 1);
-  }
-  auto since = args->get("since").value_or("");
-  if (!since.empty() && !parse_timeline_time(since + " 00:00")) {
-    ctx.err << "calloutctl search: --since \"" << since << "\" is not a date (YYYY-MM-DD)\n";
-    return Exit::usage_error;
-  }
-  auto repo =
-      open_repository(args->get("repo").value_or("."), args->get("branch").value_or("main"));
-  if (!repo) {
-    ctx.err << "calloutctl search: " << repo.error() << "\n";
-    return Exit::unavailable;
-  }
-  const std::string text = lower(args->positional.empty() ? "" : args->positional.front());
-  const std::string issue = kebab_slug(args->get("issue").value_or(""), "");
-  std::map<std::string, std::vector<Folder>> groups;  // technology/issue -> folders
-  for (auto& f : folders_of(**repo)) {
-    if ((args->get("technology") && f.technology != technology_slug(*args->get("technology"))) ||
-        (!issue.empty() && f.issue.find(issue) == std::string::npos) ||
-        (!since.empty() && f.date < since) ||
-        (!text.empty() && lower(f.callout).find(text) == std::string::npos &&
-         lower(f.postmortem).find(text) == std::string::npos)) {
-      continue;
-    }
-    if (!label_key.empty()) {
-      auto labels = labels_of(f.callout);
-      if (std::find(labels.begin(), labels.end(), std::pair{label_key, label_value}) ==
-          labels.end()) {
-        continue;
-      }
-    }
-    groups[f.technology + "/" + f.issue].push_back(std::move(f));
-  }
-  std::vector<std::pair<std::string, std::vector<Folder>>> ordered(groups.begin(), groups.end());
-  std::stable_sort(ordered.begin(), ordered.end(),
-                   [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
-  json out = json::array();
-  std::size_t total = 0;
-  for (auto& [key, folders] : ordered) {
-    std::sort(folders.begin(), folders.end(),
-              [](const Folder& a, const Folder& b) { return a.path > b.path; });
-    json group{{"issue", key}, {"count", folders.size()}, {"callouts", json::array()}};
-    for (const auto& f : folders) {
-      auto c = read_callout(f.callout, f.path + "/callout.md");
-      auto p = read_postmortem(f.postmortem, f.path + "/postmortem.md");
-      group["callouts"].push_back(
-          {{"folder", f.path},
-           {"date", f.date},
-           {"severity", c.severity},
-           {"status", c.status},
-           {"postmortem", p.status},
-           {"summary", markdown::key_text(f.callout, "Summary").value_or("")},
-           {"resolution", markdown::key_text(f.postmortem, "Resolution").value_or("")}});
-      ++total;
-    }
-    out.push_back(std::move(group));
-  }
-  if (args->get("format").value_or("text") == "json") {
-    ctx.out << json{{"groups", out}, {"callouts", total}}.dump(2) << "\n";
-    return Exit::ok;
-  }
-  for (const auto& g : out) {
-    ctx.out << g["issue"].get<std::string>() << " (" << g["count"].get<std::size_t>()
-            << (g["count"].get<std::size_t>() == 1 ? " callout" : " callouts") << ")\n";
-    for (const auto& c : g["callouts"]) {
-      ctx.out << "  " << c["folder"].get<std::string>() << "  " << c["severity"].get<std::string>()
-              << " " << c["status"].get<std::string>() << ", postmortem "
-              << c["postmortem"].get<std::string>() << "\n    " << c["summary"].get<std::string>()
-              << "\n";
-      auto resolution = c["resolution"].get<std::string>();
-      if (!resolution.empty() && resolution != "n/a") {
-        ctx.out << "    resolution: " << resolution << "\n";
-      }
-    }
-  }
-  ctx.out << total << (total == 1 ? " callout" : " callouts") << " in " << out.size()
-          << (out.size() == 1 ? " issue" : " issues") << "\n";
   return Exit::ok;
 }
 

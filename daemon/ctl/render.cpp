@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
@@ -74,6 +75,93 @@ int run_tool(const std::vector<std::string>& argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// What the command line asks for.
+struct RenderOptions {
+  fs::path path;
+  std::string format;  // html or pdf
+  std::optional<std::string> output;
+  std::optional<std::string> stylesheet;
+};
+
+// The options of `args`; nullopt (the problem printed) when they do not fit together.
+std::optional<RenderOptions> render_options(const Args& args, Context& ctx) {
+  if (args.positional.size() != 1) {
+    ctx.err << "calloutctl render: expected one PATH\n" << render_usage();
+    return std::nullopt;
+  }
+  RenderOptions o{args.positional.front(), args.get("format").value_or("html"), args.get("output"),
+                  args.get("stylesheet")};
+  if (o.format != "html" && o.format != "pdf") {
+    ctx.err << "calloutctl render: --format \"" << o.format << "\" is not html or pdf\n";
+    return std::nullopt;
+  }
+  if (o.format == "pdf" && !o.output) {
+    ctx.err << "calloutctl render: --format=pdf needs --output FILE\n";
+    return std::nullopt;
+  }
+  return o;
+}
+
+// The stylesheet to inline: --stylesheet's, else the shipped one; nullopt
+// (printed) when the given one cannot be read.
+std::optional<std::string> stylesheet(const RenderOptions& options, Context& ctx) {
+  if (!options.stylesheet) {
+    return std::string(k_embedded_stylesheet);
+  }
+  auto loaded = read_text(*options.stylesheet);
+  if (!loaded) {
+    ctx.err << "calloutctl render: cannot read the stylesheet \"" << *options.stylesheet << "\"\n";
+  }
+  return loaded;
+}
+
+// The write-up at `path` as one HTML page: its first heading as the title,
+// `css` inlined, a footer naming the folder and the file.
+std::string html_page(const fs::path& path, const std::string& text, const std::string& css) {
+  auto headings = markdown::heading_lines(text);
+  std::string title = headings.empty() ? path.filename().string() : headings.front().text;
+  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
+         escape_html(title) + "</title>\n<style>\n" + css + "</style>\n</head>\n<body>\n" +
+         markdown::to_html(text) + "<p class=\"calloutd-footer\">" +
+         escape_html(path.parent_path().filename().string() + "/" + path.filename().string()) +
+         ", rendered by calloutctl</p>\n</body>\n</html>\n";
+}
+
+// The page to --output, else to standard output.
+int write_html(const std::string& html, const std::optional<std::string>& output, Context& ctx) {
+  if (!output) {
+    ctx.out << html;
+    return Exit::ok;
+  }
+  std::ofstream file(*output, std::ios::binary | std::ios::trunc);
+  if (!(file << html)) {
+    ctx.err << "calloutctl render: cannot write \"" << *output << "\"\n";
+    return Exit::unavailable;
+  }
+  return Exit::ok;
+}
+
+// The page printed to `output` as PDF by weasyprint, through a temporary file.
+int write_pdf(const std::string& html, const std::string& output, Context& ctx) {
+  auto tmp =
+      fs::temp_directory_path() / ("calloutctl-render-" + std::to_string(::getpid()) + ".html");
+  {
+    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+    file << html;
+  }
+  int rc = run_tool({"weasyprint", "--quiet", tmp.string(), output});
+  fs::remove(tmp);
+  if (rc != 0) {
+    ctx.err << "calloutctl render: "
+            << (rc < 0 ? "weasyprint is not installed (apt-get install weasyprint)"
+                       : "weasyprint failed (exit " + std::to_string(rc) + ")")
+            << "\n";
+    return Exit::unavailable;
+  }
+  ctx.out << "wrote " << output << "\n";
+  return Exit::ok;
+}
+
 }  // namespace
 
 int render_command(const std::vector<std::string>& argv, Context& ctx) {
@@ -83,71 +171,24 @@ int render_command(const std::vector<std::string>& argv, Context& ctx) {
   if (!args) {
     return exit;
   }
-  if (args->positional.size() != 1) {
-    ctx.err << "calloutctl render: expected one PATH\n" << render_usage();
+  auto options = render_options(*args, ctx);
+  if (!options) {
     return Exit::usage_error;
   }
-  auto format = args->get("format").value_or("html");
-  if (format != "html" && format != "pdf") {
-    ctx.err << "calloutctl render: --format \"" << format << "\" is not html or pdf\n";
-    return Exit::usage_error;
-  }
-  if (format == "pdf" && !args->get("output")) {
-    ctx.err << "calloutctl render: --format=pdf needs --output FILE\n";
-    return Exit::usage_error;
-  }
-  const fs::path path = args->positional.front();
-  auto text = read_text(path.string());
+  auto text = read_text(options->path.string());
   if (!text) {
-    ctx.err << "calloutctl render: cannot read \"" << path.string() << "\"\n";
+    ctx.err << "calloutctl render: cannot read \"" << options->path.string() << "\"\n";
     return Exit::unavailable;
   }
-  std::string css = k_embedded_stylesheet;
-  if (auto sheet = args->get("stylesheet")) {
-    auto loaded = read_text(*sheet);
-    if (!loaded) {
-      ctx.err << "calloutctl render: cannot read the stylesheet \"" << *sheet << "\"\n";
-      return Exit::unavailable;
-    }
-    css = *loaded;
-  }
-  auto headings = markdown::heading_lines(*text);
-  std::string title = headings.empty() ? path.filename().string() : headings.front().text;
-  std::string html =
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
-      escape_html(title) + "</title>\n<style>\n" + css + "</style>\n</head>\n<body>\n" +
-      markdown::to_html(*text) + "<p class=\"calloutd-footer\">" +
-      escape_html(path.parent_path().filename().string() + "/" + path.filename().string()) +
-      ", rendered by calloutctl</p>\n</body>\n</html>\n";
-  if (format == "html") {
-    if (auto out = args->get("output")) {
-      std::ofstream file(*out, std::ios::binary | std::ios::trunc);
-      if (!(file << html)) {
-        ctx.err << "calloutctl render: cannot write \"" << *out << "\"\n";
-        return Exit::unavailable;
-      }
-    } else {
-      ctx.out << html;
-    }
-    return Exit::ok;
-  }
-  auto tmp =
-      fs::temp_directory_path() / ("calloutctl-render-" + std::to_string(::getpid()) + ".html");
-  {
-    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-    file << html;
-  }
-  int rc = run_tool({"weasyprint", "--quiet", tmp.string(), *args->get("output")});
-  fs::remove(tmp);
-  if (rc != 0) {
-    ctx.err << "calloutctl render: "
-            << (rc < 0 ? "weasyprint is not installed (apt-get install weasyprint)"
-                       : "weasyprint failed (exit " + std::to_string(rc) + ")")
-            << "\n";
+  auto css = stylesheet(*options, ctx);
+  if (!css) {
     return Exit::unavailable;
   }
-  ctx.out << "wrote " << *args->get("output") << "\n";
-  return Exit::ok;
+  auto html = html_page(options->path, *text, *css);
+  if (options->format == "html") {
+    return write_html(html, options->output, ctx);
+  }
+  return write_pdf(html, *options->output, ctx);
 }
 
 }  // namespace calloutd::ctl

@@ -25,6 +25,58 @@ INCIDENT is the Incident Number of the callout (calloutctl list shows them).
 )";
 }
 
+namespace {
+
+// The roles API request for `verb` (start, end or handover), without its
+// time; the problem when the options do not fit the verb.
+Result<nlohmann::json> role_change(const Args& args, const std::string& verb) {
+  nlohmann::json body{{"role", args.get("role").value_or("Operations")}};
+  if (verb == "start" || verb == "end") {
+    auto person = args.get("person");
+    if (!person) {
+      return Error{"--person is required"};
+    }
+    body["action"] = verb == "start" ? "join" : "leave";
+    body["person"] = *person;
+  } else if (verb == "handover") {
+    auto from = args.get("from");
+    auto to = args.get("to");
+    if (!from || !to) {
+      return Error{"--from and --to are required"};
+    }
+    body["action"] = "handover";
+    body["person"] = *from;
+    body["to"] = *to;
+  } else {
+    return Error{"unknown shift command \"" + verb + "\""};
+  }
+  return body;
+}
+
+// Sets the request's "at" from --at or --ago (absent: the daemon takes now);
+// the problem when they are both given or malformed.
+Result<Ok> set_time(const Args& args, nlohmann::json& body) {
+  if (args.has("at") && args.has("ago")) {
+    return Error{"--at and --ago exclude each other"};
+  }
+  if (auto at = args.get("at")) {
+    auto t = parse_rfc3339(*at);
+    if (!t || *t == TimePoint{}) {
+      return Error{"--at: \"" + *at + "\" is not an RFC 3339 time"};
+    }
+    body["at"] = format_rfc3339_millis(*t);
+  } else if (auto ago = args.get("ago")) {
+    auto d = parse_duration(*ago);
+    if (!d) {
+      return Error{"--ago: " + d.error()};
+    }
+    body["at"] = format_rfc3339_millis(std::chrono::system_clock::now() - *d);
+  }
+  return Ok{};
+}
+
+}  // namespace
+
 int shift_command(const std::vector<std::string>& argv, Context& ctx) {
   int exit = Exit::ok;
   auto args = command_args(argv, "shift", shift_usage(),
@@ -41,49 +93,21 @@ int shift_command(const std::vector<std::string>& argv, Context& ctx) {
   }
   const auto& verb = args->positional[0];
   const auto& incident = args->positional[1];
-  nlohmann::json body{{"role", args->get("role").value_or("Operations")}};
-  if (verb == "start" || verb == "end") {
-    auto person = args->get("person");
-    if (!person) {
-      return usage("--person is required");
-    }
-    body["action"] = verb == "start" ? "join" : "leave";
-    body["person"] = *person;
-  } else if (verb == "handover") {
-    auto from = args->get("from");
-    auto to = args->get("to");
-    if (!from || !to) {
-      return usage("--from and --to are required");
-    }
-    body["action"] = "handover";
-    body["person"] = *from;
-    body["to"] = *to;
-  } else {
-    return usage("unknown shift command \"" + verb + "\"");
+  auto body = role_change(*args, verb);
+  if (!body) {
+    return usage(body.error());
   }
-  if (args->has("at") && args->has("ago")) {
-    return usage("--at and --ago exclude each other");
+  if (auto timed = set_time(*args, *body); !timed) {
+    return usage(timed.error());
   }
-  if (auto at = args->get("at")) {
-    auto t = parse_rfc3339(*at);
-    if (!t || *t == TimePoint{}) {
-      return usage("--at: \"" + *at + "\" is not an RFC 3339 time");
-    }
-    body["at"] = format_rfc3339_millis(*t);
-  } else if (auto ago = args->get("ago")) {
-    auto d = parse_duration(*ago);
-    if (!d) {
-      return usage("--ago: " + d.error());
-    }
-    body["at"] = format_rfc3339_millis(std::chrono::system_clock::now() - *d);
-  }
-  auto answer = api_post(ctx, "/api/v1/incidents/" + incident + "/roles", body);
+  auto answer = api_post(ctx, "/api/v1/incidents/" + incident + "/roles", *body);
   if (answer.status != 202) {
     return report_failure(ctx, "shift " + verb, answer);
   }
-  ctx.out << "accepted: " << verb << " " << body["role"].get<std::string>() << " on " << incident;
-  if (body.contains("at")) {
-    ctx.out << " at " << body["at"].get<std::string>();
+  ctx.out << "accepted: " << verb << " " << (*body)["role"].get<std::string>() << " on "
+          << incident;
+  if (body->contains("at")) {
+    ctx.out << " at " << (*body)["at"].get<std::string>();
   }
   ctx.out << " (the daemon records it in the callout's timeline and Team roles)\n";
   return Exit::ok;

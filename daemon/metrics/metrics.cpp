@@ -3,175 +3,232 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
+#include <initializer_list>
 
 namespace calloutd {
+
+namespace {
 
 using prometheus::BuildCounter;
 using prometheus::BuildGauge;
 using prometheus::BuildHistogram;
+using prometheus::Labels;
+using Buckets = prometheus::Histogram::BucketBoundaries;
 
-namespace {
-const prometheus::Histogram::BucketBoundaries k_response_buckets{60,   300,   900,   1800, 3600,
-                                                                 7200, 14400, 28800, 86400};
+// One family as /metrics shows it: name, help text, and the label sets of
+// the series it has from the start, at 0, so that panels and rules find them
+// before the first event. A family without labels has the one series {};
+// one whose series come with events lists none.
+struct FamilySpec {
+  const char* name;
+  const char* help;
+  std::vector<Labels> series;
+  const Buckets* buckets = nullptr;  // histograms only
+};
+
+const std::vector<Labels> k_single = {{}};
+
+// `base` with `key` set to each of `values`, in order.
+std::vector<Labels> each(const char* key, std::initializer_list<const char*> values,
+                         const Labels& base = {}) {
+  std::vector<Labels> out;
+  for (const char* value : values) {
+    Labels labels = base;
+    labels[key] = value;
+    out.push_back(std::move(labels));
+  }
+  return out;
+}
+
+const Buckets k_response_buckets{60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400};
+const Buckets k_webhook_to_commit_buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                          0.25,   0.5,   1,      2.5,   5,    10,    30,   60};
+const Buckets k_scan_buckets{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
+
+// The families, in the order they are registered (the order /metrics lists
+// them in, within a type). Names and help texts are an interface: dashboards
+// and alert rules use them (tests/metrics/exposition.expected pins them).
+const FamilySpec k_requests{
+    "calloutd_webhook_requests_total", "Webhook requests by receiver and outcome.",
+    each("outcome", {"accepted", "bad_request", "unauthorized", "too_large", "overloaded", "error"},
+         {{"receiver", "alertmanager"}})};
+const FamilySpec k_events{
+    "calloutd_events_applied_total", "Journaled events applied to the repository, by outcome.",
+    each("outcome", {"opened", "reopened", "updated", "unchanged", "ignored", "failed"})};
+const FamilySpec k_commits{"calloutd_git_commits_total",
+                           "Commits the daemon made in the callouts repository.", k_single};
+const FamilySpec k_unsafe_paths{
+    "calloutd_unsafe_paths_total",
+    "Paths in the repository a callout was not written through (a symlink, a submodule, a file "
+    "where a folder goes); the callout went to a safe folder instead.",
+    k_single};
+const FamilySpec k_webhook_to_commit{"calloutd_webhook_to_commit_seconds",
+                                     "Time from a webhook's arrival to the commit that records it.",
+                                     k_single, &k_webhook_to_commit_buckets};
+const FamilySpec k_time_to_ack{
+    "calloutd_time_to_acknowledge_seconds",
+    "From an incident opening to its first acknowledgement, by severity.",
+    each("severity", {"MPI", "HPI"}), &k_response_buckets};
+const FamilySpec k_time_to_resolve{"calloutd_time_to_resolve_seconds",
+                                   "From an incident opening to its resolution, by severity.",
+                                   each("severity", {"MPI", "HPI"}), &k_response_buckets};
+const FamilySpec k_journal_pending{"calloutd_journal_pending_events",
+                                   "Events journaled and acknowledged but not yet applied.",
+                                   k_single};
+const FamilySpec k_commit_retries{"calloutd_commit_retries_total",
+                                  "Attempts to apply events again after a failed commit.",
+                                  k_single};
+const FamilySpec k_journal_quarantined{
+    "calloutd_journal_quarantined_records_total",
+    "Damaged journal lines moved to journal.quarantine.jsonl at start (see the log).", k_single};
+const FamilySpec k_open{"calloutd_incidents_open",
+                        "Incidents whose callout.md Status is active, by severity and technology.",
+                        {}};
+const FamilySpec k_items_open{
+    "calloutd_action_items_open",
+    "Postmortem action items with Status TODO or IN PROGRESS, by technology and type.",
+    {}};
+const FamilySpec k_items_overdue{
+    "calloutd_action_items_overdue",
+    "Open postmortem action items whose Due date (UTC) has passed, by technology and type.",
+    {}};
+const FamilySpec k_postmortems_pending{
+    "calloutd_postmortems_pending", "Postmortems not yet published, by status (draft, in review).",
+    each("status", {"draft", "in review"})};
+const FamilySpec k_postmortems_overdue{
+    "calloutd_postmortems_overdue",
+    "Postmortems still a draft longer than the allowed time after the incident resolved.",
+    k_single};
+const FamilySpec k_callouts{
+    "calloutd_callouts_total",
+    "Callouts in the repository by technology and callout issue (recurrences add up).",
+    {}};
+const FamilySpec k_problem_files{
+    "calloutd_markdown_files_unreadable",
+    "callout.md or postmortem.md files with parts that cannot be read (see the log).",
+    each("kind", {"callout", "postmortem"})};
+const FamilySpec k_scan_duration{"calloutd_scan_duration_seconds",
+                                 "Time to scan the repository's write-ups after a change.",
+                                 k_single, &k_scan_buckets};
+const FamilySpec k_last_scan{"calloutd_last_scan_timestamp_seconds",
+                             "When the write-ups were last scanned (Unix time).", k_single};
+const FamilySpec k_on_shift{"calloutd_responders_on_shift",
+                            "Role holders on active incidents, by role.",
+                            each("role", {"Incident Lead", "Operations", "Secondary"})};
+const FamilySpec k_work_seconds{
+    "calloutd_responder_work_seconds",
+    "Continuous work time of each on-shift responder (the 20 longest shifts).",
+    {}};
+const FamilySpec k_over_limit{"calloutd_responders_over_limit",
+                              "Lone Operations engineers (no Secondary) past the work limit now.",
+                              k_single};
+const FamilySpec k_breaches{"calloutd_work_limit_breaches_total",
+                            "Times a lone Operations engineer reached the work limit.", k_single};
+const FamilySpec k_handovers_overdue{
+    "calloutd_handovers_overdue", "Active incidents whose Next Incident Lead handover is overdue.",
+    k_single};
+
+// The HTTP front's families, registered by register_http().
+const FamilySpec k_http_open{"calloutd_http_connections_open", "HTTP connections open now.",
+                             k_single};
+const FamilySpec k_http_refused{
+    "calloutd_http_connections_refused_total",
+    "HTTP connections refused at a cap (connection_limit: all clients; client_limit: one "
+    "address).",
+    each("reason", {"connection_limit", "client_limit"})};
+const FamilySpec k_http_idle_closed{"calloutd_http_idle_connections_closed_total",
+                                    "Idle HTTP connections closed to make room for new ones.",
+                                    k_single};
+const FamilySpec k_http_timeouts{
+    "calloutd_http_request_timeouts_total",
+    "HTTP requests cut off by a deadline, by phase (header, body, write).",
+    each("phase", {"header", "body", "write"})};
+
+// The remote's families, registered by enable_remote().
+const FamilySpec k_unpushed{"calloutd_remote_unpushed_commits",
+                            "Commits in the callouts repository not yet on the remote.", k_single};
+const FamilySpec k_unpushed_age{"calloutd_remote_oldest_unpushed_commit_age_seconds",
+                                "Age of the oldest commit not yet on the remote (0 when none).",
+                                k_single};
+const FamilySpec k_pushes{"calloutd_remote_pushes_total",
+                          "Pushes to the remote, by outcome (pushed, rejected, failed).",
+                          each("outcome", {"pushed", "rejected", "failed"})};
+const FamilySpec k_fetches{"calloutd_remote_fetches_total",
+                           "Fetches from the remote, by outcome (ok, failed).",
+                           each("outcome", {"ok", "failed"})};
+const FamilySpec k_remote_up{"calloutd_remote_up",
+                             "1 when the last fetch or push reached the remote, else 0.", k_single};
+
+// Registers `spec` with `builder` and adds the series it lists.
+template <typename Builder>
+auto& registered(Builder builder, prometheus::Registry& registry, const FamilySpec& spec) {
+  auto& family = builder.Name(spec.name).Help(spec.help).Register(registry);
+  for (const auto& labels : spec.series) {
+    if constexpr (std::is_same_v<Builder, decltype(BuildHistogram())>) {
+      family.Add(labels, *spec.buckets);
+    } else {
+      family.Add(labels);
+    }
+  }
+  return family;
+}
+
+prometheus::Family<prometheus::Counter>& counters(prometheus::Registry& r, const FamilySpec& s) {
+  return registered(BuildCounter(), r, s);
+}
+prometheus::Family<prometheus::Gauge>& gauges(prometheus::Registry& r, const FamilySpec& s) {
+  return registered(BuildGauge(), r, s);
+}
+prometheus::Family<prometheus::Histogram>& histograms(prometheus::Registry& r,
+                                                      const FamilySpec& s) {
+  return registered(BuildHistogram(), r, s);
+}
+// The one series of a family without labels.
+prometheus::Counter& counter(prometheus::Registry& r, const FamilySpec& s) {
+  return counters(r, s).Add({});
+}
+prometheus::Gauge& gauge(prometheus::Registry& r, const FamilySpec& s) {
+  return gauges(r, s).Add({});
+}
+prometheus::Histogram& histogram(prometheus::Registry& r, const FamilySpec& s) {
+  return histograms(r, s).Add({}, *s.buckets);
+}
+
 }  // namespace
 
 Metrics::Metrics()
     : m_registry(std::make_shared<prometheus::Registry>()),
-      m_requests(BuildCounter()
-                     .Name("calloutd_webhook_requests_total")
-                     .Help("Webhook requests by receiver and outcome.")
-                     .Register(*m_registry)),
-      m_events(BuildCounter()
-                   .Name("calloutd_events_applied_total")
-                   .Help("Journaled events applied to the repository, by outcome.")
-                   .Register(*m_registry)),
-      m_commits(BuildCounter()
-                    .Name("calloutd_git_commits_total")
-                    .Help("Commits the daemon made in the callouts repository.")
-                    .Register(*m_registry)
-                    .Add({})),
-      m_unsafe_paths(BuildCounter()
-                         .Name("calloutd_unsafe_paths_total")
-                         .Help("Paths in the repository a callout was not written through (a "
-                               "symlink, a submodule, a file where a folder goes); the callout "
-                               "went to a safe folder instead.")
-                         .Register(*m_registry)
-                         .Add({})),
-      m_webhook_to_commit(
-          BuildHistogram()
-              .Name("calloutd_webhook_to_commit_seconds")
-              .Help("Time from a webhook's arrival to the commit that records it.")
-              .Register(*m_registry)
-              .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                               0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-                                                               5, 10, 30, 60})),
-      m_time_to_ack(BuildHistogram()
-                        .Name("calloutd_time_to_acknowledge_seconds")
-                        .Help("From an incident opening to its first acknowledgement, by severity.")
-                        .Register(*m_registry)),
-      m_time_to_resolve(BuildHistogram()
-                            .Name("calloutd_time_to_resolve_seconds")
-                            .Help("From an incident opening to its resolution, by severity.")
-                            .Register(*m_registry)),
-      m_journal_pending(BuildGauge()
-                            .Name("calloutd_journal_pending_events")
-                            .Help("Events journaled and acknowledged but not yet applied.")
-                            .Register(*m_registry)
-                            .Add({})),
-      m_commit_retries(BuildCounter()
-                           .Name("calloutd_commit_retries_total")
-                           .Help("Attempts to apply events again after a failed commit.")
-                           .Register(*m_registry)
-                           .Add({})),
-      m_journal_quarantined(
-          BuildCounter()
-              .Name("calloutd_journal_quarantined_records_total")
-              .Help(
-                  "Damaged journal lines moved to journal.quarantine.jsonl at start (see the log).")
-              .Register(*m_registry)
-              .Add({})),
-      m_open(BuildGauge()
-                 .Name("calloutd_incidents_open")
-                 .Help("Incidents whose callout.md Status is active, by severity and technology.")
-                 .Register(*m_registry)),
-      m_items_open(BuildGauge()
-                       .Name("calloutd_action_items_open")
-                       .Help("Postmortem action items with Status TODO or IN PROGRESS, by "
-                             "technology and type.")
-                       .Register(*m_registry)),
-      m_items_overdue(BuildGauge()
-                          .Name("calloutd_action_items_overdue")
-                          .Help("Open postmortem action items whose Due date (UTC) has passed, by "
-                                "technology and type.")
-                          .Register(*m_registry)),
-      m_postmortems_pending(
-          BuildGauge()
-              .Name("calloutd_postmortems_pending")
-              .Help("Postmortems not yet published, by status (draft, in review).")
-              .Register(*m_registry)),
-      m_postmortems_overdue(BuildGauge()
-                                .Name("calloutd_postmortems_overdue")
-                                .Help("Postmortems still a draft longer than the allowed time "
-                                      "after the incident resolved.")
-                                .Register(*m_registry)
-                                .Add({})),
-      m_callouts(BuildCounter()
-                     .Name("calloutd_callouts_total")
-                     .Help("Callouts in the repository by technology and callout issue "
-                           "(recurrences add up).")
-                     .Register(*m_registry)),
-      m_problem_files(
-          BuildGauge()
-              .Name("calloutd_markdown_files_unreadable")
-              .Help(
-                  "callout.md or postmortem.md files with parts that cannot be read (see the log).")
-              .Register(*m_registry)),
-      m_scan_duration(BuildHistogram()
-                          .Name("calloutd_scan_duration_seconds")
-                          .Help("Time to scan the repository's write-ups after a change.")
-                          .Register(*m_registry)
-                          .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.05,
-                                                                           0.1, 0.5, 1, 5, 10})),
-      m_last_scan(BuildGauge()
-                      .Name("calloutd_last_scan_timestamp_seconds")
-                      .Help("When the write-ups were last scanned (Unix time).")
-                      .Register(*m_registry)
-                      .Add({})),
-      m_on_shift(BuildGauge()
-                     .Name("calloutd_responders_on_shift")
-                     .Help("Role holders on active incidents, by role.")
-                     .Register(*m_registry)),
-      m_work_seconds(
-          BuildGauge()
-              .Name("calloutd_responder_work_seconds")
-              .Help("Continuous work time of each on-shift responder (the 20 longest shifts).")
-              .Register(*m_registry)),
-      m_over_limit(BuildGauge()
-                       .Name("calloutd_responders_over_limit")
-                       .Help("Lone Operations engineers (no Secondary) past the work limit now.")
-                       .Register(*m_registry)
-                       .Add({})),
-      m_breaches(BuildCounter()
-                     .Name("calloutd_work_limit_breaches_total")
-                     .Help("Times a lone Operations engineer reached the work limit.")
-                     .Register(*m_registry)
-                     .Add({})),
-      m_handovers_overdue(
-          BuildGauge()
-              .Name("calloutd_handovers_overdue")
-              .Help("Active incidents whose Next Incident Lead handover is overdue.")
-              .Register(*m_registry)
-              .Add({})) {
+      m_requests(counters(*m_registry, k_requests)),
+      m_events(counters(*m_registry, k_events)),
+      m_commits(counter(*m_registry, k_commits)),
+      m_unsafe_paths(counter(*m_registry, k_unsafe_paths)),
+      m_webhook_to_commit(histogram(*m_registry, k_webhook_to_commit)),
+      m_time_to_ack(histograms(*m_registry, k_time_to_ack)),
+      m_time_to_resolve(histograms(*m_registry, k_time_to_resolve)),
+      m_journal_pending(gauge(*m_registry, k_journal_pending)),
+      m_commit_retries(counter(*m_registry, k_commit_retries)),
+      m_journal_quarantined(counter(*m_registry, k_journal_quarantined)),
+      m_open(gauges(*m_registry, k_open)),
+      m_items_open(gauges(*m_registry, k_items_open)),
+      m_items_overdue(gauges(*m_registry, k_items_overdue)),
+      m_postmortems_pending(gauges(*m_registry, k_postmortems_pending)),
+      m_postmortems_overdue(gauge(*m_registry, k_postmortems_overdue)),
+      m_callouts(counters(*m_registry, k_callouts)),
+      m_problem_files(gauges(*m_registry, k_problem_files)),
+      m_scan_duration(histogram(*m_registry, k_scan_duration)),
+      m_last_scan(gauge(*m_registry, k_last_scan)),
+      m_on_shift(gauges(*m_registry, k_on_shift)),
+      m_work_seconds(gauges(*m_registry, k_work_seconds)),
+      m_over_limit(gauge(*m_registry, k_over_limit)),
+      m_breaches(counter(*m_registry, k_breaches)),
+      m_handovers_overdue(gauge(*m_registry, k_handovers_overdue)) {
   m_on_shift_set = {&m_on_shift, {}};
   m_work_set = {&m_work_seconds, {}};
-  for (const char* role : {"Incident Lead", "Operations", "Secondary"}) {
-    m_on_shift.Add({{"role", role}});
-  }
   m_open_set = {&m_open, {}};
   m_items_open_set = {&m_items_open, {}};
   m_items_overdue_set = {&m_items_overdue, {}};
   m_pending_set = {&m_postmortems_pending, {}};
   m_problem_set = {&m_problem_files, {}};
-  // Present from the start, so that panels and rules find series at 0.
-  for (const char* severity : {"MPI", "HPI"}) {
-    m_time_to_ack.Add({{"severity", severity}}, k_response_buckets);
-    m_time_to_resolve.Add({{"severity", severity}}, k_response_buckets);
-  }
-  for (const char* status : {"draft", "in review"}) {
-    m_postmortems_pending.Add({{"status", status}});
-  }
-  for (const char* kind : {"callout", "postmortem"}) {
-    m_problem_files.Add({{"kind", kind}});
-  }
-  for (const char* r : {"alertmanager"}) {
-    for (const char* o :
-         {"accepted", "bad_request", "unauthorized", "too_large", "overloaded", "error"}) {
-      m_requests.Add({{"receiver", r}, {"outcome", o}});
-    }
-  }
-  for (const char* o : {"opened", "reopened", "updated", "unchanged", "ignored", "failed"}) {
-    m_events.Add({{"outcome", o}});
-  }
   register_http();
 }
 
@@ -184,34 +241,10 @@ void Metrics::count_event(const std::string& outcome) {
 }
 
 void Metrics::register_http() {
-  m_http.open = &BuildGauge()
-                     .Name("calloutd_http_connections_open")
-                     .Help("HTTP connections open now.")
-                     .Register(*m_registry)
-                     .Add({});
-  m_http.refused = &BuildCounter()
-                        .Name("calloutd_http_connections_refused_total")
-                        .Help(
-                            "HTTP connections refused at a cap (connection_limit: all "
-                            "clients; client_limit: one address).")
-                        .Register(*m_registry);
-  m_http.idle_closed = &BuildCounter()
-                            .Name("calloutd_http_idle_connections_closed_total")
-                            .Help("Idle HTTP connections closed to make room for new ones.")
-                            .Register(*m_registry)
-                            .Add({});
-  m_http.timeouts = &BuildCounter()
-                         .Name("calloutd_http_request_timeouts_total")
-                         .Help(
-                             "HTTP requests cut off by a deadline, by phase (header, body, "
-                             "write).")
-                         .Register(*m_registry);
-  for (const char* reason : {"connection_limit", "client_limit"}) {
-    m_http.refused->Add({{"reason", reason}});
-  }
-  for (const char* phase : {"header", "body", "write"}) {
-    m_http.timeouts->Add({{"phase", phase}});
-  }
+  m_http.open = &gauge(*m_registry, k_http_open);
+  m_http.refused = &counters(*m_registry, k_http_refused);
+  m_http.idle_closed = &counter(*m_registry, k_http_idle_closed);
+  m_http.timeouts = &counters(*m_registry, k_http_timeouts);
 }
 
 void Metrics::set_http_connections(double open) {
@@ -247,35 +280,11 @@ void Metrics::observe_webhook_to_commit(double seconds) {
 }
 
 void Metrics::enable_remote() {
-  m_unpushed = &BuildGauge()
-                    .Name("calloutd_remote_unpushed_commits")
-                    .Help("Commits in the callouts repository not yet on the remote.")
-                    .Register(*m_registry)
-                    .Add({});
-  m_unpushed_age = &BuildGauge()
-                        .Name("calloutd_remote_oldest_unpushed_commit_age_seconds")
-                        .Help("Age of the oldest commit not yet on the remote (0 when none).")
-                        .Register(*m_registry)
-                        .Add({});
-  m_pushes = &BuildCounter()
-                  .Name("calloutd_remote_pushes_total")
-                  .Help("Pushes to the remote, by outcome (pushed, rejected, failed).")
-                  .Register(*m_registry);
-  m_fetches = &BuildCounter()
-                   .Name("calloutd_remote_fetches_total")
-                   .Help("Fetches from the remote, by outcome (ok, failed).")
-                   .Register(*m_registry);
-  m_remote_up = &BuildGauge()
-                     .Name("calloutd_remote_up")
-                     .Help("1 when the last fetch or push reached the remote, else 0.")
-                     .Register(*m_registry)
-                     .Add({});
-  for (const char* o : {"pushed", "rejected", "failed"}) {
-    m_pushes->Add({{"outcome", o}});
-  }
-  for (const char* o : {"ok", "failed"}) {
-    m_fetches->Add({{"outcome", o}});
-  }
+  m_unpushed = &gauge(*m_registry, k_unpushed);
+  m_unpushed_age = &gauge(*m_registry, k_unpushed_age);
+  m_pushes = &counters(*m_registry, k_pushes);
+  m_fetches = &counters(*m_registry, k_fetches);
+  m_remote_up = &gauge(*m_registry, k_remote_up);
 }
 
 void Metrics::set_unpushed(std::size_t commits, double oldest_age_seconds) {

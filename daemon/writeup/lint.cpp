@@ -65,17 +65,20 @@ class Report {
 
 // --- keys -------------------------------------------------------------------
 
-void check_keys(std::string_view text, std::string_view tmpl, Kind kind, const std::string& path,
-                Report& report) {
+// The template's keys: its headings below the title.
+std::vector<markdown::Heading> template_keys(std::string_view tmpl) {
   std::vector<markdown::Heading> want;
   for (const auto& h : markdown::heading_lines(tmpl)) {
     if (h.level >= 2) {
       want.push_back(h);
     }
   }
-  auto have = markdown::heading_lines(text);
-  int last_line = static_cast<int>(split_lines(text).size());
-  // Title line: "<summary> - CALLOUT - <YYYY-MM-DD>".
+  return want;
+}
+
+// Title line: "<summary> - CALLOUT - <YYYY-MM-DD>", its date the folder's.
+void check_title(const std::vector<markdown::Heading>& have, Kind kind, const std::string& path,
+                 Report& report) {
   const std::string word = kind == Kind::callout ? "CALLOUT" : "POSTMORTEM";
   const RE2 title_re("^(.+) - " + word + R"( - (\d{4}-\d{2}-\d{2})$)");
   std::string title_date;
@@ -83,15 +86,19 @@ void check_keys(std::string_view text, std::string_view tmpl, Kind kind, const s
       !RE2::FullMatch(have.front().text, title_re, nullptr, &title_date)) {
     report.add(have.empty() || have.front().level != 1 ? 1 : have.front().line, 1, Level::error,
                "keys", "the title line is not \"<summary> - " + word + " - <YYYY-MM-DD>\"");
-  } else {
-    std::string folder_date;
-    const RE2 folder_re(R"(^[^/]+/.*-(\d{4}-\d{2}-\d{2})(?:-\d+)?/[^/]+$)");
-    if (RE2::FullMatch(path, folder_re, &folder_date) && folder_date != title_date) {
-      report.add(have.front().line, 1, Level::warning, "keys",
-                 "the title's date " + title_date + " differs from the folder's " + folder_date);
-    }
+    return;
   }
-  // Where each template key is in the document (first occurrence).
+  std::string folder_date;
+  const RE2 folder_re(R"(^[^/]+/.*-(\d{4}-\d{2}-\d{2})(?:-\d+)?/[^/]+$)");
+  if (RE2::FullMatch(path, folder_re, &folder_date) && folder_date != title_date) {
+    report.add(have.front().line, 1, Level::warning, "keys",
+               "the title's date " + title_date + " differs from the folder's " + folder_date);
+  }
+}
+
+// Where each template key is in the document (first occurrence), nullptr when absent.
+std::vector<const markdown::Heading*> find_keys(const std::vector<markdown::Heading>& want,
+                                                const std::vector<markdown::Heading>& have) {
   std::vector<const markdown::Heading*> found(want.size(), nullptr);
   for (std::size_t i = 0; i < want.size(); ++i) {
     for (const auto& h : have) {
@@ -101,18 +108,30 @@ void check_keys(std::string_view text, std::string_view tmpl, Kind kind, const s
       }
     }
   }
+  return found;
+}
+
+// Where a missing key `i` belongs: at the next key found, else at the end.
+int missing_key_line(const std::vector<const markdown::Heading*>& found, std::size_t i,
+                     int last_line) {
+  for (std::size_t j = i + 1; j < found.size(); ++j) {
+    if (found[j] != nullptr) {
+      return found[j]->line;
+    }
+  }
+  return last_line;
+}
+
+// Every template key present, in the template's order, with a value where
+// the template has one.
+void check_key_order(const std::vector<markdown::Heading>& want,
+                     const std::vector<const markdown::Heading*>& found, int last_line,
+                     Report& report) {
   int furthest = 0;  // the line of the furthest key seen so far, in template order
   std::string furthest_key;
   for (std::size_t i = 0; i < want.size(); ++i) {
     if (found[i] == nullptr) {
-      int at = last_line;
-      for (std::size_t j = i + 1; j < want.size(); ++j) {
-        if (found[j] != nullptr) {
-          at = found[j]->line;
-          break;
-        }
-      }
-      report.add(at, 1, Level::error, "keys",
+      report.add(missing_key_line(found, i, last_line), 1, Level::error, "keys",
                  "missing key \"" + want[i].text +
                      "\" (never remove a key: write n/a where it does not apply)");
       continue;
@@ -130,6 +149,14 @@ void check_keys(std::string_view text, std::string_view tmpl, Kind kind, const s
                  "key \"" + want[i].text + "\" has no value (write n/a where it does not apply)");
     }
   }
+}
+
+void check_keys(std::string_view text, std::string_view tmpl, Kind kind, const std::string& path,
+                Report& report) {
+  auto want = template_keys(tmpl);
+  auto have = markdown::heading_lines(text);
+  check_title(have, kind, path, report);
+  check_key_order(want, find_keys(want, have), static_cast<int>(split_lines(text).size()), report);
 }
 
 // --- wording ----------------------------------------------------------------
@@ -277,68 +304,101 @@ bool sentence_start(const std::string& text, std::size_t at) {
          std::string_view(".!?:").find(text[before]) != std::string_view::npos;
 }
 
-void check_wording(std::string_view doc, const Context& context, Report& report) {
-  // The parts of multi-word names ("Grant" of "Will Grant"), checked as words.
-  // Only capitalised parts, as people write a name: the lower-case words of a
-  // name like "callout bot" are ordinary words ("callout opened"), and a
-  // mention of that holder writes the whole name.
+// The parts of multi-word names ("Grant" of "Will Grant"), checked as words.
+// Only capitalised parts, as people write a name: the lower-case words of a
+// name like "callout bot" are ordinary words ("callout opened"), and a
+// mention of that holder writes the whole name.
+std::set<std::string> name_parts(const std::set<std::string>& names) {
   static const RE2 k_capitalised(R"(\p{Lu}.*)");
   std::set<std::string> parts;
-  for (const auto& name : context.names) {
+  for (const auto& name : names) {
     for (const auto& t : tokens(name)) {
       if (t.text.size() >= 3 && t.text != name && RE2::FullMatch(t.text, k_capitalised)) {
         parts.insert(t.text);
       }
     }
   }
-  for (const auto& run : markdown::prose(doc)) {
-    auto key = lower(run.key);
-    if (key == "team roles" || lower(run.column_header) == "owner" ||
-        (key == "review" && lower(run.list_label) == "reviewers")) {
-      continue;  // where names belong
-    }
-    const std::string where = run.key.empty() ? "the title" : run.key;
-    auto text = without_quotes(run.text);
-    auto column = [&](std::size_t offset) { return run.column + static_cast<int>(offset); };
-    std::vector<std::pair<std::size_t, std::size_t>> named;  // spans already reported
-    for (const auto& name : context.names) {
-      for (auto at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
-        if (word_at(text, at, name.size())) {
-          report.add(run.line, column(at), Level::error, "name",
-                     "name \"" + name + "\" in " + where +
-                         " (names belong in Team roles and the Owner column only)");
-          named.emplace_back(at, at + name.size());
-        }
-      }
-    }
-    for (const auto& t : tokens(text)) {
-      bool inside = std::any_of(named.begin(), named.end(), [&](const auto& span) {
-        return t.offset >= span.first && t.offset < span.second;
-      });
-      if (inside) {
-        continue;
-      }
-      if (auto p = pronoun_of(t.text)) {
-        const auto& info = pronouns().at(*p);
-        report.add(run.line, column(t.offset), info.level, "pronoun",
-                   "pronoun \"" + t.text.substr(0, t.text.find('\'')) + "\" in " + where + " (" +
-                       info.hint + ")");
-      } else if (parts.contains(t.text) && !sentence_start(text, t.offset)) {
-        report.add(run.line, column(t.offset), Level::error, "name",
-                   "name \"" + t.text + "\" in " + where +
+  return parts;
+}
+
+bool names_belong_in(const markdown::TextRun& run) {
+  auto key = lower(run.key);
+  return key == "team roles" || lower(run.column_header) == "owner" ||
+         (key == "review" && lower(run.list_label) == "reviewers");
+}
+
+// One run of prose, its quotes blanked out, and where to report in it.
+struct Prose {
+  const markdown::TextRun& run;
+  std::string text;   // without quotes
+  std::string where;  // the key it is under, for messages
+  int column(std::size_t offset) const { return run.column + static_cast<int>(offset); }
+};
+
+using Spans = std::vector<std::pair<std::size_t, std::size_t>>;
+
+// Whole names in the prose; the spans reported.
+Spans check_names(const Prose& p, const std::set<std::string>& names, Report& report) {
+  Spans named;
+  for (const auto& name : names) {
+    for (auto at = p.text.find(name); at != std::string::npos; at = p.text.find(name, at + 1)) {
+      if (word_at(p.text, at, name.size())) {
+        report.add(p.run.line, p.column(at), Level::error, "name",
+                   "name \"" + name + "\" in " + p.where +
                        " (names belong in Team roles and the Owner column only)");
+        named.emplace_back(at, at + name.size());
       }
     }
-    auto low = lower(text);
-    for (const auto& phrase : blame_phrases()) {
-      for (auto at = low.find(phrase); at != std::string::npos; at = low.find(phrase, at + 1)) {
-        if (word_at(low, at, phrase.size())) {
-          report.add(run.line, column(at), Level::warning, "blame",
-                     "blaming words \"" + text.substr(at, phrase.size()) + "\" in " + where +
-                         " (describe what happened and what the system allowed)");
-        }
+  }
+  return named;
+}
+
+// Pronouns and parts of names, outside the names already reported.
+void check_words(const Prose& p, const std::set<std::string>& parts, const Spans& named,
+                 Report& report) {
+  for (const auto& t : tokens(p.text)) {
+    bool inside = std::any_of(named.begin(), named.end(), [&](const auto& span) {
+      return t.offset >= span.first && t.offset < span.second;
+    });
+    if (inside) {
+      continue;
+    }
+    if (auto pronoun = pronoun_of(t.text)) {
+      const auto& info = pronouns().at(*pronoun);
+      report.add(p.run.line, p.column(t.offset), info.level, "pronoun",
+                 "pronoun \"" + t.text.substr(0, t.text.find('\'')) + "\" in " + p.where + " (" +
+                     info.hint + ")");
+    } else if (parts.contains(t.text) && !sentence_start(p.text, t.offset)) {
+      report.add(p.run.line, p.column(t.offset), Level::error, "name",
+                 "name \"" + t.text + "\" in " + p.where +
+                     " (names belong in Team roles and the Owner column only)");
+    }
+  }
+}
+
+void check_blame(const Prose& p, Report& report) {
+  auto low = lower(p.text);
+  for (const auto& phrase : blame_phrases()) {
+    for (auto at = low.find(phrase); at != std::string::npos; at = low.find(phrase, at + 1)) {
+      if (word_at(low, at, phrase.size())) {
+        report.add(p.run.line, p.column(at), Level::warning, "blame",
+                   "blaming words \"" + p.text.substr(at, phrase.size()) + "\" in " + p.where +
+                       " (describe what happened and what the system allowed)");
       }
     }
+  }
+}
+
+void check_wording(std::string_view doc, const Context& context, Report& report) {
+  auto parts = name_parts(context.names);
+  for (const auto& run : markdown::prose(doc)) {
+    if (names_belong_in(run)) {
+      continue;
+    }
+    const Prose p{run, without_quotes(run.text), run.key.empty() ? "the title" : run.key};
+    auto named = check_names(p, context.names, report);
+    check_words(p, parts, named, report);
+    check_blame(p, report);
   }
 }
 
@@ -374,16 +434,125 @@ bool real_date(const std::string& s) {
       .ok();
 }
 
-void check_action_items(std::string_view doc, Report& report) {
-  static const std::vector<std::string> k_columns{"Action Item", "Type", "Ticket",
-                                                  "Owner",       "Due",  "Status"};
-  static const std::set<std::string> k_types{"mitigate", "prevent", "process", "other"};
+// The columns an Action Items table must have.
+const std::vector<std::string>& action_columns() {
+  static const std::vector<std::string> k{"Action Item", "Type", "Ticket",
+                                          "Owner",       "Due",  "Status"};
+  return k;
+}
+
+// The index of each column of `table` by its lower-case name; nullopt (reported)
+// when a required one is missing.
+std::optional<std::map<std::string, std::size_t>> action_column_index(const markdown::Table& table,
+                                                                      Report& report) {
+  std::map<std::string, std::size_t> at;
+  for (std::size_t i = 0; i < table.header.size(); ++i) {
+    at[lower(trim(table.header[i]))] = i;
+  }
+  bool complete = true;
+  for (const auto& c : action_columns()) {
+    if (!at.contains(lower(c))) {
+      report.add(table.line, 1, Level::error, "action-items",
+                 "the Action Items table has no \"" + c +
+                     "\" column (columns: Action Item, Type, Owner, Ticket, Due, Status)");
+      complete = false;
+    }
+  }
+  if (!complete) {
+    return std::nullopt;
+  }
+  return at;
+}
+
+// One row of an Action Items table, its cells by column name.
+class ActionItem {
+ public:
+  ActionItem(const markdown::TableRow& row, const std::map<std::string, std::size_t>& at,
+             const std::string& line, Report& report)
+      : m_row(row), m_at(at), m_line(line), m_report(report) {}
+
+  std::string cell(const std::string& name) const {
+    auto i = m_at.at(lower(name));
+    return i < m_row.cells.size() ? trim(m_row.cells[i]) : std::string();
+  }
+  // A problem reported at the start of the cell in `column`.
+  void problem(const std::string& column, const std::string& message,
+               Level level = Level::error) const {
+    m_report.add(m_row.line, cell_column(m_line, m_at.at(lower(column))), level, "action-items",
+                 message);
+  }
+
+ private:
+  const markdown::TableRow& m_row;
+  const std::map<std::string, std::size_t>& m_at;
+  const std::string& m_line;  // the row's source line
+  Report& m_report;
+};
+
+void check_action_status(const ActionItem& item) {
   static const std::set<std::string> k_statuses{"TODO", "IN PROGRESS", "DONE", "WONTFIX"};
-  auto lines = split_lines(doc);
-  auto line_text = [&](int n) {
-    return n >= 1 && n <= static_cast<int>(lines.size()) ? lines[static_cast<std::size_t>(n - 1)]
-                                                         : std::string();
-  };
+  auto status = item.cell("Status");
+  if (k_statuses.contains(status)) {
+    return;
+  }
+  std::string upper(status);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (k_statuses.contains(upper)) {
+    item.problem("Status", "status \"" + status + "\" is written " + upper, Level::warning);
+  } else {
+    item.problem("Status",
+                 "status \"" + status + "\" is not one of TODO, IN PROGRESS, DONE, WONTFIX");
+  }
+}
+
+void check_action_item(const ActionItem& item) {
+  static const std::set<std::string> k_types{"mitigate", "prevent", "process", "other"};
+  if (item.cell("Action Item").empty() || is_na(item.cell("Action Item"))) {
+    item.problem("Action Item", "action item without a description");
+  }
+  if (!k_types.contains(item.cell("Type"))) {
+    item.problem("Type", "type \"" + item.cell("Type") +
+                             "\" is not one of mitigate, prevent, process, other");
+  }
+  if (item.cell("Owner").empty() || is_na(item.cell("Owner"))) {
+    item.problem("Owner", "action item without an Owner (a team or a person)");
+  }
+  if (item.cell("Ticket").empty()) {
+    item.problem("Ticket", "action item without a Ticket (a ticket number or link, else n/a)");
+  }
+  if (!real_date(item.cell("Due"))) {
+    item.problem("Due", "due \"" + item.cell("Due") + "\" is not a date (YYYY-MM-DD)");
+  }
+  check_action_status(item);
+}
+
+// Every row of one Action Items table but n/a placeholders.
+void check_action_table(const markdown::Table& table, const std::vector<std::string>& lines,
+                        Report& report) {
+  if (table.header.empty()) {
+    report.add(table.line, 1, Level::error, "action-items",
+               "table rows split off by a blank line: GitHub shows them as text, not items");
+    return;
+  }
+  auto at = action_column_index(table, report);
+  if (!at) {
+    return;
+  }
+  for (const auto& row : table.rows) {
+    bool placeholder = std::all_of(row.cells.begin(), row.cells.end(),
+                                   [](const auto& c) { return trim(c).empty() || is_na(c); });
+    if (placeholder) {
+      continue;  // an n/a row: no items yet
+    }
+    const std::string line = row.line >= 1 && row.line <= static_cast<int>(lines.size())
+                                 ? lines[static_cast<std::size_t>(row.line - 1)]
+                                 : std::string();
+    check_action_item(ActionItem(row, *at, line, report));
+  }
+}
+
+void check_action_items(std::string_view doc, Report& report) {
   auto headings = markdown::heading_lines(doc);
   auto section = std::find_if(headings.begin(), headings.end(),
                               [](const auto& h) { return lower(trim(h.text)) == "action items"; });
@@ -397,76 +566,9 @@ void check_action_items(std::string_view doc, Report& report) {
                "Ticket | Due | Status |)");
     return;
   }
-  std::vector<std::string> header;
+  auto lines = split_lines(doc);
   for (const auto& table : tables) {
-    if (table.header.empty()) {
-      report.add(table.line, 1, Level::error, "action-items",
-                 "table rows split off by a blank line: GitHub shows them as text, not items");
-      continue;
-    }
-    header = table.header;
-    std::map<std::string, std::size_t> at;
-    for (std::size_t i = 0; i < header.size(); ++i) {
-      at[lower(trim(header[i]))] = i;
-    }
-    bool complete = true;
-    for (const auto& c : k_columns) {
-      if (!at.contains(lower(c))) {
-        report.add(table.line, 1, Level::error, "action-items",
-                   "the Action Items table has no \"" + c +
-                       "\" column (columns: Action Item, Type, Owner, Ticket, Due, Status)");
-        complete = false;
-      }
-    }
-    if (!complete) {
-      continue;
-    }
-    for (const auto& row : table.rows) {
-      auto cell = [&](const std::string& name) {
-        auto i = at.at(lower(name));
-        return i < row.cells.size() ? trim(row.cells[i]) : std::string();
-      };
-      auto col = [&](const std::string& name) {
-        return cell_column(line_text(row.line), at.at(lower(name)));
-      };
-      bool placeholder = std::all_of(row.cells.begin(), row.cells.end(),
-                                     [](const auto& c) { return trim(c).empty() || is_na(c); });
-      if (placeholder) {
-        continue;  // an n/a row: no items yet
-      }
-      auto problem = [&](const std::string& column, const std::string& message,
-                         Level level = Level::error) {
-        report.add(row.line, col(column), level, "action-items", message);
-      };
-      if (cell("Action Item").empty() || is_na(cell("Action Item"))) {
-        problem("Action Item", "action item without a description");
-      }
-      if (!k_types.contains(cell("Type"))) {
-        problem("Type",
-                "type \"" + cell("Type") + "\" is not one of mitigate, prevent, process, other");
-      }
-      if (cell("Owner").empty() || is_na(cell("Owner"))) {
-        problem("Owner", "action item without an Owner (a team or a person)");
-      }
-      if (cell("Ticket").empty()) {
-        problem("Ticket", "action item without a Ticket (a ticket number or link, else n/a)");
-      }
-      if (!real_date(cell("Due"))) {
-        problem("Due", "due \"" + cell("Due") + "\" is not a date (YYYY-MM-DD)");
-      }
-      auto status = cell("Status");
-      if (!k_statuses.contains(status)) {
-        std::string upper(status);
-        std::transform(upper.begin(), upper.end(), upper.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-        if (k_statuses.contains(upper)) {
-          problem("Status", "status \"" + status + "\" is written " + upper, Level::warning);
-        } else {
-          problem("Status",
-                  "status \"" + status + "\" is not one of TODO, IN PROGRESS, DONE, WONTFIX");
-        }
-      }
-    }
+    check_action_table(table, lines, report);
   }
 }
 

@@ -1,0 +1,34 @@
+// The exposition a fresh daemon serves on /metrics: every family's name, help
+// text, type and the series it has from the start, pinned
+// against tests/metrics/exposition.expected, so that no change to Metrics
+// renames, rewords or drops one unnoticed (dashboards and alert rules query
+// them by name).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "daemon/metrics/metrics.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace calloutd {
+namespace {
+
+const std::string k_expected =
+    std::string(CALLOUTD_SOURCE_DIR) + "/tests/metrics/exposition.expected";
+
+TEST(MetricsTest, FreshExpositionMatchesThePinnedOne) {
+  Metrics metrics;
+  metrics.enable_remote();
+  // As strings, so that a mismatch prints a line diff.
+  EXPECT_EQ(metrics.serialize(), testing::read_file(k_expected));
+}
+
+TEST(MetricsTest, RemoteSeriesOnlyOnceEnabled) {
+  Metrics metrics;
+  EXPECT_EQ(metrics.serialize().find("calloutd_remote_"), std::string::npos);
+  metrics.enable_remote();
+  EXPECT_NE(metrics.serialize().find("# HELP calloutd_remote_up "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace calloutd
