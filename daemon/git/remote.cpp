@@ -49,6 +49,49 @@ const char* key_type_name(git_cert_ssh_raw_type_t t) {
   }
 }
 
+// Sets "origin" in the repository's config to `url` (and the usual fetch
+// refspec) unless it already is; libgit2's return code.
+int set_origin(git_repository* repo, const std::string& url) {
+  git_config* cfg = nullptr;
+  git_buf current = GIT_BUF_INIT;
+  int rc = git_repository_config(&cfg, repo);
+  bool same = rc == 0 && git_config_get_string_buf(&current, cfg, "remote.origin.url") == 0 &&
+              url == current.ptr;
+  if (rc == 0 && !same) {
+    rc = git_config_set_string(cfg, "remote.origin.url", url.c_str());
+    if (rc == 0) {
+      rc = git_config_set_string(cfg, "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*");
+    }
+  }
+  git_buf_dispose(&current);
+  git_config_free(cfg);
+  return rc;
+}
+
+// Where a remote URL connects to: the scheme (http, https; empty for SSH and
+// disk), the host (empty on disk) and the port.
+struct Endpoint {
+  std::string scheme;
+  std::string host;
+  int port = 22;
+};
+
+// ssh://[user@]host[:port]/path, user@host:path and http(s)://; anything else
+// is on disk.
+Endpoint endpoint_of(const std::string& url) {
+  Endpoint out;
+  std::string port;
+  if (RE2::PartialMatch(url, R"(^(https?)://(?:[^@/]*@)?([^:/]+)(?::(\d+))?/)", &out.scheme,
+                        &out.host, &port)) {
+    out.port = port.empty() ? (out.scheme == "https" ? 443 : 80) : std::stoi(port);
+  } else if (RE2::PartialMatch(url, R"(^ssh://(?:[^@/]*@)?([^:/]+)(?::(\d+))?/)", &out.host,
+                               &port) ||
+             RE2::PartialMatch(url, R"(^[^@/]+@([^:/]+):)", &out.host)) {
+    out.port = port.empty() ? 22 : std::stoi(port);
+  }
+  return out;
+}
+
 }  // namespace
 
 // libgit2's callbacks, with the Remote as payload. Each network operation
@@ -158,23 +201,7 @@ Remote::Remote(const RemoteConfig& config, const std::string& repo_path, std::st
   // directly (git_remote_lookup and git_remote_create leak in libgit2 1.5:
   // a regex match of about 10 KiB per config key, for their insteadOf
   // handling, which a lookup per fetch made hundreds of KiB a minute).
-  int rc = 0;
-  {
-    git_config* cfg = nullptr;
-    git_buf current = GIT_BUF_INIT;
-    rc = git_repository_config(&cfg, m_repo);
-    bool same = rc == 0 && git_config_get_string_buf(&current, cfg, "remote.origin.url") == 0 &&
-                config.url == current.ptr;
-    if (rc == 0 && !same) {
-      rc = git_config_set_string(cfg, "remote.origin.url", config.url.c_str());
-      if (rc == 0) {
-        rc = git_config_set_string(cfg, "remote.origin.fetch",
-                                   "+refs/heads/*:refs/remotes/origin/*");
-      }
-    }
-    git_buf_dispose(&current);
-    git_config_free(cfg);
-  }
+  int rc = set_origin(m_repo, config.url);
   // The daemon's own handle: in memory, the URL as configured, no insteadOf.
   if (rc == 0) {
     git_remote_create_options options = GIT_REMOTE_CREATE_OPTIONS_INIT;
@@ -199,15 +226,10 @@ Remote::Remote(const RemoteConfig& config, const std::string& repo_path, std::st
   }
   // Host and port: for the host key check (ssh://[user@]host[:port]/path or
   // user@host:path) and for the connect timeout (those and http(s)://).
-  std::string port;
-  if (RE2::PartialMatch(config.url, R"(^(https?)://(?:[^@/]*@)?([^:/]+)(?::(\d+))?/)", &m_scheme,
-                        &m_host, &port)) {
-    m_port = port.empty() ? (m_scheme == "https" ? 443 : 80) : std::stoi(port);
-  } else if (RE2::PartialMatch(config.url, R"(^ssh://(?:[^@/]*@)?([^:/]+)(?::(\d+))?/)", &m_host,
-                               &port) ||
-             RE2::PartialMatch(config.url, R"(^[^@/]+@([^:/]+):)", &m_host)) {
-    m_port = port.empty() ? 22 : std::stoi(port);
-  }
+  Endpoint endpoint = endpoint_of(config.url);
+  m_scheme = std::move(endpoint.scheme);
+  m_host = std::move(endpoint.host);
+  m_port = endpoint.port;
 }
 
 Remote::~Remote() {

@@ -42,6 +42,7 @@ using BuilderPtr = std::unique_ptr<git_treebuilder, Deleter<git_treebuilder, git
 using IndexPtr = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
 using RefPtr = std::unique_ptr<git_reference, Deleter<git_reference, git_reference_free>>;
 using SigPtr = std::unique_ptr<git_signature, Deleter<git_signature, git_signature_free>>;
+using WalkPtr = std::unique_ptr<git_revwalk, Deleter<git_revwalk, git_revwalk_free>>;
 
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> parts;
@@ -259,6 +260,262 @@ bool write_worktree_file(const char* root, const std::string& path, const std::s
   return true;
 }
 
+// A commit that failed at `what`, with libgit2's reason (read now: the
+// last error of this thread).
+CommitOutcome commit_failed(const std::string& what) {
+  return CommitOutcome{CommitStatus::failed, "", what + ": " + git_error_text()};
+}
+
+// Writes a blob for each of `files` and adds it to `edit`. The outcome when
+// a path is refused or a blob cannot be written; nullopt to go on.
+std::optional<CommitOutcome> add_blobs(git_repository* repo, const std::vector<FileWrite>& files,
+                                       TreeEdit& edit) {
+  for (const auto& file : files) {
+    if (!is_safe_repo_path(file.path)) {
+      return CommitOutcome{CommitStatus::unsafe_path, "",
+                           "refusing unsafe path \"" + file.path + "\""};
+    }
+    git_oid blob;
+    if (git_blob_create_from_buffer(&blob, repo, file.content.data(), file.content.size()) != 0) {
+      return commit_failed("cannot write a blob for " + file.path);
+    }
+    edit.add(split_path(file.path), blob);
+  }
+  return std::nullopt;
+}
+
+// Replaces `tree` (the parent's, may be null) by that tree with `edit`
+// applied. The outcome when a path is refused or the tree cannot be built;
+// nullopt to go on.
+std::optional<CommitOutcome> apply_edit(git_repository* repo, const TreeEdit& edit, TreePtr& tree) {
+  git_oid root;
+  git_tree* next = nullptr;
+  std::string unsafe;
+  if (!edit.write(repo, tree.get(), "", &root, unsafe)) {
+    if (!unsafe.empty()) {
+      return CommitOutcome{CommitStatus::unsafe_path, "",
+                           "refusing to write through \"" + unsafe +
+                               "\": a symlink, a submodule, or a file where a folder goes (or "
+                               "the reverse) in the repository"};
+    }
+    return commit_failed("cannot build the commit's tree");
+  }
+  if (git_tree_lookup(&next, repo, &root) != 0) {
+    return commit_failed("cannot build the commit's tree");
+  }
+  tree.reset(next);
+  return std::nullopt;
+}
+
+// The tree of the commit `request` asks for, into `tree`: the parent's with
+// the request's files written. The outcome when the commit stops here
+// (refused or failed); nullopt to go on.
+std::optional<CommitOutcome> build_commit_tree(git_repository* repo, const CommitRequest& request,
+                                               TreePtr& tree) {
+  tree = tree_of(repo, request.parent);
+  if (!request.parent.empty() && !tree) {
+    return commit_failed("cannot read the parent commit " + request.parent);
+  }
+  TreeEdit edit;
+  if (auto stopped = add_blobs(repo, request.files, edit)) {
+    return stopped;
+  }
+  if (!request.files.empty()) {
+    if (auto stopped = apply_edit(repo, edit, tree)) {
+      return stopped;
+    }
+  }
+  if (!tree) {
+    return CommitOutcome{CommitStatus::failed, "", "nothing to commit"};
+  }
+  return std::nullopt;
+}
+
+// Writes the commit object of `tree` on top of `request.parent` (into
+// `parent`, null for an unborn branch), by `options`' author; its id into
+// `id`. The branch does not move. The outcome when it fails; nullopt to go on.
+std::optional<CommitOutcome> write_commit(git_repository* repo,
+                                          const GitRepository::Options& options,
+                                          const CommitRequest& request, const git_tree* tree,
+                                          CommitPtr& parent, git_oid& id) {
+  git_signature* sig = nullptr;
+  if (git_signature_now(&sig, options.author_name.c_str(), options.author_email.c_str()) != 0) {
+    return commit_failed("bad commit author");
+  }
+  SigPtr signature(sig);
+  if (!request.parent.empty()) {
+    git_oid poid;
+    git_commit* pc = nullptr;
+    git_oid_fromstr(&poid, request.parent.c_str());
+    if (git_commit_lookup(&pc, repo, &poid) != 0) {
+      return commit_failed("cannot read the parent commit");
+    }
+    parent.reset(pc);
+  }
+  const git_commit* parents[] = {parent.get()};
+  if (git_commit_create(&id, repo, nullptr, sig, sig, nullptr, request.message.c_str(), tree,
+                        parent ? 1 : 0, parents) != 0) {
+    return commit_failed("cannot write the commit");
+  }
+  return std::nullopt;
+}
+
+// Compare-and-swap: points `ref` at `id` only if it still points at `parent`
+// (absent when `parent` is null), under libgit2's ref lock, which makes a
+// concurrent engineer's commit safe. libgit2's return code.
+int swap_branch(git_repository* repo, const std::string& ref, const git_oid& id,
+                const git_commit* parent, const std::string& message) {
+  git_reference* moved = nullptr;
+  std::string log_message = "calloutd: " + message.substr(0, message.find('\n'));
+  int rc = parent != nullptr
+               ? git_reference_create_matching(&moved, repo, ref.c_str(), &id, 1,
+                                               git_commit_id(parent), log_message.c_str())
+               : git_reference_create(&moved, repo, ref.c_str(), &id, 0, log_message.c_str());
+  git_reference_free(moved);
+  return rc;
+}
+
+// The commits in (`base`, `tip`] whose author is not `email`, oldest first;
+// none when `tip` is "" ("" `base`: all of `tip`'s history).
+std::vector<git_oid> commits_not_by(git_repository* repo, const std::string& email,
+                                    const std::string& base, const std::string& tip) {
+  std::vector<git_oid> foreign;
+  git_revwalk* raw_walk = nullptr;
+  git_oid oid;
+  if (tip.empty() || git_revwalk_new(&raw_walk, repo) != 0) {
+    return foreign;
+  }
+  WalkPtr walk(raw_walk);
+  git_revwalk_sorting(raw_walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+  if (git_oid_fromstr(&oid, tip.c_str()) != 0 || git_revwalk_push(raw_walk, &oid) != 0 ||
+      (!base.empty() &&
+       (git_oid_fromstr(&oid, base.c_str()) != 0 || git_revwalk_hide(raw_walk, &oid) != 0))) {
+    return foreign;
+  }
+  while (git_revwalk_next(&oid, raw_walk) == 0) {
+    git_commit* raw_commit = nullptr;
+    if (git_commit_lookup(&raw_commit, repo, &oid) == 0) {
+      CommitPtr commit(raw_commit);
+      const git_signature* author = git_commit_author(raw_commit);
+      if (author->email == nullptr || email != author->email) {
+        foreign.push_back(oid);
+      }
+    }
+  }
+  return foreign;
+}
+
+// Commit `pick_id` (one parent) made again on top of `onto`, with its author,
+// committer and message; the new commit's id, nullopt when it is a merge or
+// does not apply cleanly.
+std::optional<git_oid> cherry_pick(git_repository* repo, const git_oid& pick_id,
+                                   const git_oid& onto) {
+  git_commit* raw_pick = nullptr;
+  git_commit* raw_ours = nullptr;
+  if (git_commit_lookup(&raw_pick, repo, &pick_id) != 0) {
+    return std::nullopt;
+  }
+  CommitPtr pick(raw_pick);
+  if (git_commit_lookup(&raw_ours, repo, &onto) != 0) {
+    return std::nullopt;
+  }
+  CommitPtr ours(raw_ours);
+  git_index* raw_index = nullptr;
+  git_oid tree_id;
+  git_tree* raw_tree = nullptr;
+  if (git_commit_parentcount(raw_pick) != 1 ||
+      git_cherrypick_commit(&raw_index, repo, raw_pick, raw_ours, 0, nullptr) != 0) {
+    return std::nullopt;
+  }
+  IndexPtr index(raw_index);
+  if (git_index_has_conflicts(raw_index) != 0 ||
+      git_index_write_tree_to(&tree_id, raw_index, repo) != 0 ||
+      git_tree_lookup(&raw_tree, repo, &tree_id) != 0) {
+    return std::nullopt;
+  }
+  TreePtr tree(raw_tree);
+  const git_commit* parents[] = {raw_ours};
+  git_oid created;
+  if (git_commit_create(&created, repo, nullptr, git_commit_author(raw_pick),
+                        git_commit_committer(raw_pick), nullptr, git_commit_message(raw_pick),
+                        raw_tree, 1, parents) != 0) {
+    return std::nullopt;
+  }
+  return created;
+}
+
+// The id of `path`'s entry in `tree` (may be null); nullopt when absent.
+std::optional<git_oid> entry_id(const git_tree* tree, const std::string& path) {
+  git_tree_entry* raw = nullptr;
+  if (tree == nullptr || git_tree_entry_bypath(&raw, tree, path.c_str()) != 0) {
+    return std::nullopt;
+  }
+  EntryPtr entry(raw);
+  return *git_tree_entry_id(raw);
+}
+
+// Stages `file`'s new content in `index` without touching the working tree;
+// whether the index changed.
+bool stage_content(git_index* index, const FileWrite& file) {
+  git_index_entry entry{};
+  entry.path = file.path.c_str();
+  entry.mode = GIT_FILEMODE_BLOB;
+  return git_index_add_from_buffer(index, &entry, file.content.data(), file.content.size()) == 0;
+}
+
+// Merges the daemon's change (`old` to `file.content`) into the uncommitted
+// edit `current` of the working tree when git can do so cleanly; whether it did.
+bool merge_into_edit(const char* workdir, const std::string& old, const std::string& current,
+                     const FileWrite& file) {
+  git_merge_file_input base = GIT_MERGE_FILE_INPUT_INIT, ours = GIT_MERGE_FILE_INPUT_INIT,
+                       theirs = GIT_MERGE_FILE_INPUT_INIT;
+  base.ptr = old.data();
+  base.size = old.size();
+  ours.ptr = current.data();
+  ours.size = current.size();
+  theirs.ptr = file.content.data();
+  theirs.size = file.content.size();
+  git_merge_file_result result{};
+  if (git_merge_file(&result, &base, &ours, &theirs, nullptr) == 0 && result.automergeable) {
+    write_worktree_file(workdir, file.path, std::string(result.ptr, result.len));
+    git_merge_file_result_free(&result);
+    log::info("merged the daemon's change into an uncommitted edit", {{"file", file.path}});
+    return true;
+  }
+  git_merge_file_result_free(&result);
+  return false;
+}
+
+// Brings one committed `file` into the working tree and `index`: written
+// when both were clean (as at `old_tree`, whose content of it is `old`), else
+// the new content staged when nothing was staged by hand, and merged into an
+// uncommitted edit when git can, or the edit left alone. Whether the index changed.
+bool update_worktree_file(const char* workdir, git_index* index, const git_tree* old_tree,
+                          const std::optional<std::string>& old, const FileWrite& file) {
+  auto current = read_worktree_file(workdir, file.path);
+  std::optional<git_oid> old_oid = entry_id(old_tree, file.path);
+  const git_index_entry* staged = git_index_get_bypath(index, file.path.c_str(), 0);
+  bool index_clean =
+      staged == nullptr ? !old_oid : (old_oid && git_oid_equal(&staged->id, &*old_oid));
+  if (current == old && index_clean) {
+    return write_worktree_file(workdir, file.path, file.content) &&
+           git_index_add_bypath(index, file.path.c_str()) == 0;
+  }
+  bool index_changed = false;
+  if (index_clean) {
+    // Nothing staged by hand: stage the daemon's version, so the index does
+    // not hold the old text (a later `git commit` would revert the change).
+    index_changed = stage_content(index, file);
+  }
+  // An uncommitted edit: merge the daemon's change into it when git can.
+  if (current && old && merge_into_edit(workdir, *old, *current, file)) {
+    return index_changed;
+  }
+  log::warn("left an uncommitted edit untouched; the daemon's change is committed on the branch",
+            {{"file", file.path}});
+  return index_changed;
+}
+
 }  // namespace
 
 bool GitRepository::sync_filesystem() const {
@@ -456,85 +713,25 @@ std::vector<std::string> GitRepository::list(const std::string& commit, const st
 }
 
 CommitOutcome GitRepository::commit(const CommitRequest& request) {
-  auto failed = [](std::string what) {
-    return CommitOutcome{CommitStatus::failed, "", what + ": " + git_error_text()};
-  };
   if (head() != request.parent) {
     return CommitOutcome{CommitStatus::parent_moved, "", ""};
   }
-  TreePtr tree = tree_of(m_repo, request.parent);
-  if (!request.parent.empty() && !tree) {
-    return failed("cannot read the parent commit " + request.parent);
+  TreePtr tree;
+  if (auto stopped = build_commit_tree(m_repo, request, tree)) {
+    return *stopped;
   }
-  TreeEdit edit;
-  for (const auto& file : request.files) {
-    if (!is_safe_repo_path(file.path)) {
-      return CommitOutcome{CommitStatus::unsafe_path, "",
-                           "refusing unsafe path \"" + file.path + "\""};
-    }
-    git_oid blob;
-    if (git_blob_create_from_buffer(&blob, m_repo, file.content.data(), file.content.size()) != 0) {
-      return failed("cannot write a blob for " + file.path);
-    }
-    edit.add(split_path(file.path), blob);
-  }
-  if (!request.files.empty()) {
-    git_oid root;
-    git_tree* next = nullptr;
-    std::string unsafe;
-    if (!edit.write(m_repo, tree.get(), "", &root, unsafe)) {
-      if (!unsafe.empty()) {
-        return CommitOutcome{CommitStatus::unsafe_path, "",
-                             "refusing to write through \"" + unsafe +
-                                 "\": a symlink, a submodule, or a file where a folder goes (or "
-                                 "the reverse) in the repository"};
-      }
-      return failed("cannot build the commit's tree");
-    }
-    if (git_tree_lookup(&next, m_repo, &root) != 0) {
-      return failed("cannot build the commit's tree");
-    }
-    tree.reset(next);
-  }
-  if (!tree) {
-    return CommitOutcome{CommitStatus::failed, "", "nothing to commit"};
-  }
-  git_signature* sig = nullptr;
-  if (git_signature_now(&sig, m_options.author_name.c_str(), m_options.author_email.c_str()) != 0) {
-    return failed("bad commit author");
-  }
-  SigPtr signature(sig);
   CommitPtr parent;
-  if (!request.parent.empty()) {
-    git_oid poid;
-    git_commit* pc = nullptr;
-    git_oid_fromstr(&poid, request.parent.c_str());
-    if (git_commit_lookup(&pc, m_repo, &poid) != 0) {
-      return failed("cannot read the parent commit");
-    }
-    parent.reset(pc);
-  }
-  const git_commit* parents[] = {parent.get()};
   git_oid id;
-  if (git_commit_create(&id, m_repo, nullptr, sig, sig, nullptr, request.message.c_str(),
-                        tree.get(), parent ? 1 : 0, parents) != 0) {
-    return failed("cannot write the commit");
+  if (auto stopped = write_commit(m_repo, m_options, request, tree.get(), parent, id)) {
+    return *stopped;
   }
   // Durable like a database commit, with two syncs per commit however many
   // objects it wrote: the objects reach the disk before the branch points at
   // them, and the branch before the caller hears "committed".
   if (!sync_filesystem()) {
-    return failed("cannot sync the repository to disk");
+    return commit_failed("cannot sync the repository to disk");
   }
-  // Compare-and-swap: the branch moves only if it still points at the parent
-  // (under libgit2's ref lock), which makes a concurrent engineer's commit safe.
-  git_reference* moved = nullptr;
-  std::string log_message = "calloutd: " + request.message.substr(0, request.message.find('\n'));
-  int rc = parent ? git_reference_create_matching(&moved, m_repo, ref_name().c_str(), &id, 1,
-                                                  git_commit_id(parent.get()), log_message.c_str())
-                  : git_reference_create(&moved, m_repo, ref_name().c_str(), &id, 0,
-                                         log_message.c_str());
-  git_reference_free(moved);
+  int rc = swap_branch(m_repo, ref_name(), id, parent.get(), request.message);
   if (rc == GIT_ELOCKED) {
     remove_stale_branch_lock(k_stale_lock_age);
   }
@@ -542,10 +739,10 @@ CommitOutcome GitRepository::commit(const CommitRequest& request) {
     return CommitOutcome{CommitStatus::parent_moved, "", ""};
   }
   if (rc != 0) {
-    return failed("cannot move the branch");
+    return commit_failed("cannot move the branch");
   }
   if (!sync_filesystem()) {
-    return failed("cannot sync the repository to disk");
+    return commit_failed("cannot sync the repository to disk");
   }
   char hex[GIT_OID_HEXSZ + 1];
   git_oid_tostr(hex, sizeof hex, &id);
@@ -632,66 +829,19 @@ CommitOutcome GitRepository::move_branch(const std::string& expected, const std:
 GitRepository::CarryOver GitRepository::carry_over(const std::string& base, const std::string& tip,
                                                    const std::string& onto) {
   CarryOver out{0, onto};
-  std::vector<git_oid> foreign;
-  git_revwalk* walk = nullptr;
-  git_oid oid;
-  if (tip.empty() || git_revwalk_new(&walk, m_repo) != 0) {
-    return out;
-  }
-  git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
-  if (git_oid_fromstr(&oid, tip.c_str()) == 0 && git_revwalk_push(walk, &oid) == 0 &&
-      (base.empty() ||
-       (git_oid_fromstr(&oid, base.c_str()) == 0 && git_revwalk_hide(walk, &oid) == 0))) {
-    while (git_revwalk_next(&oid, walk) == 0) {
-      git_commit* c = nullptr;
-      if (git_commit_lookup(&c, m_repo, &oid) == 0) {
-        const git_signature* author = git_commit_author(c);
-        if (author->email == nullptr || m_options.author_email != author->email) {
-          foreign.push_back(oid);
-        }
-        git_commit_free(c);
-      }
-    }
-  }
-  git_revwalk_free(walk);
+  std::vector<git_oid> foreign = commits_not_by(m_repo, m_options.author_email, base, tip);
   out.commits = foreign.size();
   git_oid current;
   if (foreign.empty() || git_oid_fromstr(&current, onto.c_str()) != 0) {
     return out;
   }
   for (const auto& id : foreign) {
-    git_commit* raw_pick = nullptr;
-    git_commit* raw_ours = nullptr;
-    if (git_commit_lookup(&raw_pick, m_repo, &id) != 0 ||
-        git_commit_lookup(&raw_ours, m_repo, &current) != 0) {
-      git_commit_free(raw_pick);
+    auto picked = cherry_pick(m_repo, id, current);
+    if (!picked) {
       out.head.reset();
       return out;
     }
-    CommitPtr pick(raw_pick), ours(raw_ours);
-    git_index* raw_index = nullptr;
-    git_oid tree_id;
-    git_tree* raw_tree = nullptr;
-    if (git_commit_parentcount(raw_pick) != 1 ||
-        git_cherrypick_commit(&raw_index, m_repo, raw_pick, raw_ours, 0, nullptr) != 0) {
-      out.head.reset();
-      return out;
-    }
-    IndexPtr index(raw_index);
-    if (git_index_has_conflicts(raw_index) != 0 ||
-        git_index_write_tree_to(&tree_id, raw_index, m_repo) != 0 ||
-        git_tree_lookup(&raw_tree, m_repo, &tree_id) != 0) {
-      out.head.reset();
-      return out;
-    }
-    TreePtr tree(raw_tree);
-    const git_commit* parents[] = {raw_ours};
-    if (git_commit_create(&current, m_repo, nullptr, git_commit_author(raw_pick),
-                          git_commit_committer(raw_pick), nullptr, git_commit_message(raw_pick),
-                          raw_tree, 1, parents) != 0) {
-      out.head.reset();
-      return out;
-    }
+    current = *picked;
   }
   char hex[GIT_OID_HEXSZ + 1];
   git_oid_tostr(hex, sizeof hex, &current);
@@ -744,57 +894,9 @@ void GitRepository::sync_worktree(const std::string& old_commit,
       continue;
     }
     auto old = old_commit.empty() ? std::nullopt : read(old_commit, file.path);
-    auto current = read_worktree_file(workdir, file.path);
-    std::optional<git_oid> old_oid;
-    if (old_tree) {
-      git_tree_entry* e = nullptr;
-      if (git_tree_entry_bypath(&e, old_tree.get(), file.path.c_str()) == 0) {
-        old_oid = *git_tree_entry_id(e);
-        git_tree_entry_free(e);
-      }
+    if (update_worktree_file(workdir, raw_index, old_tree.get(), old, file)) {
+      index_changed = true;
     }
-    const git_index_entry* staged = git_index_get_bypath(raw_index, file.path.c_str(), 0);
-    bool index_clean =
-        staged == nullptr ? !old_oid : (old_oid && git_oid_equal(&staged->id, &*old_oid));
-    if (current == old && index_clean) {
-      if (write_worktree_file(workdir, file.path, file.content) &&
-          git_index_add_bypath(raw_index, file.path.c_str()) == 0) {
-        index_changed = true;
-      }
-      continue;
-    }
-    if (index_clean) {
-      // Nothing staged by hand: stage the daemon's version, so the index does
-      // not hold the old text (a later `git commit` would revert the change).
-      git_index_entry entry{};
-      entry.path = file.path.c_str();
-      entry.mode = GIT_FILEMODE_BLOB;
-      if (git_index_add_from_buffer(raw_index, &entry, file.content.data(), file.content.size()) ==
-          0) {
-        index_changed = true;
-      }
-    }
-    if (current && old) {
-      // An uncommitted edit: merge the daemon's change into it when git can.
-      git_merge_file_input base = GIT_MERGE_FILE_INPUT_INIT, ours = GIT_MERGE_FILE_INPUT_INIT,
-                           theirs = GIT_MERGE_FILE_INPUT_INIT;
-      base.ptr = old->data();
-      base.size = old->size();
-      ours.ptr = current->data();
-      ours.size = current->size();
-      theirs.ptr = file.content.data();
-      theirs.size = file.content.size();
-      git_merge_file_result result{};
-      if (git_merge_file(&result, &base, &ours, &theirs, nullptr) == 0 && result.automergeable) {
-        write_worktree_file(workdir, file.path, std::string(result.ptr, result.len));
-        git_merge_file_result_free(&result);
-        log::info("merged the daemon's change into an uncommitted edit", {{"file", file.path}});
-        continue;
-      }
-      git_merge_file_result_free(&result);
-    }
-    log::warn("left an uncommitted edit untouched; the daemon's change is committed on the branch",
-              {{"file", file.path}});
   }
   if (index_changed && git_index_write(raw_index) != 0) {
     log::warn("cannot update the index (is git running?)", {{"error", git_error_text()}});

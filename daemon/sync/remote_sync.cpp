@@ -119,71 +119,73 @@ void RemoteSync::run() {
 }
 
 RemoteSync::Sync RemoteSync::sync_once(bool fetch_first) {
-  auto fetch = [&]() -> bool {
-    auto fetched = m_remote.fetch();
-    m_metrics.count_fetch(fetched ? "ok" : "failed");
-    if (!fetched) {
-      trouble("cannot reach the remote; commits stay local and are retried", fetched.error());
-      return false;
-    }
-    m_metrics.set_remote_up(true);
-    m_remote_head = *fetched;
-    on_strand([&] { reconcile(m_remote_head); });
-    return true;
-  };
-  if (fetch_first && !fetch()) {
+  if (fetch_first && !fetch_and_reconcile()) {
     update_unpushed(on_strand([&] { return m_repository.head(); }));
     return Sync::retry;
   }
   for (int rejections = 0; rejections <= k_max_rejections; ++rejections) {
-    // What to push, and the journal's applied mark it contains.
-    auto [head, applied] =
-        on_strand([&] { return std::make_pair(m_repository.head(), m_journal.applied()); });
-    if (head.empty() || head == m_remote_head) {
-      if (!m_trouble.empty()) {
-        log::info("the remote is in step again", {{"remote", m_config.remote.url}});
-        m_trouble.clear();
-      }
-      m_journal.mark_pushed(applied);
-      update_unpushed(head);
-      return Sync::done;
+    if (auto result = push_head()) {
+      return *result;
     }
-    auto pushed = m_remote.push(head);
-    m_metrics.count_push(pushed.status == Remote::PushStatus::pushed     ? "pushed"
-                         : pushed.status == Remote::PushStatus::rejected ? "rejected"
-                                                                         : "failed");
-    if (pushed.status == Remote::PushStatus::pushed) {
-      m_remote_head = head;
-      m_journal.mark_pushed(applied);
-      m_metrics.set_remote_up(true);
-      if (!m_trouble.empty()) {
-        log::info("pushed again after trouble with the remote", {{"remote", m_config.remote.url}});
-        m_trouble.clear();
-      }
-      log::debug("pushed", {{"commit", head.substr(0, 12)}});
-      update_unpushed(head);
-      return Sync::done;
-    }
-    if (pushed.status == Remote::PushStatus::failed) {
-      trouble("cannot push; commits stay local and are retried", pushed.error);
-      update_unpushed(head);
-      return Sync::retry;
-    }
-    auto before = m_remote_head;
-    if (!fetch()) {
-      update_unpushed(head);
-      return Sync::retry;
-    }
-    if (m_remote_head == before) {
-      // Refused although the remote did not move: a protected branch, a hook.
-      trouble("the remote refused the push; commits stay local and are retried", pushed.error);
-      update_unpushed(head);
-      return Sync::retry;
-    }
-    log::info("the remote moved; applied the daemon's events again on its head",
-              {{"reason", pushed.error}});
   }
   return Sync::retry;  // others keep winning: try again shortly
+}
+
+bool RemoteSync::fetch_and_reconcile() {
+  auto fetched = m_remote.fetch();
+  m_metrics.count_fetch(fetched ? "ok" : "failed");
+  if (!fetched) {
+    trouble("cannot reach the remote; commits stay local and are retried", fetched.error());
+    return false;
+  }
+  m_metrics.set_remote_up(true);
+  m_remote_head = *fetched;
+  on_strand([&] { reconcile(m_remote_head); });
+  return true;
+}
+
+std::optional<RemoteSync::Sync> RemoteSync::push_head() {
+  // What to push, and the journal's applied mark it contains.
+  auto [head, applied] =
+      on_strand([&] { return std::make_pair(m_repository.head(), m_journal.applied()); });
+  if (head.empty() || head == m_remote_head) {
+    trouble_over("the remote is in step again");
+    m_journal.mark_pushed(applied);
+    update_unpushed(head);
+    return Sync::done;
+  }
+  auto pushed = m_remote.push(head);
+  m_metrics.count_push(pushed.status == Remote::PushStatus::pushed     ? "pushed"
+                       : pushed.status == Remote::PushStatus::rejected ? "rejected"
+                                                                       : "failed");
+  if (pushed.status == Remote::PushStatus::pushed) {
+    m_remote_head = head;
+    m_journal.mark_pushed(applied);
+    m_metrics.set_remote_up(true);
+    trouble_over("pushed again after trouble with the remote");
+    log::debug("pushed", {{"commit", head.substr(0, 12)}});
+    update_unpushed(head);
+    return Sync::done;
+  }
+  if (pushed.status == Remote::PushStatus::failed) {
+    trouble("cannot push; commits stay local and are retried", pushed.error);
+    update_unpushed(head);
+    return Sync::retry;
+  }
+  auto before = m_remote_head;
+  if (!fetch_and_reconcile()) {
+    update_unpushed(head);
+    return Sync::retry;
+  }
+  if (m_remote_head == before) {
+    // Refused although the remote did not move: a protected branch, a hook.
+    trouble("the remote refused the push; commits stay local and are retried", pushed.error);
+    update_unpushed(head);
+    return Sync::retry;
+  }
+  log::info("the remote moved; applied the daemon's events again on its head",
+            {{"reason", pushed.error}});
+  return std::nullopt;
 }
 
 void RemoteSync::reconcile(const std::string& remote_head) {
@@ -244,6 +246,13 @@ void RemoteSync::trouble(const std::string& what, const std::string& error) {
   if (error != m_trouble) {
     log::error(what, {{"error", error}});  // once per distinct problem, not per retry
     m_trouble = error;
+  }
+}
+
+void RemoteSync::trouble_over(const std::string& what) {
+  if (!m_trouble.empty()) {
+    log::info(what, {{"remote", m_config.remote.url}});
+    m_trouble.clear();
   }
 }
 

@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -50,12 +51,20 @@ class RemoteSync {
  private:
   enum class Sync { done, retry };
   Sync sync_once(bool fetch_first);
+  // Fetches and reconciles on the strand; false (the trouble logged) when
+  // the remote cannot be reached.
+  bool fetch_and_reconcile();
+  // One push of the branch's head: done or retry, or nullopt when the remote
+  // moved and the daemon's events were applied again on its head (push again).
+  std::optional<Sync> push_head();
   // On the strand: moves the branch to `remote_head` when the remote is
   // ahead, or rebases the daemon's events onto it when both moved.
   void reconcile(const std::string& remote_head);
   void update_unpushed(const std::string& head);
   // Logs a problem with the remote (once while it lasts) and marks it down.
   void trouble(const std::string& what, const std::string& error);
+  // Logs `what` when there was trouble with the remote, which is now over.
+  void trouble_over(const std::string& what);
   template <typename Task>
   auto on_strand(Task task) -> decltype(task()) {
     return m_pipeline.running() ? m_pipeline.on_strand(std::move(task)) : task();
