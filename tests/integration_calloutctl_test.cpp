@@ -405,6 +405,44 @@ TEST_F(CalloutctlOfflineTest, NewListAndSearchOnARepository) {
             "0 callouts in 0 issues\n");
 }
 
+// `new --repo` goes around a technology folder or a callout folder that
+// someone committed as a symlink, as the engine does: nothing is written
+// where the link points, the links stay as committed.
+TEST_F(CalloutctlOfflineTest, NewGoesAroundACommittedSymlink) {
+  TempDir outside;
+  int status = -1;
+  std::filesystem::create_directories(repo / "postgres");
+  std::filesystem::create_symlink(outside.path(), repo / "mysql");
+  const std::string pg = "postgres/replication-lag-" + date;
+  std::filesystem::create_symlink(outside.path(), repo / pg);
+  git(repo, "add -A", &status);
+  ASSERT_EQ(status, 0);
+  git(repo, "-c user.name=Eng -c user.email=e@example.com commit -qm links", &status);
+  ASSERT_EQ(status, 0);
+  const auto links = git(repo, "ls-tree -r main");
+
+  for (const auto& [technology, folder] :
+       {std::pair{"MySQL", "mysql-calloutd/replication-lag-" + date},
+        std::pair{"postgres", pg + "-2"}}) {
+    std::string err;
+    auto out = ctl("new --repo '" + repo.string() + "' --technology " + technology +
+                       " --issue 'Replication lag' --severity HPI --summary x",
+                   &status, &err);
+    EXPECT_EQ(status, 0) << out << err;
+    EXPECT_EQ(out.rfind("committed " + folder + " (incident ", 0), 0u) << out << err;
+    EXPECT_NE(git(repo, "show main:" + folder + "/callout.md", &status), "");
+    EXPECT_EQ(status, 0) << folder;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(outside.path()));
+  EXPECT_TRUE(std::filesystem::is_symlink(repo / "mysql"));
+  EXPECT_TRUE(std::filesystem::is_symlink(repo / pg));
+  for (const auto& link : {std::string("mysql"), pg}) {
+    auto entry = git(repo, "ls-tree main " + link);
+    EXPECT_EQ(entry.substr(0, 6), "120000") << entry;
+    EXPECT_NE(links.find(entry), std::string::npos) << entry;
+  }
+}
+
 TEST_F(CalloutctlOfflineTest, CommandLineErrorsAreExact) {
   struct Case {
     std::string args;

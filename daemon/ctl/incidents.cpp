@@ -2,13 +2,12 @@
 // talk to the daemon when one runs; with --repo they write or read the
 // callouts repository itself (a working copy or a bare repository, through
 // libgit2).
-#include <re2/re2.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <ostream>
+#include <set>
 
 #include "daemon/base/timefmt.hpp"
 #include "daemon/ctl/ctl.hpp"
@@ -16,6 +15,7 @@
 #include "daemon/engine/manual.hpp"
 #include "daemon/git/repository.hpp"
 #include "daemon/text/slug.hpp"
+#include "daemon/writeup/layout.hpp"
 #include "daemon/writeup/markdown.hpp"
 #include "daemon/writeup/postmortem.hpp"
 
@@ -43,18 +43,21 @@ std::vector<Folder> folders_of(Repository& repo) {
   if (head.empty()) {
     return out;
   }
-  const RE2 k_folder(R"(([a-z0-9-]+?)-(\d{4}-\d{2}-\d{2})(?:-\d+)?)");
   for (const auto& tech : repo.list(head, "")) {
-    if (tech.rfind('.', 0) == 0) {
+    if (!layout::can_be_technology(tech)) {
       continue;
     }
     for (const auto& name : repo.list(head, tech)) {
+      // Loosely, as the daemon's scanner reads them: folders made by hand count.
+      auto parsed = layout::parse_folder_loosely(name);
       Folder f;
       f.path = tech + "/" + name;
-      auto callout = repo.read(head, f.path + "/callout.md");
-      if (!callout || !RE2::FullMatch(name, k_folder, &f.issue, &f.date)) {
+      auto callout = parsed ? repo.read(head, f.path + "/callout.md") : std::nullopt;
+      if (!callout) {
         continue;
       }
+      f.issue = parsed->issue;
+      f.date = parsed->date;
       f.technology = tech;
       f.callout = *callout;
       f.postmortem = repo.read(head, f.path + "/postmortem.md").value_or("");
@@ -132,16 +135,22 @@ int open_through_daemon(const ManualIncident& m, Context& ctx) {
   return Exit::ok;
 }
 
-// The first free folder for `m` under its technology at `head`:
-// <technology>/<issue>-<date>, then -2, -3...
-std::string free_folder(Repository& repo, const std::string& head, const ManualIncident& m) {
-  auto taken = repo.list(head, m.technology);
-  std::string base = kebab_slug(m.issue, "incident") + "-" + format_date(m.at);
-  std::string name = base;
-  for (int n = 2; std::find(taken.begin(), taken.end(), name) != taken.end(); ++n) {
-    name = base + "-" + std::to_string(n);
-  }
-  return m.technology + "/" + name;
+// The folder for `m` at `head`, chosen as the daemon chooses (see
+// layout::allocate_folder): the first free name, around any symlink,
+// submodule or file committed where a folder or a write-up goes.
+layout::Allocation free_folder(Repository& repo, const std::string& head, const ManualIncident& m) {
+  auto unsafe = [&](const std::string& path, PathKind kind) -> std::optional<std::string> {
+    return head.empty() ? std::nullopt : repo.unsafe_prefix(head, path, kind);
+  };
+  layout::Ground ground{[&](const std::string& dir) {
+                          auto names =
+                              head.empty() ? std::vector<std::string>{} : repo.list(head, dir);
+                          return std::set<std::string>(names.begin(), names.end());
+                        },
+                        [&](const std::string& dir) { return unsafe(dir, PathKind::folder); },
+                        [&](const std::string& path) { return unsafe(path, PathKind::file); }};
+  return layout::allocate_folder(m.technology, kebab_slug(m.issue, "incident"), format_date(m.at),
+                                 ground);
 }
 
 // The commit that opens `m` in `folder`: callout.md and postmortem.md.
@@ -167,7 +176,12 @@ int commit_to_repository(ManualIncident m, const Args& args, Context& ctx) {
   m.at = *parse_rfc3339(format_rfc3339_millis(m.at));
   auto id = manual_incident_id(m);
   auto head = (*repo)->head();
-  auto folder = free_folder(**repo, head, m);
+  auto chosen = free_folder(**repo, head, m);
+  for (const auto& path : chosen.unsafe_paths) {
+    ctx.err << "calloutctl new: " << path
+            << " is a symlink, a submodule or a file in the repository; not writing through it\n";
+  }
+  const auto& folder = chosen.folder;
   auto committed = (*repo)->commit(opening_commit(head, folder, m, id));
   if (committed.status != CommitStatus::committed) {
     ctx.err << "calloutctl new: cannot commit: "

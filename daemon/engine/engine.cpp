@@ -15,6 +15,7 @@
 #include "daemon/text/slug.hpp"
 #include "daemon/text/url_redact.hpp"
 #include "daemon/writeup/alert_text.hpp"
+#include "daemon/writeup/layout.hpp"
 #include "daemon/writeup/markdown.hpp"
 #include "daemon/writeup/postmortem.hpp"
 #include "daemon/writeup/repo_index.hpp"
@@ -81,6 +82,16 @@ void add_unique(std::vector<std::string>& paths, const std::string& path) {
   if (std::find(paths.begin(), paths.end(), path) == paths.end()) {
     paths.push_back(path);
   }
+}
+
+// The repository as the allocation of a folder sees it: the batch's view of
+// the head (a template only because Engine::Overlay is private to Engine).
+template <class View>
+layout::Ground ground_of(const View& view) {
+  return layout::Ground{
+      [&view](const std::string& dir) { return view.names(dir); },
+      [&view](const std::string& dir) { return view.unsafe(dir, PathKind::folder); },
+      [&view](const std::string& path) { return view.unsafe(path, PathKind::file); }};
 }
 
 }  // namespace
@@ -342,13 +353,13 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
 void Engine::write(Plan& plan, Overlay& view) const {
   auto previous_of = [&](const std::string& folder) {
     // Earlier callouts of the same technology and issue sort side by side.
-    const RE2 sibling("^" + RE2::QuoteMeta(plan.state.issue) + R"(-\d{4}-\d{2}-\d{2}(-\d+)?$)");
     std::vector<std::string> previous;
     const auto& names = view.names(parent_of(folder));
     const std::string prefix = plan.state.issue + "-";
     for (auto it = names.lower_bound(prefix); it != names.end() && it->rfind(prefix, 0) == 0;
          ++it) {
-      if (parent_of(folder) + "/" + *it != folder && RE2::FullMatch(*it, sibling)) {
+      if (parent_of(folder) + "/" + *it != folder &&
+          layout::is_issue_folder(*it, plan.state.issue)) {
         previous.push_back(*it);
       }
     }
@@ -421,43 +432,24 @@ void Engine::write(Plan& plan, Overlay& view) const {
   view.write(state_path(plan.state.group_id), serialize_state(plan.state));
 }
 
-// `<technology>/<issue>-<date>`, then `-2`, `-3`... when the name is taken
-// (a taken name that is a symlink is noted as unsafe and skipped like any
-// other). A technology folder that cannot hold callouts (a symlink, a
-// submodule or a file committed in its place) is replaced by
-// `<technology>-calloutd`, then `-calloutd-2`..., the first that is a folder
-// or absent: next to the original in a listing, and saying who made it.
+// The folder follows layout::allocate_folder (its comment says how).
 // Every choice depends only on the head's tree and the batch's own files, so
 // the same event computed again (a replay after a crash, a re-apply after a
 // rebase, a recompute after the branch moved) picks the same folder; once
 // committed, the group's state keeps it.
 std::string Engine::new_folder(Plan& plan, const Overlay& view) const {
   const GroupState& s = plan.state;
-  std::string dir = s.technology;
-  for (int n = 1; auto unsafe = view.unsafe(dir, PathKind::folder); ++n) {
-    add_unique(plan.unsafe_paths, *unsafe);
-    dir = s.technology + "-calloutd" + (n > 1 ? "-" + std::to_string(n) : "");
+  auto chosen =
+      layout::allocate_folder(s.technology, s.issue, format_date(s.opened_at), ground_of(view));
+  for (const auto& path : chosen.unsafe_paths) {
+    add_unique(plan.unsafe_paths, path);
   }
-  const auto& taken = view.names(dir);
-  const std::string base = s.issue + "-" + format_date(s.opened_at);
-  std::string name = base;
-  for (int n = 2; taken.contains(name); ++n) {
-    if (auto unsafe = unsafe_folder(dir + "/" + name, view)) {
-      add_unique(plan.unsafe_paths, *unsafe);
-    }
-    name = base + "-" + std::to_string(n);
-  }
-  return dir + "/" + name;
+  return chosen.folder;
 }
 
 std::optional<std::string> Engine::unsafe_folder(const std::string& folder,
                                                  const Overlay& view) const {
-  for (const char* file : {"/callout.md", "/postmortem.md"}) {
-    if (auto unsafe = view.unsafe(folder + file, PathKind::file)) {
-      return unsafe;
-    }
-  }
-  return std::nullopt;
+  return layout::unsafe_write_up(folder, ground_of(view));
 }
 
 std::vector<IncidentSummary> Engine::open_incidents() const {

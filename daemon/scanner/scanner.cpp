@@ -1,11 +1,10 @@
 #include "daemon/scanner/scanner.hpp"
 
-#include <re2/re2.h>
-
 #include <boost/asio/post.hpp>
 #include <set>
 
 #include "daemon/base/log.hpp"
+#include "daemon/writeup/layout.hpp"
 
 namespace calloutd {
 namespace {
@@ -20,26 +19,20 @@ Scanner::Scanner(Repository& repository, Metrics& metrics,
       m_metrics(metrics),
       m_postmortem_overdue_after(postmortem_overdue_after) {}
 
-namespace {
-
-const RE2 k_folder(R"((.+)-\d{4}-\d{2}-\d{2}(?:-\d+)?)");
-
-}  // namespace
-
 bool Scanner::read_folder(const std::string& head, const std::string& technology,
                           const std::string& name) {
-  std::string issue;
   std::string folder = technology + "/" + name;
   auto callout_id = m_repository.file_id(head, folder + "/callout.md");
-  if (technology.empty() || technology.front() == '.' || !RE2::FullMatch(name, k_folder, &issue) ||
-      !callout_id) {
+  // Loosely: people make folders by hand, and the lint reports what is off.
+  auto parsed = layout::parse_folder_loosely(name);
+  if (!layout::can_be_technology(technology) || !parsed || !callout_id) {
     m_folders.erase(folder);  // not (or no longer) an incident folder
     return false;
   }
   auto postmortem_id = m_repository.file_id(head, folder + "/postmortem.md").value_or("");
   auto& facts = m_folders[folder];
   facts.technology = technology;
-  facts.issue = issue;
+  facts.issue = parsed->issue;
   if (facts.callout_id != *callout_id) {
     facts.callout_id = *callout_id;
     m_changed_callouts.push_back(folder);

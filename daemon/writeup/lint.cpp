@@ -10,6 +10,7 @@
 
 #include "daemon/base/timefmt.hpp"
 #include "daemon/text/slug.hpp"
+#include "daemon/writeup/layout.hpp"
 #include "daemon/writeup/markdown.hpp"
 
 namespace calloutd::lint {
@@ -88,11 +89,11 @@ void check_title(const std::vector<markdown::Heading>& have, Kind kind, const st
                "keys", "the title line is not \"<summary> - " + word + " - <YYYY-MM-DD>\"");
     return;
   }
-  std::string folder_date;
-  const RE2 folder_re(R"(^[^/]+/.*-(\d{4}-\d{2}-\d{2})(?:-\d+)?/[^/]+$)");
-  if (RE2::FullMatch(path, folder_re, &folder_date) && folder_date != title_date) {
+  auto where = layout::parse_path(path);
+  auto folder = where ? layout::parse_folder_loosely(where->folder) : std::nullopt;
+  if (folder && folder->date != title_date) {
     report.add(have.front().line, 1, Level::warning, "keys",
-               "the title's date " + title_date + " differs from the folder's " + folder_date);
+               "the title's date " + title_date + " differs from the folder's " + folder->date);
   }
 }
 
@@ -636,23 +637,20 @@ std::vector<Diagnostic> check_file(const std::string& path, std::string_view tex
 
 std::vector<Diagnostic> check_layout(const std::string& path) {
   Report report(path);
-  static const RE2 k_layout(R"(([^/]+)/([^/]+)/(callout\.md|postmortem\.md))");
-  static const RE2 k_folder(R"(([a-z0-9]+(?:-[a-z0-9]+)*)-(\d{4}-\d{2}-\d{2})(?:-(\d+))?)");
-  std::string tech, folder, file, issue, date, n;
-  if (!RE2::FullMatch(path, k_layout, &tech, &folder, &file)) {
+  auto where = layout::parse_path(path);
+  if (!where) {
     report.add(0, 0, Level::error, "layout",
                "not at <technology>/<issue>-<YYYY-MM-DD>/callout.md or postmortem.md");
     return report.take();
   }
-  if (technology_slug(tech) != tech) {
-    report.add(
-        0, 0, Level::error, "layout",
-        "technology folder \"" + tech + "\" is not a slug (\"" + technology_slug(tech) + "\")");
-  }
-  if (!RE2::FullMatch(folder, k_folder, &issue, &date, &n) || !real_date(date) ||
-      (!n.empty() && (n == "0" || n == "1" || n.front() == '0'))) {
+  if (technology_slug(where->technology) != where->technology) {
     report.add(0, 0, Level::error, "layout",
-               "callout folder \"" + folder +
+               "technology folder \"" + where->technology + "\" is not a slug (\"" +
+                   technology_slug(where->technology) + "\")");
+  }
+  if (!layout::parse_folder(where->folder)) {
+    report.add(0, 0, Level::error, "layout",
+               "callout folder \"" + where->folder +
                    "\" is not <issue>-<YYYY-MM-DD>[-N] (issue in kebab-case, N from 2)");
   }
   return report.take();
