@@ -47,7 +47,7 @@ void check(const Result<T>& parsed) {
     std::abort();
   }
   if (parsed) {
-    check_round_trip(*parsed);
+    check_round_trip(parsed.value());
   }
 }
 
