@@ -106,6 +106,11 @@ struct FileObservation {
   std::string field() const { return file + " " + key; }
 };
 
+// The roles a callout's Team roles section names, which the API's role
+// changes name too.
+inline constexpr const char* k_team_roles[] = {
+    "Current Incident Lead", "Operations", "Secondary", "Planning", "Communications", "Manager"};
+
 // Someone taking, leaving or handing over a role through the API.
 struct RoleRequest {
   std::string incident_id;

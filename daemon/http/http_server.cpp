@@ -7,8 +7,8 @@
 #include "daemon/base/hash.hpp"
 #include "daemon/base/log.hpp"
 #include "daemon/engine/manual.hpp"
-#include "daemon/http/api_requests.hpp"
 #include "receivers/alertmanager.hpp"
+#include "receivers/api.hpp"
 #include "receivers/pagerduty.hpp"
 
 namespace calloutd {
@@ -291,12 +291,12 @@ HttpResponse HttpServer::handle_pagerduty(const HttpRequest& req) {
 // moves the postmortem (draft, in review, published). Authenticated like the
 // Alertmanager receiver. 409 lists what blocks the move.
 HttpResponse HttpServer::handle_postmortem_status(const HttpRequest& req) {
-  const std::string& incident = req.params.at(0);
-  auto parsed = parse_postmortem_status(req.body);
-  if (!parsed) {
-    return HttpResponse::error(400, parsed.error());
+  auto change = receivers::parse_postmortem_status(req.body, req.params.at(0));
+  if (!change) {
+    return HttpResponse::error(400, change.error());
   }
-  const std::string status = *parsed;
+  const std::string& incident = change->incident_id;
+  const std::string& status = change->status;
   if (!m_engine_check) {
     return HttpResponse::error(404, "postmortem changes are not available here");
   }
@@ -309,58 +309,50 @@ HttpResponse HttpServer::handle_postmortem_status(const HttpRequest& req) {
         json{{"error", "the postmortem cannot move to \"" + status + "\""}, {"missing", *blockers}},
         409);
   }
-  json record{{"incident_id", incident}, {"status", status}};
-  auto outcome = m_pipeline.submit("api", record.dump(), PostmortemStatusChange{incident, status});
+  auto response =
+      json{{"status", "accepted"}, {"incident", incident}, {"postmortem_status", status}};
+  auto record = receivers::api_record(*change);
+  auto outcome = m_pipeline.submit(receivers::k_api_source, record, std::move(*change));
   if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
     return refusal_response(*refusal, 503);
   }
-  return json_response(
-      json{{"status", "accepted"}, {"incident", incident}, {"postmortem_status", status}}, 202);
+  return json_response(response, 202);
 }
 
 // POST /api/v1/incidents/{id}/roles {"action": "join"|"leave"|"handover",
 // "role": "Operations", "person": "Ana", "to": "Bo"}. Authenticated like the
-// Alertmanager receiver; journaled before the 202.
+// Alertmanager receiver; journaled before the 202, which echoes the record.
 HttpResponse HttpServer::handle_roles(const HttpRequest& req) {
   const std::string& incident = req.params.at(0);
-  auto parsed = parse_role_request(req.body, incident, std::chrono::system_clock::now());
+  auto parsed = receivers::parse_role_request(req.body, incident, std::chrono::system_clock::now());
   if (!parsed) {
     return HttpResponse::error(400, parsed.error());
   }
-  const RoleRequest& r = *parsed;
   if (m_has_incident && !m_pipeline.on_strand([&] { return m_has_incident(incident); })) {
     return HttpResponse::error(404, "no incident \"" + incident + "\"");
   }
-  json record{{"kind", "roles"}, {"incident_id", incident}, {"action", r.action},
-              {"role", r.role},  {"person", r.person},      {"to", r.to}};
-  if (r.at) {
-    record["at"] = format_rfc3339_millis(*r.at);
-  }
-  auto outcome = m_pipeline.submit("api", record.dump(), r);
+  auto record = receivers::api_record(*parsed);
+  auto outcome = m_pipeline.submit(receivers::k_api_source, record, std::move(*parsed));
   if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
     return refusal_response(*refusal, 503);
   }
-  record.erase("kind");
-  record["status"] = "accepted";
-  return json_response(record, 202);
+  auto response = json::parse(record);
+  response.erase("kind");
+  response["status"] = "accepted";
+  return json_response(response, 202);
 }
 
 // POST /api/v1/incidents {"technology", "issue", "severity", "summary"}: a
 // callout opened by hand. Authenticated like the Alertmanager receiver;
 // journaled before the 202, which names the incident.
 HttpResponse HttpServer::handle_new(const HttpRequest& req) {
-  auto parsed = parse_manual_incident(req.body, std::chrono::system_clock::now());
+  auto parsed = receivers::parse_manual_incident(req.body, std::chrono::system_clock::now());
   if (!parsed) {
     return HttpResponse::error(400, parsed.error());
   }
-  ManualIncident& m = *parsed;
-  json record{{"kind", "incident"},   {"technology", m.technology},
-              {"issue", m.issue},     {"severity", m.severity},
-              {"summary", m.summary}, {"at", format_rfc3339_millis(m.at)}};
-  // The journal keeps milliseconds: the id is made from what replay will see.
-  m.at = *parse_rfc3339(record["at"].get<std::string>());
-  auto id = manual_incident_id(m);
-  auto outcome = m_pipeline.submit("api", record.dump(), m);
+  auto id = manual_incident_id(*parsed);
+  auto record = receivers::api_record(*parsed);
+  auto outcome = m_pipeline.submit(receivers::k_api_source, record, std::move(*parsed));
   if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
     return refusal_response(*refusal, 503);
   }

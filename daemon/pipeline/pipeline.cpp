@@ -4,11 +4,11 @@
 
 #include <boost/asio/post.hpp>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "daemon/base/hash.hpp"
 #include "daemon/base/log.hpp"
 #include "receivers/alertmanager.hpp"
+#include "receivers/api.hpp"
 #include "receivers/observation.hpp"
 #include "receivers/pagerduty.hpp"
 
@@ -45,29 +45,8 @@ Result<Payload> parse(const JournalRecord& r) {
     }
     return Payload(std::move(*observation));
   }
-  if (r.source == "api") {
-    auto j = nlohmann::json::parse(r.body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      return Error{"not a JSON object"};
-    }
-    auto kind = j.value("kind", "postmortem");
-    if (kind == "roles") {
-      RoleRequest role{j.value("incident_id", ""), j.value("action", ""), j.value("role", ""),
-                       j.value("person", ""),      j.value("to", ""),     std::nullopt};
-      if (j.contains("at")) {
-        role.at = parse_rfc3339(j.value("at", ""));
-      }
-      return Payload(std::move(role));
-    }
-    if (kind == "incident") {
-      auto at = parse_rfc3339(j.value("at", ""));
-      if (!at) {
-        return Error{"incident record without a time"};
-      }
-      return Payload(ManualIncident{j.value("technology", ""), j.value("issue", ""),
-                                    j.value("severity", ""), j.value("summary", ""), *at});
-    }
-    return Payload(PostmortemStatusChange{j.value("incident_id", ""), j.value("status", "")});
+  if (r.source == receivers::k_api_source) {
+    return receivers::parse_api_record(r.body);
   }
   return Error{"unknown receiver \"" + r.source + "\""};
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "daemon/base/timefmt.hpp"
+#include "receivers/event.hpp"  // k_team_roles
 
 namespace calloutd {
 
@@ -53,10 +54,6 @@ struct CalloutFile {
   std::map<std::string, std::string> roles;
   std::vector<Problem> problems;
 };
-
-// The roles a callout's Team roles section names.
-inline constexpr const char* k_team_roles[] = {
-    "Current Incident Lead", "Operations", "Secondary", "Planning", "Communications", "Manager"};
 
 PostmortemFile read_postmortem(std::string_view doc, const std::string& path);
 
