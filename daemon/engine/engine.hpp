@@ -154,6 +154,7 @@ class Engine {
   // The callout the plan's edits apply to: rendered when new or moved, else
   // read (and rendered again when someone deleted it).
   std::string callout_to_edit(Plan& plan, Overlay& view, bool moved) const;
+  // The callout's first values for `plan`, with the earlier callouts of its issue.
   static CalloutView render_view(const Plan& plan, const Overlay& view);
   // The postmortem's keys, and its Timeline seeded from `callout` when the plan resolves.
   static void write_postmortem(const Plan& plan, Overlay& view, const std::string& callout);
