@@ -78,6 +78,21 @@ std::string parent_of(const std::string& path) {
   return path.substr(0, path.rfind('/'));
 }
 
+// The earlier callouts of `issue` beside `folder` (`names` lists their
+// technology folder, where they sort side by side), newest first.
+std::vector<std::string> previous_callouts(const std::string& issue, const std::string& folder,
+                                           const std::set<std::string>& names) {
+  std::vector<std::string> previous;
+  const std::string prefix = issue + "-";
+  for (auto it = names.lower_bound(prefix); it != names.end() && it->rfind(prefix, 0) == 0; ++it) {
+    if (parent_of(folder) + "/" + *it != folder && layout::is_issue_folder(*it, issue)) {
+      previous.push_back(*it);
+    }
+  }
+  std::sort(previous.rbegin(), previous.rend());
+  return previous;
+}
+
 void add_unique(std::vector<std::string>& paths, const std::string& path) {
   if (std::find(paths.begin(), paths.end(), path) == paths.end()) {
     paths.push_back(path);
@@ -351,27 +366,24 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
 }
 
 void Engine::write(Plan& plan, Overlay& view) const {
-  auto previous_of = [&](const std::string& folder) {
-    // Earlier callouts of the same technology and issue sort side by side.
-    std::vector<std::string> previous;
-    const auto& names = view.names(parent_of(folder));
-    const std::string prefix = plan.state.issue + "-";
-    for (auto it = names.lower_bound(prefix); it != names.end() && it->rfind(prefix, 0) == 0;
-         ++it) {
-      if (parent_of(folder) + "/" + *it != folder &&
-          layout::is_issue_folder(*it, plan.state.issue)) {
-        previous.push_back(*it);
-      }
-    }
-    std::sort(previous.rbegin(), previous.rend());
-    return previous;
-  };
-  auto render_view = [&] {
-    auto v = plan.make_view(plan.state);
-    v.previous_occurrences =
-        previous_occurrences(parent_of(plan.state.folder), previous_of(plan.state.folder));
-    return v;
-  };
+  const bool moved = place_callout(plan, view);
+  std::string callout = callout_to_edit(plan, view, moved);
+  for (const auto& [t, line] : plan.entries) {
+    callout =
+        markdown::add_list_entry(callout, k_timeline_key, t, line, markdown::Order::newest_first);
+  }
+  for (const auto& [key, value] : plan.keys) {
+    callout = markdown::set_key(callout, key, value);
+  }
+  for (const auto& [role, holder] : plan.roles) {
+    callout = markdown::set_list_item(callout, "Team roles", role, holder);
+  }
+  view.write(plan.state.folder + "/callout.md", callout);
+  write_postmortem(plan, view, callout);
+  view.write(state_path(plan.state.group_id), serialize_state(plan.state));
+}
+
+bool Engine::place_callout(Plan& plan, const Overlay& view) const {
   // An open callout whose folder someone replaced by a symlink (or a file)
   // since it opened moves to a new folder, like a new one.
   auto unsafe_old =
@@ -389,9 +401,13 @@ void Engine::write(Plan& plan, Overlay& view) const {
           {{"path", path}, {"folder", plan.state.folder}});
     }
   }
+  return moved;
+}
+
+std::string Engine::callout_to_edit(Plan& plan, Overlay& view, bool moved) const {
   std::optional<std::string> callout;
   if (plan.outcome == Outcome::opened || moved) {
-    auto values = render_view();
+    auto values = render_view(plan, view);
     if (plan.outcome == Outcome::opened) {
       plan.state.dashboard_url = redact_url_credentials(values.dashboard_url);
     }
@@ -404,32 +420,35 @@ void Engine::write(Plan& plan, Overlay& view) const {
     // Deleted by someone: write it again rather than lose the event.
     log::warn("the callout is missing from the repository; writing it again",
               {{"folder", plan.state.folder}});
-    callout = m_templates.render_callout(render_view());
+    callout = m_templates.render_callout(render_view(plan, view));
   }
-  for (const auto& [t, line] : plan.entries) {
-    callout =
-        markdown::add_list_entry(*callout, k_timeline_key, t, line, markdown::Order::newest_first);
-  }
-  for (const auto& [key, value] : plan.keys) {
-    callout = markdown::set_key(*callout, key, value);
-  }
-  for (const auto& [role, holder] : plan.roles) {
-    callout = markdown::set_list_item(*callout, "Team roles", role, holder);
-  }
-  view.write(plan.state.folder + "/callout.md", *callout);
+  return *callout;
+}
+
+CalloutView Engine::render_view(const Plan& plan, const Overlay& view) {
+  auto v = plan.make_view(plan.state);
+  const std::string dir = parent_of(plan.state.folder);
+  v.previous_occurrences = previous_occurrences(
+      dir, previous_callouts(plan.state.issue, plan.state.folder, view.names(dir)));
+  return v;
+}
+
+void Engine::write_postmortem(const Plan& plan, Overlay& view, const std::string& callout) {
   const bool resolving = plan.resolves;
-  if (resolving || !plan.postmortem_keys.empty()) {
-    if (auto postmortem = view.read(plan.state.folder + "/postmortem.md")) {
-      for (const auto& [key, value] : plan.postmortem_keys) {
-        postmortem = markdown::set_key(*postmortem, key, value);
-      }
-      if (resolving) {
-        postmortem = seed_postmortem(*postmortem, *callout, plan.state);
-      }
-      view.write(plan.state.folder + "/postmortem.md", *postmortem);
-    }
+  if (!resolving && plan.postmortem_keys.empty()) {
+    return;
   }
-  view.write(state_path(plan.state.group_id), serialize_state(plan.state));
+  auto postmortem = view.read(plan.state.folder + "/postmortem.md");
+  if (!postmortem) {
+    return;
+  }
+  for (const auto& [key, value] : plan.postmortem_keys) {
+    postmortem = markdown::set_key(*postmortem, key, value);
+  }
+  if (resolving) {
+    postmortem = seed_postmortem(*postmortem, callout, plan.state);
+  }
+  view.write(plan.state.folder + "/postmortem.md", *postmortem);
 }
 
 // The folder follows layout::allocate_folder (its comment says how).

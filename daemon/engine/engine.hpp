@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,9 @@ class Engine {
  private:
   struct Plan;
   class Overlay;
+  // One event's decision, step by step (engine_alertmanager.cpp, engine_pagerduty.cpp).
+  struct AlertSteps;
+  struct PagerDutyStep;
   std::optional<GroupState> state_for(const std::string& id, const Overlay& view);
   ApplyResult apply_to(const Event& event, Overlay& view);
   // Which state (callout) an event belongs to: its own, or the one it joins
@@ -144,6 +148,16 @@ class Engine {
   std::string state_id_of(const std::string& incident_id, const std::string& folder = "") const;
   // Renders and edits the files of `plan` into `view`.
   void write(Plan& plan, Overlay& view) const;
+  // Gives a new callout its folder, and moves an open one whose folder became
+  // unsafe to write; true when it moved.
+  bool place_callout(Plan& plan, const Overlay& view) const;
+  // The callout the plan's edits apply to: rendered when new or moved, else
+  // read (and rendered again when someone deleted it).
+  std::string callout_to_edit(Plan& plan, Overlay& view, bool moved) const;
+  // The callout's first values for `plan`, with the earlier callouts of its issue.
+  static CalloutView render_view(const Plan& plan, const Overlay& view);
+  // The postmortem's keys, and its Timeline seeded from `callout` when the plan resolves.
+  static void write_postmortem(const Plan& plan, Overlay& view, const std::string& callout);
   // A folder for `plan`'s new (or moved) callout that is safe to write at the
   // view's head; the unsafe paths it went around are added to the plan.
   std::string new_folder(Plan& plan, const Overlay& view) const;
@@ -158,6 +172,12 @@ class Engine {
   // Records who takes or leaves which role (and their shifts) for `plan`.
   void apply_roles(Plan& plan, Overlay& view) const;
   ShiftBook& shifts_of(Overlay& view) const;
+  // The 4-hour rule's notice due for `person` now ("" when none), marked as
+  // given in their shift; a breach is counted.
+  std::string work_limit_notice(ShiftBook& shifts, const std::string& person, TimePoint now);
+  // Adds the notice `text` to the timeline of each incident in `ids` that can be written.
+  void add_work_limit_notice(const std::set<std::string>& ids, const std::string& text,
+                             TimePoint now, Overlay& view) const;
   // Commits what `view` holds; parent_moved/failed as the repository says.
   CommitOutcome commit_view(Overlay& view);
 

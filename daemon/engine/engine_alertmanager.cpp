@@ -15,6 +15,33 @@
 #include "daemon/writeup/postmortem.hpp"
 
 namespace calloutd {
+namespace {
+
+// The alerts of a notification that the committed state does not hold yet as
+// they are now: firing anew (or started again), or resolved.
+struct AlertNews {
+  std::vector<const Alert*> firing;
+  std::vector<const Alert*> resolved;
+};
+
+AlertNews news_of(const AlertGroup& g, const std::optional<GroupState>& prior) {
+  AlertNews news;
+  for (const auto& a : g.alerts) {
+    auto rec = prior ? prior->alerts.find(a.fingerprint)
+                     : std::map<std::string, AlertRecord>::const_iterator{};
+    bool known = prior && rec != prior->alerts.end();
+    if (a.status == AlertStatus::firing) {
+      if (!known || a.starts_at > rec->second.starts_at) {
+        news.firing.push_back(&a);
+      }
+    } else if (!known || (!rec->second.resolved && a.starts_at >= rec->second.starts_at)) {
+      news.resolved.push_back(&a);
+    }
+  }
+  return news;
+}
+
+}  // namespace
 
 std::string Engine::state_id_for(const AlertGroup& g, const Overlay& view) {
   const std::string gid = group_id(g);
@@ -35,85 +62,99 @@ std::string Engine::state_id_for(const AlertGroup& g, const Overlay& view) {
   return gid;
 }
 
-Engine::Plan Engine::decide_alerts(const Event& event, const AlertGroup& g, const std::string& sid,
-                                   const std::optional<GroupState>& prior) const {
-  const TimePoint now = event.received_at;
-  Plan plan;
-  plan.state = prior.value_or(GroupState{});
-  if (!prior) {
-    plan.state.group_id = sid;
-  }
-  const bool active = prior && !prior->resolved;
+// One Alertmanager notification decided step by step into `plan`.
+struct Engine::AlertSteps {
+  const Config& config;
+  const AlertGroup& g;
+  const std::string& sid;
+  TimePoint now;
+  Plan& plan;
 
-  // Sort the alerts into news and repeats, comparing with what was committed.
-  std::vector<const Alert*> firing_new, resolved_new;
-  for (const auto& a : g.alerts) {
-    auto rec = prior ? prior->alerts.find(a.fingerprint)
-                     : std::map<std::string, AlertRecord>::const_iterator{};
-    bool known = prior && rec != prior->alerts.end();
-    if (a.status == AlertStatus::firing) {
-      if (!known || a.starts_at > rec->second.starts_at) {
-        firing_new.push_back(&a);
-      }
-    } else if (!known || (!rec->second.resolved && a.starts_at >= rec->second.starts_at)) {
-      resolved_new.push_back(&a);
-    }
-  }
+  // Opens a callout for `firing`, or reopens the resolved one within the
+  // reopen window; false (plan unchanged or ignored) when nothing fires anew
+  // or no route takes it.
+  bool open_or_reopen(const std::vector<const Alert*>& firing,
+                      const std::optional<GroupState>& prior);
+  void reopen(const Alert& first, TimePoint first_start);
+  void open(const Alert& first, TimePoint first_start);
+  // An entry per alert that fires (again) in the active callout.
+  void record_firing(const std::vector<const Alert*>& firing);
+  // An entry per alert that resolved; only recorded when the callout (re)opens now.
+  void record_resolved(const std::vector<const Alert*>& resolved, bool active);
+  // Alertmanager resolved the whole group: so is the callout.
+  void resolve_group();
+  void note_truncation();
+  // The group's keys for correlation, and the callout's first values (to
+  // open it, or to write it again when someone deleted it).
+  void remember_group();
+};
 
-  if (!active) {
-    if (firing_new.empty()) {
-      plan.outcome = prior ? Outcome::unchanged : Outcome::ignored;
-      return plan;
-    }
-    plan.route = route_for(m_config.routes, firing_new);
-    if (plan.route == nullptr) {
-      plan.outcome = Outcome::ignored;
-      return plan;
-    }
-    plan.opening = firing_new;
-    TimePoint first_start = or_now(firing_new.front()->starts_at, now);
-    for (const Alert* a : firing_new) {
-      first_start = std::min(first_start, or_now(a->starts_at, now));
-    }
-    const Alert& first = *firing_new.front();
-    bool reopen = prior && now - prior->resolved_at <= m_config.reopen_window;
-    if (reopen) {
-      plan.outcome = Outcome::reopened;
-      plan.state.resolved = false;
-      plan.state.resolved_at = {};
-      plan.keys["Status"] = "active";
-      plan.entries.emplace_back(
-          first_start,
-          timeline_line(first_start,
-                        describe_alert(g, first) + " firing again within the reopen window (" +
-                            format_duration(m_config.reopen_window) + "); callout reopened"));
-    } else {
-      plan.outcome = Outcome::opened;
-      GroupState fresh;
-      fresh.group_id = sid;
-      fresh.severity = plan.route->severity;
-      fresh.technology = technology_for(g, first, plan.route);
-      fresh.issue = kebab_slug(alert_name(g, first), "alert");
-      fresh.opened_at = first_start;
-      fresh.incident_id =
-          "am-" + sha256_hex(sid + "|" + format_rfc3339_millis(first_start)).substr(0, 10);
-      plan.state = std::move(fresh);
-    }
-    for (const Alert* a : firing_new) {
-      plan.state.alerts[a->fingerprint] = AlertRecord{a->starts_at, {}, false};
-    }
+bool Engine::AlertSteps::open_or_reopen(const std::vector<const Alert*>& firing,
+                                        const std::optional<GroupState>& prior) {
+  if (firing.empty()) {
+    plan.outcome = prior ? Outcome::unchanged : Outcome::ignored;
+    return false;
+  }
+  plan.route = route_for(config.routes, firing);
+  if (plan.route == nullptr) {
+    plan.outcome = Outcome::ignored;
+    return false;
+  }
+  plan.opening = firing;
+  TimePoint first_start = or_now(firing.front()->starts_at, now);
+  for (const Alert* a : firing) {
+    first_start = std::min(first_start, or_now(a->starts_at, now));
+  }
+  if (prior && now - prior->resolved_at <= config.reopen_window) {
+    reopen(*firing.front(), first_start);
   } else {
-    for (const Alert* a : firing_new) {
-      bool again = plan.state.alerts.contains(a->fingerprint);
-      TimePoint t = or_now(a->starts_at, now);
-      std::string summary = label(a->annotations, "summary");
-      plan.entries.emplace_back(
-          t, timeline_line(t, describe_alert(g, *a) + (again ? " firing again" : " firing") +
-                                  (summary.empty() ? "" : ": " + summary)));
-      plan.state.alerts[a->fingerprint] = AlertRecord{a->starts_at, {}, false};
-    }
+    open(*firing.front(), first_start);
   }
-  for (const Alert* a : resolved_new) {
+  for (const Alert* a : firing) {
+    plan.state.alerts[a->fingerprint] = AlertRecord{a->starts_at, {}, false};
+  }
+  return true;
+}
+
+void Engine::AlertSteps::reopen(const Alert& first, TimePoint first_start) {
+  plan.outcome = Outcome::reopened;
+  plan.state.resolved = false;
+  plan.state.resolved_at = {};
+  plan.keys["Status"] = "active";
+  plan.entries.emplace_back(
+      first_start,
+      timeline_line(first_start,
+                    describe_alert(g, first) + " firing again within the reopen window (" +
+                        format_duration(config.reopen_window) + "); callout reopened"));
+}
+
+void Engine::AlertSteps::open(const Alert& first, TimePoint first_start) {
+  plan.outcome = Outcome::opened;
+  GroupState fresh;
+  fresh.group_id = sid;
+  fresh.severity = plan.route->severity;
+  fresh.technology = technology_for(g, first, plan.route);
+  fresh.issue = kebab_slug(alert_name(g, first), "alert");
+  fresh.opened_at = first_start;
+  fresh.incident_id =
+      "am-" + sha256_hex(sid + "|" + format_rfc3339_millis(first_start)).substr(0, 10);
+  plan.state = std::move(fresh);
+}
+
+void Engine::AlertSteps::record_firing(const std::vector<const Alert*>& firing) {
+  for (const Alert* a : firing) {
+    bool again = plan.state.alerts.contains(a->fingerprint);
+    TimePoint t = or_now(a->starts_at, now);
+    std::string summary = label(a->annotations, "summary");
+    plan.entries.emplace_back(
+        t, timeline_line(t, describe_alert(g, *a) + (again ? " firing again" : " firing") +
+                                (summary.empty() ? "" : ": " + summary)));
+    plan.state.alerts[a->fingerprint] = AlertRecord{a->starts_at, {}, false};
+  }
+}
+
+void Engine::AlertSteps::record_resolved(const std::vector<const Alert*>& resolved, bool active) {
+  for (const Alert* a : resolved) {
     if (plan.outcome == Outcome::opened || !active) {
       plan.state.alerts[a->fingerprint] = AlertRecord{a->starts_at, a->ends_at, true};
       continue;
@@ -122,23 +163,27 @@ Engine::Plan Engine::decide_alerts(const Event& event, const AlertGroup& g, cons
     plan.entries.emplace_back(t, timeline_line(t, describe_alert(g, *a) + " resolved"));
     plan.state.alerts[a->fingerprint] = AlertRecord{a->starts_at, a->ends_at, true};
   }
-  if (active && g.status == AlertStatus::resolved) {
-    TimePoint t{};
-    for (const auto& a : g.alerts) {
-      t = std::max(t, a.ends_at);
-    }
-    t = or_now(t, now);
-    for (auto& [fp, rec] : plan.state.alerts) {
-      rec.resolved = true;
-    }
-    plan.state.resolved = true;
-    plan.state.resolved_at = now;
-    plan.keys["Status"] = "resolved";
-    plan.resolves = true;
-    plan.summary = "resolved";
-    plan.entries.emplace_back(
-        t, timeline_line(t, "all alerts of the group resolved; Status set to resolved"));
+}
+
+void Engine::AlertSteps::resolve_group() {
+  TimePoint t{};
+  for (const auto& a : g.alerts) {
+    t = std::max(t, a.ends_at);
   }
+  t = or_now(t, now);
+  for (auto& [fp, rec] : plan.state.alerts) {
+    rec.resolved = true;
+  }
+  plan.state.resolved = true;
+  plan.state.resolved_at = now;
+  plan.keys["Status"] = "resolved";
+  plan.resolves = true;
+  plan.summary = "resolved";
+  plan.entries.emplace_back(
+      t, timeline_line(t, "all alerts of the group resolved; Status set to resolved"));
+}
+
+void Engine::AlertSteps::note_truncation() {
   if (g.truncated_alerts > 0 && g.truncated_alerts != plan.state.truncated_alerts) {
     plan.entries.emplace_back(
         now, timeline_line(now, "Alertmanager left " + std::to_string(g.truncated_alerts) +
@@ -146,25 +191,52 @@ Engine::Plan Engine::decide_alerts(const Event& event, const AlertGroup& g, cons
                                     "(max_alerts); see the alert source for all of them"));
   }
   plan.state.truncated_alerts = std::max(plan.state.truncated_alerts, g.truncated_alerts);
+}
+
+void Engine::AlertSteps::remember_group() {
+  if (!g.group_key.empty()) {
+    plan.state.dedup_keys.insert(sha256_hex(g.group_key));
+  }
+  if (plan.state.group_id != group_id(g)) {
+    plan.state.joined_groups.insert(group_id(g));
+  }
+  const Route* route = plan.route;
+  std::vector<const Alert*> opening =
+      plan.opening.empty() ? std::vector<const Alert*>{&g.alerts.front()} : plan.opening;
+  plan.make_view = [&g = g, route, opening, &routes = config.routes](const GroupState& state) {
+    static const Route k_fallback{{}, Severity::hpi, "", "", "existing incident"};
+    const Route* r = route != nullptr ? route : route_for(routes, opening);
+    return callout_view(g, opening, r != nullptr ? *r : k_fallback, state);
+  };
+}
+
+Engine::Plan Engine::decide_alerts(const Event& event, const AlertGroup& g, const std::string& sid,
+                                   const std::optional<GroupState>& prior) const {
+  Plan plan;
+  plan.state = prior.value_or(GroupState{});
+  if (!prior) {
+    plan.state.group_id = sid;
+  }
+  const bool active = prior && !prior->resolved;
+  const AlertNews news = news_of(g, prior);
+  AlertSteps steps{m_config, g, sid, event.received_at, plan};
+  if (!active) {
+    if (!steps.open_or_reopen(news.firing, prior)) {
+      return plan;
+    }
+  } else {
+    steps.record_firing(news.firing);
+  }
+  steps.record_resolved(news.resolved, active);
+  if (active && g.status == AlertStatus::resolved) {
+    steps.resolve_group();
+  }
+  steps.note_truncation();
   if (plan.outcome == Outcome::unchanged && !plan.entries.empty()) {
     plan.outcome = Outcome::updated;
   }
   if (changes_files(plan.outcome)) {
-    if (!g.group_key.empty()) {
-      plan.state.dedup_keys.insert(sha256_hex(g.group_key));
-    }
-    if (plan.state.group_id != group_id(g)) {
-      plan.state.joined_groups.insert(group_id(g));
-    }
-    // The callout's first values, for opening it (or writing it again if deleted).
-    const Route* route = plan.route;
-    std::vector<const Alert*> opening =
-        plan.opening.empty() ? std::vector<const Alert*>{&g.alerts.front()} : plan.opening;
-    plan.make_view = [&g, route, opening, this](const GroupState& state) {
-      static const Route k_fallback{{}, Severity::hpi, "", "", "existing incident"};
-      const Route* r = route != nullptr ? route : route_for(m_config.routes, opening);
-      return callout_view(g, opening, r != nullptr ? *r : k_fallback, state);
-    };
+    steps.remember_group();
   }
   return plan;
 }

@@ -17,6 +17,32 @@
 #include "daemon/writeup/postmortem.hpp"
 
 namespace calloutd {
+namespace {
+
+// Who is alone in Operations on an open incident, and everything each person is on.
+struct Responders {
+  std::set<std::string> alone;
+  std::map<std::string, std::set<std::string>> incidents_of;  // person -> state ids
+};
+
+Responders responders_of(const std::map<std::string, GroupState>& states) {
+  Responders out;
+  for (const auto& [id, s] : states) {
+    if (s.resolved) {
+      continue;
+    }
+    for (const auto& [role, holder] : s.roles) {
+      out.incidents_of[holder.first].insert(id);
+    }
+    auto ops = s.roles.find("Operations");
+    if (ops != s.roles.end() && !s.roles.contains("Secondary")) {
+      out.alone.insert(ops->second.first);
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 ShiftBook& Engine::shifts_of(Overlay& view) const {
   if (!view.shifts) {
@@ -219,56 +245,13 @@ Engine::Plan Engine::decide_manual(const ManualIncident& m, const std::string& i
 }
 
 void Engine::check_work_limits(TimePoint now) {
-  const auto limit = m_config.shifts.work_limit;
   Overlay view(m_repository, m_repository.head());
   auto& shifts = shifts_of(view);
-  // Who is alone in Operations somewhere, and everything each person is on.
-  std::set<std::string> alone;
-  std::map<std::string, std::set<std::string>> incidents_of;  // person -> state ids
-  for (const auto& [id, s] : m_states) {
-    if (s.resolved) {
-      continue;
-    }
-    for (const auto& [role, holder] : s.roles) {
-      incidents_of[holder.first].insert(id);
-    }
-    auto ops = s.roles.find("Operations");
-    if (ops != s.roles.end() && !s.roles.contains("Secondary")) {
-      alone.insert(ops->second.first);
-    }
-  }
-  for (const auto& person : alone) {
-    Shift* shift = shifts.find(person);
-    if (shift == nullptr) {
-      continue;
-    }
-    auto worked = shifts.worked(person, now);
-    std::string text;
-    if (!shift->breached && worked >= limit) {
-      shift->breached = shift->warned = true;
-      ++m_breaches;
-      text = "limit reached: the lone Operations engineer has worked " + format_duration(limit) +
-             " without a break; call the Secondary (or hand over) now";
-    } else if (!shift->warned && worked >= limit - m_config.shifts.warning_lead) {
-      shift->warned = true;
-      text = "handover due: the lone Operations engineer reaches the " + format_duration(limit) +
-             " limit at " + format_utc(shift->start + limit) + "; hand over or call the Secondary";
-    }
-    if (text.empty()) {
-      continue;
-    }
-    for (const auto& id : incidents_of[person]) {
-      auto state = m_states.at(id);
-      auto path = state.folder + "/callout.md";
-      auto callout = view.read(path);
-      if (!callout || unsafe_folder(state.folder, view)) {
-        continue;  // gone, or not writable: the incident's next event moves it
-      }
-      view.write(path, markdown::add_list_entry(*callout, k_timeline_key, now,
-                                                timeline_line(now, text, "calloutd"),
-                                                markdown::Order::newest_first));
-      view.changes.push_back(state.folder + ": 4-hour rule (" + text.substr(0, text.find(':')) +
-                             ")\n");
+  auto responders = responders_of(m_states);
+  for (const auto& person : responders.alone) {
+    std::string text = work_limit_notice(shifts, person, now);
+    if (!text.empty()) {
+      add_work_limit_notice(responders.incidents_of[person], text, now, view);
     }
   }
   if (!view.changes.empty()) {
@@ -277,6 +260,44 @@ void Engine::check_work_limits(TimePoint now) {
       log::warn("could not record a work-limit notice; retrying at the next check",
                 {{"error", committed.error.empty() ? "the branch moved" : committed.error}});
     }
+  }
+}
+
+std::string Engine::work_limit_notice(ShiftBook& shifts, const std::string& person, TimePoint now) {
+  const auto limit = m_config.shifts.work_limit;
+  Shift* shift = shifts.find(person);
+  if (shift == nullptr) {
+    return "";
+  }
+  auto worked = shifts.worked(person, now);
+  if (!shift->breached && worked >= limit) {
+    shift->breached = shift->warned = true;
+    ++m_breaches;
+    return "limit reached: the lone Operations engineer has worked " + format_duration(limit) +
+           " without a break; call the Secondary (or hand over) now";
+  }
+  if (!shift->warned && worked >= limit - m_config.shifts.warning_lead) {
+    shift->warned = true;
+    return "handover due: the lone Operations engineer reaches the " + format_duration(limit) +
+           " limit at " + format_utc(shift->start + limit) + "; hand over or call the Secondary";
+  }
+  return "";
+}
+
+void Engine::add_work_limit_notice(const std::set<std::string>& ids, const std::string& text,
+                                   TimePoint now, Overlay& view) const {
+  for (const auto& id : ids) {
+    auto state = m_states.at(id);
+    auto path = state.folder + "/callout.md";
+    auto callout = view.read(path);
+    if (!callout || unsafe_folder(state.folder, view)) {
+      continue;  // gone, or not writable: the incident's next event moves it
+    }
+    view.write(path, markdown::add_list_entry(*callout, k_timeline_key, now,
+                                              timeline_line(now, text, "calloutd"),
+                                              markdown::Order::newest_first));
+    view.changes.push_back(state.folder + ": 4-hour rule (" + text.substr(0, text.find(':')) +
+                           ")\n");
   }
 }
 
