@@ -629,8 +629,7 @@ std::vector<std::string> read_people(Checker& c, const YAML::Node& node, const s
   return people;
 }
 
-void read_rota(Checker& c, const YAML::Node& node, const std::string& path, Rota& rota,
-               const std::string& zoneinfo_dir) {
+void read_rota(Checker& c, const YAML::Node& node, const std::string& path, Rota& rota) {
   if (!c.mapping(node, path,
                  {"name", "technologies", "time_zone", "start", "handover_at", "every", "primary",
                   "secondary"})) {
@@ -660,7 +659,7 @@ void read_rota(Checker& c, const YAML::Node& node, const std::string& path, Rota
   }
   std::string text;
   if (node["time_zone"] && c.scalar(node["time_zone"], path + ".time_zone", text)) {
-    auto zone = TimeZone::load(text, zoneinfo_dir);
+    auto zone = TimeZone::load(text);
     if (!zone) {
       c.error(node["time_zone"], path + ".time_zone: " + zone.error());
     } else {
@@ -714,7 +713,7 @@ void read_rotas(Checker& c, const YAML::Node& node, Config& cfg) {
   }
   for (std::size_t i = 0; i < node.size(); ++i) {
     Rota rota;
-    read_rota(c, node[i], "rota[" + std::to_string(i) + "]", rota, cfg.zoneinfo_dir);
+    read_rota(c, node[i], "rota[" + std::to_string(i) + "]", rota);
     cfg.rotas.push_back(std::move(rota));
   }
 }
