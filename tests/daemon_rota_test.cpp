@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
+#include <sstream>
 
 #include "daemon/base/timezone.hpp"
 #include "daemon/config/config.hpp"
@@ -95,8 +97,40 @@ TEST(TimeZoneTest, RefusesBadNamesAndFiles) {
   auto missing = TimeZone::load("Mars/Olympus_Mons");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().find("unknown time zone \"Mars/Olympus_Mons\""), std::string::npos);
-  EXPECT_FALSE(TimeZone::parse("TZif2 but far too short", "x").ok());
-  EXPECT_FALSE(TimeZone::parse(std::string(60, 'x'), "x").ok());
+  // Files under /usr/share/zoneinfo that are not zones of the database.
+  EXPECT_FALSE(TimeZone::load("zone1970.tab").ok());
+  EXPECT_FALSE(TimeZone::load("posix/Europe/London").ok());
+}
+
+TEST(TimeZoneTest, EveryZoneAgreesWithTheCLibrary) {
+  // Every zone of zone1970.tab, weekly from 2024 to 2100 (an hour later each
+  // week): the tables date/tz reads and the footer rules after them. Greenland's
+  // rule ("M3.5.0/-1") is one that date/tz's own POSIX reader would refuse.
+  std::ifstream tab("/usr/share/zoneinfo/zone1970.tab");
+  ASSERT_TRUE(tab) << "no /usr/share/zoneinfo/zone1970.tab";
+  int zones = 0;
+  for (std::string line; std::getline(tab, line) && !HasFatalFailure();) {
+    std::istringstream fields(line);
+    std::string codes, coordinates, name;
+    if (line.empty() || line[0] == '#' || !(fields >> codes >> coordinates >> name)) {
+      continue;
+    }
+    auto z = TimeZone::load(name);
+    ASSERT_TRUE(z.ok()) << z.error();
+    ++zones;
+    setenv("TZ", name.c_str(), 1);
+    tzset();
+    for (std::int64_t s = 1704067200; s < 4102444800; s += 86400 * 7 + 3600) {
+      std::time_t tt = s;
+      std::tm tm{};
+      localtime_r(&tt, &tm);
+      ASSERT_EQ(z->utc_offset(TimePoint{std::chrono::seconds{s}}).count(), tm.tm_gmtoff)
+          << name << " at " << format_utc(TimePoint{std::chrono::seconds{s}});
+    }
+  }
+  EXPECT_GT(zones, 300);
+  unsetenv("TZ");
+  tzset();
 }
 
 Rota weekly_london() {

@@ -1,15 +1,20 @@
-// TZif (RFC 8536) and POSIX TZ rules, read for the on-call rota.
+// Time zones: date/tz's tables, then the POSIX TZ rules of the TZif footers.
 #include "daemon/base/timezone.hpp"
 
-#include <algorithm>
+#include <date/tz.h>
+
 #include <fstream>
-#include <sstream>
+#include <iterator>
+#include <optional>
 
 namespace calloutd {
 
 namespace {
 
 using std::chrono::seconds;
+
+// Where Debian's date/tz (built with USE_OS_TZDB) reads the database.
+const std::string k_zoneinfo = "/usr/share/zoneinfo";
 
 // A cursor over the TZ string with the small grammar of POSIX section 8.3.
 class TzReader {
@@ -111,15 +116,17 @@ std::chrono::sys_days day_of(const PosixTz::Date& d, std::chrono::year year) {
   return jan1 + days{d.day};
 }
 
-std::int64_t be(std::string_view b, std::size_t at, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) {
-    v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<std::size_t>(i)]);
+// The POSIX TZ rule in the footer of the TZif file at `path`, "" if none:
+// a version 2+ file ends with it between two newlines (RFC 8536 section 3.3).
+std::string footer_rule(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (bytes.size() < 6 || bytes.compare(0, 4, "TZif") != 0 || bytes[4] < '2' ||
+      bytes.back() != '\n') {
+    return "";
   }
-  if (bytes == 4) {
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
-  }
-  return static_cast<std::int64_t>(v);
+  auto open = bytes.rfind('\n', bytes.size() - 2);
+  return open == std::string::npos ? "" : bytes.substr(open + 1, bytes.size() - open - 2);
 }
 
 }  // namespace
@@ -174,104 +181,59 @@ std::chrono::seconds PosixTz::offset_at(std::int64_t unix_seconds) const {
   return dst ? dst_offset : std_offset;
 }
 
-Result<TimeZone> TimeZone::load(const std::string& name, const std::string& dir) {
-  if (name.empty() || name.front() == '/' || name.find("..") != std::string::npos) {
-    return Error{"bad time zone name \"" + name + "\""};
-  }
-  std::ifstream in(dir + "/" + name, std::ios::binary);
-  if (!in) {
-    return Error{"unknown time zone \"" + name + "\" (no " + dir + "/" + name +
+// date/tz's zone with its table of transitions, and the footer's rule for
+// the instants after the table's last transition.
+struct TimeZone::Rules {
+  const date::time_zone* table = nullptr;
+  std::chrono::sys_seconds table_ends{};
+  std::optional<PosixTz> footer;
+};
+
+Result<TimeZone> TimeZone::load(const std::string& name) {
+  auto path = k_zoneinfo + "/" + name;
+  auto rules = std::make_shared<Rules>();
+  try {
+    // Only names in the database's list: a path ("../x", "/etc/x") never is.
+    rules->table = date::locate_zone(name);
+  } catch (const std::exception&) {
+    return Error{"unknown time zone \"" + name + "\" (no " + path +
                  "; is the tzdata package installed?)"};
   }
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return parse(bytes.str(), name);
-}
-
-Result<TimeZone> TimeZone::parse(std::string_view b, std::string name) {
-  auto bad = [&](const std::string& why) { return Error{"time zone \"" + name + "\": " + why}; };
-  constexpr std::size_t header = 44;
-  if (b.size() < header || b.substr(0, 4) != "TZif") {
-    return bad("not a TZif file");
+  try {
+    // Reads the file now rather than on first use; the interval that holds
+    // a far future instant begins at the table's last transition.
+    rules->table_ends = rules->table->get_info(date::sys_days{date::year{9999} / 1 / 1}).begin;
+  } catch (const std::exception& e) {
+    return Error{"time zone \"" + name + "\": cannot read " + path + ": " + e.what()};
   }
-  if (b[4] < '2') {
-    return bad("TZif version 1 files are not supported");
-  }
-  auto counts = [&](std::size_t at, std::int64_t out[6]) {
-    for (int i = 0; i < 6; ++i) {
-      out[i] = be(b, at + 20 + static_cast<std::size_t>(i) * 4, 4);
-      if (out[i] < 0 || out[i] > 100000) {
-        return false;
-      }
+  if (auto text = footer_rule(path); !text.empty()) {
+    auto rule = PosixTz::parse(text);
+    if (!rule) {
+      return Error{"time zone \"" + name + "\": " + rule.error()};
     }
-    return true;
-  };
-  std::int64_t c[6];  // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
-  if (!counts(0, c)) {
-    return bad("bad header");
-  }
-  auto block_size = [&](int time_bytes) {
-    return static_cast<std::size_t>(c[3] * time_bytes + c[3] + c[4] * 6 + c[5] +
-                                    c[2] * (time_bytes + 4) + c[1] + c[0]);
-  };
-  std::size_t v2 = header + block_size(4);
-  if (b.size() < v2 + header || b.substr(v2, 4) != "TZif" || !counts(v2, c)) {
-    return bad("truncated file");
-  }
-  std::size_t at = v2 + header;
-  if (b.size() < at + block_size(8) || c[4] < 1) {
-    return bad("truncated file");
+    rules->footer = *rule;
   }
   TimeZone tz;
-  tz.m_name = std::move(name);
-  for (std::int64_t i = 0; i < c[3]; ++i) {
-    tz.m_transitions.push_back(be(b, at + static_cast<std::size_t>(i) * 8, 8));
-  }
-  at += static_cast<std::size_t>(c[3]) * 8;
-  for (std::int64_t i = 0; i < c[3]; ++i) {
-    auto type = static_cast<std::uint8_t>(b[at++]);
-    if (type >= c[4]) {
-      return bad("transition to an unknown type");
-    }
-    tz.m_type_of.push_back(type);
-  }
-  for (std::int64_t i = 0; i < c[4]; ++i, at += 6) {
-    tz.m_types.push_back({static_cast<std::int32_t>(be(b, at, 4)), b[at + 4] != 0});
-  }
-  at += static_cast<std::size_t>(c[5] + c[2] * 12 + c[1] + c[0]);
-  if (at < b.size() && b[at] == '\n') {
-    auto close = b.find('\n', at + 1);
-    auto footer = b.substr(at + 1, close == std::string_view::npos ? 0 : close - at - 1);
-    if (!footer.empty()) {
-      auto rule = PosixTz::parse(footer);
-      if (!rule) {
-        return bad(rule.error());
-      }
-      tz.m_footer = *rule;
-      tz.m_has_footer = true;
-    }
-  }
+  tz.m_name = name;
+  tz.m_rules = std::move(rules);
   return tz;
 }
 
 TimeZone TimeZone::utc() {
   TimeZone tz;
   tz.m_name = "UTC";
-  tz.m_types.push_back({0, false});
   return tz;
 }
 
 std::chrono::seconds TimeZone::utc_offset(TimePoint t) const {
-  auto s = std::chrono::floor<seconds>(t).time_since_epoch().count();
-  auto after = std::upper_bound(m_transitions.begin(), m_transitions.end(), s);
-  if (after == m_transitions.end() && m_has_footer) {
-    return m_footer.offset_at(s);
+  if (!m_rules) {
+    return seconds{0};
   }
-  if (after == m_transitions.begin()) {
-    return seconds{m_types.front().offset};  // before the first transition: type 0
+  auto s = std::chrono::floor<seconds>(t);
+  if (m_rules->footer && s > m_rules->table_ends) {
+    return m_rules->footer->offset_at(s.time_since_epoch().count());
   }
-  auto i = static_cast<std::size_t>(after - m_transitions.begin() - 1);
-  return seconds{m_types[m_type_of[i]].offset};
+  return m_rules->table->get_info(s).offset;
 }
 
 std::chrono::local_seconds TimeZone::to_local(TimePoint t) const {

@@ -1,16 +1,17 @@
-// Time zones from the system's tz database (TZif files under
-// /usr/share/zoneinfo, Debian's tzdata). GCC 12's libstdc++ has no
-// std::chrono::tzdb, so this reads the compiled files itself: the
-// transitions they list, then the POSIX TZ rule in their footer for times
-// after the last one. Only what the on-call rota needs: UTC offset at an
-// instant, and local civil time.
+// Time zones from the system's tz database (/usr/share/zoneinfo, Debian's
+// tzdata), read by Howard Hinnant's date/tz (GCC 12's libstdc++ has no
+// std::chrono::tzdb; date/tz is what it came from). Debian builds date/tz
+// to read the compiled TZif files, whose tables end in 2037; for the years
+// after, the POSIX TZ rule in each file's footer applies, which date/tz 3.0.1
+// ignores, so PosixTz evaluates it. Only what the on-call rota needs: UTC
+// offset at an instant, and local civil time.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "daemon/base/result.hpp"
 #include "daemon/base/timefmt.hpp"
@@ -34,13 +35,13 @@ struct PosixTz {
   std::chrono::seconds offset_at(std::int64_t unix_seconds) const;
 };
 
+// A zone of the tz database. Copies share the loaded rules; safe to use from
+// several threads.
 class TimeZone {
  public:
-  // Reads `<dir>/<name>` ("Europe/London"). Names with ".." or a leading "/" are refused.
-  static Result<TimeZone> load(const std::string& name,
-                               const std::string& dir = "/usr/share/zoneinfo");
-  // From the bytes of a TZif file (version 2 or later).
-  static Result<TimeZone> parse(std::string_view tzif, std::string name);
+  // The zone `name` ("Europe/London"); an error names it if the database
+  // has no such zone or its file cannot be read.
+  static Result<TimeZone> load(const std::string& name);
   static TimeZone utc();
 
   const std::string& name() const { return m_name; }
@@ -50,16 +51,9 @@ class TimeZone {
   std::chrono::local_seconds to_local(TimePoint t) const;
 
  private:
-  struct Type {
-    std::int32_t offset = 0;
-    bool dst = false;
-  };
+  struct Rules;
   std::string m_name;
-  std::vector<std::int64_t> m_transitions;  // unix seconds, ascending
-  std::vector<std::uint8_t> m_type_of;      // type index per transition
-  std::vector<Type> m_types;
-  bool m_has_footer = false;
-  PosixTz m_footer;
+  std::shared_ptr<const Rules> m_rules;  // null for UTC
 };
 
 }  // namespace calloutd

@@ -120,7 +120,6 @@ struct Config {
   PagerDutyConfig pagerduty;
   ShiftsConfig shifts;
   std::vector<Rota> rotas;  // on-call rotas; the first covering a technology pre-fills roles
-  std::string zoneinfo_dir = "/usr/share/zoneinfo";
   std::vector<Route> routes = default_routes();
 
   // critical|page -> MPI, error|high|major -> HPI; everything else is ignored.

@@ -74,8 +74,7 @@ void read_start(Checker& c, const YAML::Node& node, const std::string& path, Rot
   }
 }
 
-void read_rota(Checker& c, const YAML::Node& node, const std::string& path, Rota& rota,
-               const std::string& zoneinfo_dir) {
+void read_rota(Checker& c, const YAML::Node& node, const std::string& path, Rota& rota) {
   if (!c.mapping(node, path,
                  {"name", "technologies", "time_zone", "start", "handover_at", "every", "primary",
                   "secondary"})) {
@@ -91,7 +90,7 @@ void read_rota(Checker& c, const YAML::Node& node, const std::string& path, Rota
   }
   std::string zone_name;
   if (node["time_zone"] && c.scalar(node["time_zone"], path + ".time_zone", zone_name)) {
-    auto zone = TimeZone::load(zone_name, zoneinfo_dir);
+    auto zone = TimeZone::load(zone_name);
     if (!zone) {
       c.error(node["time_zone"], path + ".time_zone: " + zone.error());
     } else {
@@ -127,7 +126,7 @@ void read_rotas(Checker& c, const YAML::Node& node, Config& cfg) {
   }
   for (std::size_t i = 0; i < node.size(); ++i) {
     Rota rota;
-    read_rota(c, node[i], "rota[" + std::to_string(i) + "]", rota, cfg.zoneinfo_dir);
+    read_rota(c, node[i], "rota[" + std::to_string(i) + "]", rota);
     cfg.rotas.push_back(std::move(rota));
   }
 }
