@@ -19,19 +19,12 @@ using testing::apply_edits;
 using testing::at;
 using testing::edit_by_hand;
 using testing::FakeRepository;
+using testing::occurrences;
 
 Event firing(const char* received) {
   auto g = receivers::parse_alertmanager(testing::sample("am-0.25-firing-two-alerts.json"));
   EXPECT_TRUE(g) << g.error();
   return Event{1, at(received), *g};
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) {
-    ++n;
-  }
-  return n;
 }
 
 class EngineEditsTest : public ::testing::Test {
@@ -90,7 +83,7 @@ TEST_F(EngineEditsTest, ACalloutResolvedByHandIsClosedForTheEngine) {
   EXPECT_EQ(shifts.find("Ann Lee")->holds, 0);
   EXPECT_EQ(shifts.find("Ann Lee")->idle_since, at("2026-11-22T05:00:00Z"));
   auto text = repo.file(callout());
-  EXPECT_EQ(count(text, "resolved in the file"), 1u) << text;
+  EXPECT_EQ(occurrences(text, "resolved in the file"), 1u) << text;
   EXPECT_NE(text.find("- 2026-11-22 05:00:00 UTC - callout.md - callout resolved in the file: "
                       "Status set to resolved by hand (commit "),
             std::string::npos)
@@ -138,7 +131,7 @@ TEST_F(EngineEditsTest, AnEditIsAppliedOnceWhoeverSeesIt) {
   other.load();
   EXPECT_EQ(other.apply(edit).outcome, Outcome::unchanged);
   EXPECT_EQ(repo.commit_count(), commits);
-  EXPECT_EQ(count(repo.file(callout()), "resolved in the file"), 1u);
+  EXPECT_EQ(occurrences(repo.file(callout()), "resolved in the file"), 1u);
 }
 
 TEST_F(EngineEditsTest, TheEditIsDatedByTheCommitThatWroteTheValue) {
@@ -177,7 +170,7 @@ TEST_F(EngineEditsTest, ACalloutReopenedByHandIsOpenAgain) {
   ASSERT_EQ(applied.size(), 1u);
   EXPECT_EQ(applied.front().outcome, Outcome::reopened);
   ASSERT_EQ(engine.open_incidents().size(), 1u);
-  EXPECT_EQ(count(repo.file(callout()), "callout reopened in the file"), 1u);
+  EXPECT_EQ(occurrences(repo.file(callout()), "callout reopened in the file"), 1u);
   EXPECT_EQ(markdown::key_text(repo.file(callout()), "Status"), "active");
 }
 
@@ -204,7 +197,7 @@ TEST_F(EngineEditsTest, APostmortemStatusChangedByHandIsRecordedOnce) {
   ASSERT_EQ(apply_edits(engine, repo, at("2026-11-22T06:05:00Z")).size(), 1u);
   EXPECT_TRUE(apply_edits(engine, repo, at("2026-11-22T06:06:00Z")).empty());
   auto text = repo.file(callout());
-  EXPECT_EQ(count(text, "postmortem moved from draft to in review"), 1u) << text;
+  EXPECT_EQ(occurrences(text, "postmortem moved from draft to in review"), 1u) << text;
   EXPECT_NE(text.find("- 2026-11-22 06:00:00 UTC - Postmortem - postmortem moved"),
             std::string::npos)
       << text;
@@ -231,7 +224,7 @@ TEST_F(EngineEditsTest, WhatTheDaemonWroteIsNotAnEdit) {
   engine.refresh(before, repo.head());
   ASSERT_EQ(engine.open_incidents().size(), 1u);
   EXPECT_TRUE(apply_edits(engine, repo, at("2026-11-22T04:32:00Z")).empty());
-  EXPECT_EQ(count(repo.file(callout()), "in the file"), 0u);
+  EXPECT_EQ(occurrences(repo.file(callout()), "in the file"), 0u);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ using testing::DaemonProcess;
 using testing::eventually;
 using testing::git;
 using testing::metric;
+using testing::occurrences;
 using testing::read_file;
 using testing::TempDir;
 using testing::write_file;
@@ -39,14 +40,6 @@ routes:
 shifts:
   warning_lead: 1s
 )";
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) {
-    ++n;
-  }
-  return n;
-}
 
 class EditsTest : public ::testing::Test {
  protected:
@@ -188,7 +181,7 @@ TEST_F(EditsTest, ACalloutResolvedByHandIsClosedEverywhere) {
   start();
   ASSERT_TRUE(testing::all_applied(repo / ".git" / "calloutd"));
   EXPECT_EQ(commits(), before);
-  EXPECT_EQ(count(committed(api, "callout.md"), "resolved in the file"), 1u);
+  EXPECT_EQ(occurrences(committed(api, "callout.md"), "resolved in the file"), 1u);
   EXPECT_EQ(listed_by_api(), std::vector<std::string>{pg});
 }
 

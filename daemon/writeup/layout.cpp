@@ -8,19 +8,6 @@
 namespace calloutd::layout {
 namespace {
 
-// Whether `date` (YYYY-MM-DD, digits checked by the caller) names a real day.
-bool real_date(const std::string& date) {
-  int y = 0, m = 0, d = 0;
-  static const RE2 k_date(R"((\d{4})-(\d{2})-(\d{2}))");
-  if (!RE2::FullMatch(date, k_date, &y, &m, &d)) {
-    return false;
-  }
-  return std::chrono::year_month_day{std::chrono::year{y},
-                                     std::chrono::month{static_cast<unsigned>(m)},
-                                     std::chrono::day{static_cast<unsigned>(d)}}
-      .ok();
-}
-
 std::optional<FolderName> parse_with(std::string_view name, const RE2& re) {
   FolderName f;
   if (!RE2::FullMatch(name, re, &f.issue, &f.date, &f.n)) {
@@ -36,6 +23,18 @@ void add_unique(std::vector<std::string>& paths, const std::string& path) {
 }
 
 }  // namespace
+
+bool real_date(const std::string& date) {
+  int y = 0, m = 0, d = 0;
+  static const RE2 k_date(R"((\d{4})-(\d{2})-(\d{2}))");
+  if (!RE2::FullMatch(date, k_date, &y, &m, &d)) {
+    return false;
+  }
+  return std::chrono::year_month_day{std::chrono::year{y},
+                                     std::chrono::month{static_cast<unsigned>(m)},
+                                     std::chrono::day{static_cast<unsigned>(d)}}
+      .ok();
+}
 
 std::optional<FolderName> parse_folder(std::string_view name) {
   // N from 2: "-1" passes the pattern and is refused below.

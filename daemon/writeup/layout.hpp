@@ -24,6 +24,9 @@ struct FolderName {
   std::string n;     // "" for the day's first folder, else "2", "3"...
 };
 
+// Whether `date` (YYYY-MM-DD) names a real day of the calendar.
+bool real_date(const std::string& date);
+
 // The rule, strictly (what the lint accepts and what `folder_name` makes):
 // the issue in kebab-case (`[a-z0-9]+(-[a-z0-9]+)*`), a real calendar date,
 // N from 2 without leading zeros. nullopt otherwise.

@@ -423,18 +423,6 @@ int cell_column(const std::string& line, std::size_t index) {
   return static_cast<int>(i) + 1;
 }
 
-bool real_date(const std::string& s) {
-  static const RE2 k_date(R"((\d{4})-(\d{2})-(\d{2}))");
-  int y = 0, m = 0, d = 0;
-  if (!RE2::FullMatch(s, k_date, &y, &m, &d)) {
-    return false;
-  }
-  return std::chrono::year_month_day{std::chrono::year{y},
-                                     std::chrono::month{static_cast<unsigned>(m)},
-                                     std::chrono::day{static_cast<unsigned>(d)}}
-      .ok();
-}
-
 // The columns an Action Items table must have.
 const std::vector<std::string>& action_columns() {
   static const std::vector<std::string> k{"Action Item", "Type", "Ticket",
@@ -522,7 +510,7 @@ void check_action_item(const ActionItem& item) {
   if (item.cell("Ticket").empty()) {
     item.problem("Ticket", "action item without a Ticket (a ticket number or link, else n/a)");
   }
-  if (!real_date(item.cell("Due"))) {
+  if (!layout::real_date(item.cell("Due"))) {
     item.problem("Due", "due \"" + item.cell("Due") + "\" is not a date (YYYY-MM-DD)");
   }
   check_action_status(item);

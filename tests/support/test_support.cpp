@@ -205,6 +205,14 @@ bool all_applied(const std::filesystem::path& journal_dir, double seconds) {
                     [&] { return applied_mark(journal_dir) >= last_journaled(journal_dir); });
 }
 
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) {
+    ++n;
+  }
+  return n;
+}
+
 std::string calloutd_binary() {
   return CALLOUTD_BINARY;
 }

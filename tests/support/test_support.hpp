@@ -72,6 +72,9 @@ TimePoint at(const std::string& rfc3339);
 // `calloutd_http_connections_open` or `x_total{reason="a"}` (0 when absent).
 double metric(const std::string& exposition, const std::string& series);
 
+// How many times `what` occurs in `text`.
+std::size_t occurrences(const std::string& text, const std::string& what);
+
 // The daemon's journal in `journal_dir` (default `<repo>/.git/calloutd`):
 // the sequence of its last record (0 when empty), and its applied mark.
 std::uint64_t last_journaled(const std::filesystem::path& journal_dir);
