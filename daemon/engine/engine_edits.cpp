@@ -54,6 +54,12 @@ TimePoint edit_time(TimePoint committed_at, TimePoint earliest, TimePoint now) {
   return std::min(std::max(committed_at, earliest), now);
 }
 
+// Whether state `s` already took `o` in (the same commit's value applied).
+bool applied(const FileObservation& o, const GroupState& s) {
+  auto it = s.observed.find(o.field());
+  return it != s.observed.end() && it->second == o.commit;
+}
+
 std::string in_commit(const FileObservation& o) {
   return " (commit " + o.commit.substr(0, 12) + ")";
 }
@@ -73,11 +79,9 @@ std::vector<FileObservation> Engine::news(const std::vector<FileObservation>& se
                  {{"folder", o.folder}, {"key", o.field()}});
       continue;
     }
-    auto applied = m_states.at(sid).observed.find(o.field());
-    if (applied != m_states.at(sid).observed.end() && applied->second == o.commit) {
-      continue;
+    if (!applied(o, m_states.at(sid))) {
+      out.push_back(std::move(o));
     }
-    out.push_back(std::move(o));
   }
   return out;
 }
@@ -133,8 +137,7 @@ Engine::Plan Engine::decide_observation(const Event& event, const FileObservatio
     return plan;
   }
   plan.state = *prior;
-  auto applied = prior->observed.find(o.field());
-  if ((applied != prior->observed.end() && applied->second == o.commit) || !differs(o, *prior)) {
+  if (applied(o, *prior) || !differs(o, *prior)) {
     plan.outcome = Outcome::unchanged;  // seen before, or the state says so already
     return plan;
   }

@@ -41,9 +41,6 @@ class Scanner {
   ScanTotals scan(const std::string& head, TimePoint now);
 
   const std::map<std::string, FolderFacts>& folders() const { return m_folders; }
-  // Folders whose postmortem.md / callout.md was read again by the last scan.
-  const std::vector<std::string>& changed_postmortems() const { return m_changed; }
-  const std::vector<std::string>& changed_callouts() const { return m_changed_callouts; }
   // What the files read again by the last scan say in the values the engine
   // keeps state for (without the commit: the engine finds it for the news).
   std::vector<FileObservation> observations() const;
@@ -60,6 +57,7 @@ class Scanner {
   Metrics& m_metrics;
   std::chrono::seconds m_postmortem_overdue_after;
   std::map<std::string, FolderFacts> m_folders;  // by folder path
+  // Folders whose postmortem.md / callout.md the last scan read again.
   std::vector<std::string> m_changed;
   std::vector<std::string> m_changed_callouts;
   std::string m_head;  // the commit the facts were read at
