@@ -47,7 +47,7 @@ const Buckets k_scan_buckets{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
 
 // The families, in the order they are registered (the order /metrics lists
 // them in, within a type). Names and help texts are an interface: dashboards
-// and alert rules use them (tests/metrics/exposition.expected pins them).
+// and alert rules use them (tests/unit/metrics/exposition.expected pins them).
 const FamilySpec k_requests{
     "calloutd_webhook_requests_total", "Webhook requests by receiver and outcome.",
     each("outcome", {"accepted", "bad_request", "unauthorized", "too_large", "overloaded", "error"},

@@ -1,6 +1,6 @@
 // The exposition a fresh daemon serves on /metrics: every family's name, help
 // text, type and the series it has from the start, pinned
-// against tests/metrics/exposition.expected, so that no change to Metrics
+// against tests/unit/metrics/exposition.expected, so that no change to Metrics
 // renames, rewords or drops one unnoticed (dashboards and alert rules query
 // them by name).
 #include <gtest/gtest.h>
@@ -14,7 +14,7 @@ namespace calloutd {
 namespace {
 
 const std::string k_expected =
-    std::string(CALLOUTD_SOURCE_DIR) + "/tests/metrics/exposition.expected";
+    std::string(CALLOUTD_SOURCE_DIR) + "/tests/unit/metrics/exposition.expected";
 
 TEST(MetricsTest, FreshExpositionMatchesThePinnedOne) {
   Metrics metrics;

@@ -9,12 +9,12 @@
 #   ROOT        the source tree (default: the parent of this script's folder)
 #   EXCEPTIONS  one line per function, `path function reason`; blank lines and
 #               lines starting with # are skipped
-#               (default: ROOT/tests/function_size_exceptions.txt)
+#               (default: ROOT/tests/structure/function_size_exceptions.txt)
 set -eu
 
 limit=60
 root=${1:-"$(cd "$(dirname "$0")/.." && pwd)"}
-exceptions=${2:-"$root/tests/function_size_exceptions.txt"}
+exceptions=${2:-"$root/tests/structure/function_size_exceptions.txt"}
 
 # Exuberant ctags and Emacs' etags have neither --_xformat nor end lines:
 # name the missing package rather than skip, so CI cannot pass by omission.

@@ -1,6 +1,6 @@
 // calloutctl lint on a corpus of write-ups: two the daemon generated (clean),
 // and hand-broken ones, each breaking one rule (plus traps that must stay
-// clean). The expected output is tests/lint/corpus.expected, line by line.
+// clean). The expected output is tests/integration/lint/corpus.expected, line by line.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -12,7 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-const std::string k_dir = std::string(CALLOUTD_SOURCE_DIR) + "/tests/lint";
+const std::string k_dir = std::string(CALLOUTD_SOURCE_DIR) + "/tests/integration/lint";
 
 std::string lint(const std::string& args, int* status) {
   return testing::run(

@@ -1,6 +1,6 @@
 // The write-up linter on text: each rule, its positions, and the traps.
 // (The corpus of whole write-ups is checked through calloutctl in
-// integration_lint_test.cpp.)
+// tests/integration/lint_test.cpp.)
 #include "daemon/writeup/lint.hpp"
 
 #include <gtest/gtest.h>

@@ -9,7 +9,7 @@ set -eu
 script=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/daemon" "$work/receivers" "$work/tests" "$work/bin"
+mkdir -p "$work/daemon" "$work/receivers" "$work/tests/structure" "$work/bin"
 
 # A C++ function whose definition spans `lines` lines.
 function_of() {
@@ -26,7 +26,7 @@ function_of() {
   function_of just_fits 60
 } > "$work/daemon/a.cpp"
 function_of also_long 70 > "$work/receivers/b.hpp"
-exceptions=$work/tests/function_size_exceptions.txt
+exceptions=$work/tests/structure/function_size_exceptions.txt
 
 failures=0
 # expect STATUS TEXT: the last run exited with STATUS (0 or 1) and its output
