@@ -1,6 +1,6 @@
 // calloutctl lint: the write-up linter over files, folders or a whole
 // callouts repository, with compiler-style, JSON or GitHub Actions output.
-#include "daemon/writeup/lint.hpp"
+#include "daemon/lint/lint.hpp"
 
 #include <algorithm>
 #include <filesystem>

@@ -1,7 +1,7 @@
 // The write-up linter on text: each rule, its positions, and the traps.
 // (The corpus of whole write-ups is checked through calloutctl in
 // tests/integration/lint_test.cpp.)
-#include "daemon/writeup/lint.hpp"
+#include "daemon/lint/lint.hpp"
 
 #include <gtest/gtest.h>
 
