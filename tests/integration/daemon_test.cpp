@@ -287,6 +287,29 @@ TEST_F(DaemonTest, HealthReadinessAndPrometheusExposition) {
   EXPECT_EQ(out, "");
 }
 
+// A second calloutd on a port the first one holds must not start: with
+// SO_REUSEPORT the kernel would split webhooks between the two daemons and
+// their repositories.
+TEST_F(DaemonTest, APortAnotherDaemonHoldsIsRefusedAtStart) {
+  auto first = start();
+  int status = 0;
+  auto out =
+      testing::run("cd '" + dir.path().string() + "' && timeout 20 '" + testing::calloutd_binary() +
+                       "' --config.file=calloutd.yml --repo.path=second "
+                       "--web.listen-address=127.0.0.1:" +
+                       std::to_string(first->port()) + " 2>&1",
+                   &status);
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_NE(out.find("msg=\"cannot serve HTTP\" error=\"cannot listen on \\\"127.0.0.1:" +
+                     std::to_string(first->port()) + "\\\": Address already in use\""),
+            std::string::npos)
+      << out;
+  // The first daemon still answers every request.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(first->client()->Get("/-/healthy")->status, 200);
+  }
+}
+
 TEST_F(DaemonTest, SigtermDrainsAcceptedEventsAndExitsCleanly) {
   auto d = start();
   ASSERT_EQ(d->post_alertmanager(sample("am-0.34-format-firing-nested-route-ADAPTED.json"), bearer)
