@@ -32,11 +32,14 @@ if [ "$status" -ne 0 ] || awk -v e="$exposure" -v m="$max" 'BEGIN { exit !(e > m
   exit 1
 fi
 
-# verify exits 0 even on unknown keys or syscall groups; any word from it is a fault.
+# verify exits 0 even on unknown keys or syscall groups: any line about our
+# unit is a fault. (On a host booted with systemd it also loads the host's
+# units; what it says about those is not ours to fail on.)
 sed "s#^ExecStart=[^ ]*#ExecStart=$binary#" "$unit" >"$work/calloutd.service"
 status=0
-systemd-analyze verify "$work/calloutd.service" >"$work/verify" 2>&1 || status=$?
-if [ "$status" -ne 0 ] || [ -s "$work/verify" ]; then
+systemd-analyze verify --man=no --recursive-errors=no "$work/calloutd.service" \
+  >"$work/verify" 2>&1 || status=$?
+if [ "$status" -ne 0 ] || grep -q calloutd "$work/verify"; then
   echo "FAIL: systemd-analyze verify (status $status):" >&2
   cat "$work/verify" >&2
   exit 1
