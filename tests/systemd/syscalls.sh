@@ -8,10 +8,10 @@
 # /metrics scraped, SIGTERM (the drain). Without sshd the remote is left out.
 #   usage: syscalls.sh CALLOUTD_BINARY UNIT_FILE SAMPLES_DIR
 set -euo pipefail
-binary=$1
-unit=$2
-samples=$3
-here=$(dirname "$0")
+binary=$(realpath "$1")
+unit=$(realpath "$2")
+samples=$(realpath "$3")
+here=$(dirname "$(realpath "$0")")
 work=$(mktemp -d)
 sshd_pid=
 strace_pid=
@@ -124,7 +124,8 @@ NOTIFY_SOCKET=$work/notify timeout 50 strace -f -qq -o "$work/trace" "$binary" -
   --web.listen-address=127.0.0.1:0 >"$work/calloutd.log" 2>&1 &
 strace_pid=$!
 listening() { grep -qE 'msg=listening .*port=[0-9]+' "$work/calloutd.log" 2>/dev/null; }
-eventually 20 listening || fail "calloutd did not start"
+started() { listening || ! kill -0 "$strace_pid" 2>/dev/null; }
+eventually 20 started && listening || fail "calloutd did not start"
 port=$(sed -nE 's/.*msg=listening .*port=([0-9]+).*/\1/p' "$work/calloutd.log" | head -1)
 if [ -n "$remote_bare" ]; then
   # The remote's history first, so that the callout's commit lands on it.
