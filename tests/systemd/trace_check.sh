@@ -63,11 +63,11 @@ if [ -z "$used" ]; then
   echo "FAIL: no system calls in $trace" >&2
   exit 1
 fi
-echo "system calls used ($(echo "$used" | wc -l)):" $used
+echo "system calls used ($(echo "$used" | wc -l)):" "$(echo "$used" | tr '\n' ' ')"
 status=0
 denied=$(grep -vxF -f "$allowed" <(echo "$used") || true)
 if [ -n "$denied" ]; then
-  echo "FAIL: the unit's SystemCallFilter would deny:" $denied >&2
+  echo "FAIL: the unit's SystemCallFilter would deny:" "$(echo "$denied" | tr '\n' ' ')" >&2
   for call in $denied; do
     grep -m1 -E "^[0-9]* *$call\(" "$trace" | sed 's/^/  first use: /' >&2
   done
