@@ -26,9 +26,9 @@ HttpResponse json_response(const json& body, int status = 200) {
 // The pipeline refused an event: nothing was written; the sender retries.
 // `overloaded_status`: 503 for Alertmanager and the API, 429 for PagerDuty
 // (which drops deliveries on any other 4xx).
-HttpResponse refusal_response(Pipeline::Refusal refusal, int overloaded_status) {
+HttpResponse refusal_response(Submitter::Refusal refusal, int overloaded_status) {
   auto r =
-      refusal == Pipeline::Refusal::overloaded
+      refusal == Submitter::Refusal::overloaded
           ? HttpResponse::error(overloaded_status,
                                 "overloaded: too many events waiting to be committed; retry later")
           : HttpResponse::error(503,
@@ -55,7 +55,7 @@ std::string unauthenticated_exposure(const Config& config) {
          "web.allow_unauthenticated: true to accept that";
 }
 
-HttpServer::HttpServer(const Config& config, Pipeline& pipeline, Metrics& metrics,
+HttpServer::HttpServer(const Config& config, Submitter& pipeline, Metrics& metrics,
                        PostmortemCheck check)
     : m_config(config),
       m_pipeline(pipeline),
@@ -185,7 +185,7 @@ HttpResponse HttpServer::handle_alertmanager(const HttpRequest& req) {
     m_metrics.count_request(receiver, "duplicate");
     return json_response(json{{"status", "accepted"}, {"duplicate_of", original}});
   };
-  Pipeline::CopyKeys keys{sha256_hex(req.body), ""};
+  Submitter::CopyKeys keys{sha256_hex(req.body), ""};
   if (auto original = m_pipeline.duplicate_of_body(keys.body)) {
     return duplicate(*original);
   }
@@ -201,9 +201,9 @@ HttpResponse HttpServer::handle_alertmanager(const HttpRequest& req) {
     return duplicate(*original);
   }
   auto outcome = m_pipeline.submit(receiver, req.body, std::move(*group), false, std::move(keys));
-  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+  if (auto* refusal = std::get_if<Submitter::Refusal>(&outcome)) {
     m_metrics.count_request(receiver,
-                            *refusal == Pipeline::Refusal::overloaded ? "overloaded" : "error");
+                            *refusal == Submitter::Refusal::overloaded ? "overloaded" : "error");
     return refusal_response(*refusal, 503);
   }
   m_metrics.count_request(receiver, "accepted");
@@ -275,10 +275,10 @@ HttpResponse HttpServer::handle_pagerduty(const HttpRequest& req) {
     m_metrics.count_request(receiver, "duplicate");
     return json_response(json{{"status", "duplicate"}}, 202);
   }
-  auto outcome = m_pipeline.submit(receiver, req.body, std::move(*event), verified);
-  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+  auto outcome = m_pipeline.submit(receiver, req.body, std::move(*event), verified, {});
+  if (auto* refusal = std::get_if<Submitter::Refusal>(&outcome)) {
     m_metrics.count_request(receiver,
-                            *refusal == Pipeline::Refusal::overloaded ? "overloaded" : "error");
+                            *refusal == Submitter::Refusal::overloaded ? "overloaded" : "error");
     return refusal_response(*refusal, 429);  // PagerDuty retries 429 and 5xx
   }
   remember_delivery(webhook_id);
@@ -312,8 +312,8 @@ HttpResponse HttpServer::handle_postmortem_status(const HttpRequest& req) {
   auto response =
       json{{"status", "accepted"}, {"incident", incident}, {"postmortem_status", status}};
   auto record = receivers::api_record(*change);
-  auto outcome = m_pipeline.submit(receivers::k_api_source, record, std::move(*change));
-  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+  auto outcome = m_pipeline.submit(receivers::k_api_source, record, std::move(*change), false, {});
+  if (auto* refusal = std::get_if<Submitter::Refusal>(&outcome)) {
     return refusal_response(*refusal, 503);
   }
   return json_response(response, 202);
@@ -332,8 +332,8 @@ HttpResponse HttpServer::handle_roles(const HttpRequest& req) {
     return HttpResponse::error(404, "no incident \"" + incident + "\"");
   }
   auto record = receivers::api_record(*parsed);
-  auto outcome = m_pipeline.submit(receivers::k_api_source, record, std::move(*parsed));
-  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+  auto outcome = m_pipeline.submit(receivers::k_api_source, record, std::move(*parsed), false, {});
+  if (auto* refusal = std::get_if<Submitter::Refusal>(&outcome)) {
     return refusal_response(*refusal, 503);
   }
   auto response = json::parse(record);
@@ -352,8 +352,8 @@ HttpResponse HttpServer::handle_new(const HttpRequest& req) {
   }
   auto id = manual_incident_id(*parsed);
   auto record = receivers::api_record(*parsed);
-  auto outcome = m_pipeline.submit(receivers::k_api_source, record, std::move(*parsed));
-  if (auto* refusal = std::get_if<Pipeline::Refusal>(&outcome)) {
+  auto outcome = m_pipeline.submit(receivers::k_api_source, record, std::move(*parsed), false, {});
+  if (auto* refusal = std::get_if<Submitter::Refusal>(&outcome)) {
     return refusal_response(*refusal, 503);
   }
   return json_response(json{{"status", "accepted"}, {"id", id}}, 202);

@@ -17,7 +17,7 @@
 #include "daemon/config/config.hpp"
 #include "daemon/http/http_listener.hpp"
 #include "daemon/metrics/metrics.hpp"
-#include "daemon/pipeline/pipeline.hpp"
+#include "daemon/pipeline/submitter.hpp"
 
 namespace calloutd {
 
@@ -28,7 +28,8 @@ class HttpServer {
   using PostmortemCheck = std::function<Result<std::vector<std::string>>(
       const std::string& incident, const std::string& status)>;
 
-  HttpServer(const Config& config, Pipeline& pipeline, Metrics& metrics,
+  // `pipeline`: the Pipeline, or a fake in tests.
+  HttpServer(const Config& config, Submitter& pipeline, Metrics& metrics,
              PostmortemCheck check = {});
 
   // Answers whether an incident id is known (on the engine's strand).
@@ -63,7 +64,7 @@ class HttpServer {
                                                 const std::string& receiver) const;
 
   const Config& m_config;
-  Pipeline& m_pipeline;
+  Submitter& m_pipeline;
   Metrics& m_metrics;
   std::atomic<bool> m_ready{false};
   PostmortemCheck m_engine_check;

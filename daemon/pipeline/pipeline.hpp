@@ -26,10 +26,11 @@
 #include "daemon/engine/engine.hpp"
 #include "daemon/journal/journal.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/pipeline/submitter.hpp"
 
 namespace calloutd {
 
-class Pipeline {
+class Pipeline final : public Submitter {
  public:
   Pipeline(Journal& journal, Engine& engine, Metrics& metrics, std::size_t max_pending);
   ~Pipeline();
@@ -44,20 +45,15 @@ class Pipeline {
   // Drains the queue (every accepted event is applied), then stops the thread.
   void stop();
 
-  enum class Refusal { overloaded, journal_failed };
   // Journals `body` from `source` ("alertmanager", "pagerduty") and queues
   // its parsed `payload` for the engine; the returned sequence number means the
   // event is durable. `verified`: its signature checked out (kept for replay).
   // What recognises a copy of an Alertmanager notification: the SHA-256 of
   // its body, and receivers::content_key of what it says. Computed once per
   // request by the caller; submit() computes them when they are missing.
-  struct CopyKeys {
-    std::string body;
-    std::string content;
-  };
   std::variant<std::uint64_t, Refusal> submit(std::string_view source, std::string_view body,
                                               Payload payload, bool verified = false,
-                                              CopyKeys keys = {});
+                                              CopyKeys keys = {}) override;
 
   // On the strand: journals and queues what people changed in the files
   // (the scanner's `seen`, less what the engine knows already), to be applied
@@ -65,7 +61,7 @@ class Pipeline {
   // already. False when the journal failed (then look again later).
   bool observe(const std::vector<FileObservation>& seen);
 
-  std::vector<IncidentSummary> open_incidents() const;
+  std::vector<IncidentSummary> open_incidents() const override;
 
   // The sequence number of the Alertmanager notification `group` repeats
   // when it is identical (receivers::content_key) to the last one applied
@@ -74,19 +70,18 @@ class Pipeline {
   // the original is journaled and applied, so it can be answered without
   // journaling it again.
   std::optional<std::uint64_t> duplicate_of(const std::string& group_key,
-                                            const std::string& content_key) const;
+                                            const std::string& content_key) const override;
   // The same for a body byte-for-byte identical to one already applied, by
   // the SHA-256 of the body: no parsing needed.
-  std::optional<std::uint64_t> duplicate_of_body(const std::string& body_key) const;
+  std::optional<std::uint64_t> duplicate_of_body(const std::string& body_key) const override;
 
-  // Runs `task` on the engine's strand and waits for its result (from HTTP
-  // threads, while the engine thread runs).
-  template <typename Task>
-  auto on_strand(Task task) -> decltype(task()) {
-    std::packaged_task<decltype(task())()> packaged(std::move(task));
-    auto result = packaged.get_future();
+  // Runs `task` on the engine's strand and waits for it (from HTTP threads,
+  // while the engine thread runs); on_strand() returns a task's result.
+  void run_on_strand(const std::function<void()>& task) override {
+    std::packaged_task<void()> packaged(task);
+    auto done = packaged.get_future();
     boost::asio::post(m_io, [&packaged] { packaged(); });
-    return result.get();
+    done.get();
   }
   // On the strand, after the branch moved to another daemon's or an
   // engineer's commits: applies `records` again on the new head (what the
@@ -102,7 +97,7 @@ class Pipeline {
   std::size_t pending() const { return m_pending.load(); }
   // Events could not be committed (read-only or full disk, a broken
   // repository): they are held, journaled, and retried with backoff.
-  bool stuck() const { return m_stuck.load(); }
+  bool stuck() const override { return m_stuck.load(); }
   boost::asio::io_context& io() { return m_io; }
 
  private:

@@ -110,8 +110,18 @@ scrape_configs:
   EXPECT_EQ(open["data"]["result"][0]["value"][1], "2");
   auto overdue = query("sum(calloutd_action_items_overdue)");
   EXPECT_EQ(overdue["data"]["result"][0]["value"][1], "1");
-  // Rates need two scrapes of each counter.
-  std::this_thread::sleep_for(std::chrono::seconds(4));
+  // Rates need two scrapes of each counter: wait for a scrape of calloutd
+  // after the one that showed the edit.
+  auto last_scrape = [&] {
+    auto r = query(R"(timestamp(up{job="calloutd"}))");
+    return r.empty() || r["data"]["result"].empty()
+               ? 0.0
+               : std::stod(r["data"]["result"][0]["value"][1].get<std::string>());
+  };
+  auto edit_seen_at = last_scrape();
+  ASSERT_GT(edit_seen_at, 0);
+  ASSERT_TRUE(eventually(30, [&] { return last_scrape() > edit_seen_at; }))
+      << read_file(dir.path() / "prometheus.log");
 
   for (const auto& expr : dashboard_exprs()) {
     auto r = query(expr);

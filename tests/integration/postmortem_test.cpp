@@ -222,7 +222,17 @@ TEST_F(PostmortemLifecycleTest, ShiftStartedInThePastCrossesTheLimit) {
   daemon = std::make_unique<DaemonProcess>(dir.path(),
                                            std::vector<std::string>{"--config.file=calloutd.yml"});
   EXPECT_TRUE(metrics_hold());
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // The 4-hour check has run since the restart (it set the gauge). Wait
+  // until it has run again on a later tick (the work time it publishes
+  // grows) and every journaled event is applied: only then count.
+  auto work_seconds = [&] {
+    return testing::metric(daemon->client()->Get("/metrics")->body,
+                           R"(calloutd_responder_work_seconds{responder="Ana"})");
+  };
+  auto first = work_seconds();
+  EXPECT_GT(first, 4 * 3600 - 60);
+  EXPECT_TRUE(eventually(15, [&] { return work_seconds() > first; })) << daemon->log();
+  EXPECT_TRUE(testing::all_applied(repo / ".git" / "calloutd"));
   EXPECT_EQ(entries(), 1u);
   EXPECT_EQ(daemon->client()
                 ->Post("/api/v1/incidents/" + incident + "/roles",

@@ -333,8 +333,15 @@ TEST_F(RemoteTest, APushTheServerRefusesIsRetriedNotTakenForAMove) {
   EXPECT_NE(d->log().find("pre-receive hook declined"), std::string::npos) << d->log();
   EXPECT_EQ(metric(metrics(*d), "calloutd_remote_up"), 0);
   EXPECT_GE(metric(metrics(*d), "calloutd_remote_unpushed_commits"), 1);
-  // Logged once, not once per retry.
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  // Logged once, not once per retry: count after two more refused pushes
+  // have been handled (a push is counted before its refusal is logged, so
+  // wait for the one after them too).
+  auto refused = [&] {
+    return metric(metrics(*d), R"(calloutd_remote_pushes_total{outcome="rejected"})");
+  };
+  auto refused_before = refused();
+  EXPECT_GE(refused_before, 1);
+  ASSERT_TRUE(testing::eventually(30, [&] { return refused() >= refused_before + 3; })) << d->log();
   EXPECT_EQ(count_lines(d->log(), "the remote refused the push"), 1) << d->log();
   // Someone lifts the protection: the callout arrives.
   fs::remove(hook);

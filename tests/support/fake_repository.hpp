@@ -101,6 +101,10 @@ class FakeRepository final : public Repository {
   }
 
   CommitOutcome commit(const CommitRequest& request) override {
+    if (failing_commits > 0) {
+      --failing_commits;
+      return {CommitStatus::failed, "", "no space left on device (FakeRepository)"};
+    }
     if (before_commit) {
       auto hook = std::move(before_commit);
       before_commit = nullptr;
@@ -139,6 +143,7 @@ class FakeRepository final : public Repository {
   std::vector<std::string> messages;
   std::function<void()> before_commit;  // runs once, inside the next commit()
   TimePoint commit_time{};              // the committer time of the commits that follow
+  int failing_commits = 0;  // how many of the next commit() calls fail, as on a full disk
 
  private:
   void push(Tree next, const std::string& message, bool by_hand) {

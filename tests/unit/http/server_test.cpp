@@ -1,0 +1,211 @@
+// The HTTP server in process on 127.0.0.1 (port 0), with a fake submitter
+// in place of the pipeline: what reaches it, and what the sender is told.
+#include "daemon/http/http_server.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/support/test_support.hpp"
+
+namespace calloutd {
+namespace {
+
+using nlohmann::json;
+
+const std::string k_sample = "am-0.25-firing-two-alerts.json";
+
+// Records what is submitted; refuses with `refusal` when set.
+class FakeSubmitter final : public Submitter {
+ public:
+  struct Submitted {
+    std::string source;
+    std::string body;
+    Payload payload;
+  };
+
+  std::variant<std::uint64_t, Refusal> submit(std::string_view source, std::string_view body,
+                                              Payload payload, bool /*verified*/,
+                                              CopyKeys /*keys*/) override {
+    std::lock_guard lock(m_mutex);
+    m_calls.push_back({std::string(source), std::string(body), std::move(payload)});
+    if (m_refusal) {
+      return *m_refusal;
+    }
+    return static_cast<std::uint64_t>(m_calls.size());
+  }
+  std::optional<std::uint64_t> duplicate_of(const std::string&, const std::string&) const override {
+    return std::nullopt;
+  }
+  std::optional<std::uint64_t> duplicate_of_body(const std::string&) const override {
+    return std::nullopt;
+  }
+  std::vector<IncidentSummary> open_incidents() const override { return {}; }
+  bool stuck() const override { return false; }
+  void run_on_strand(const std::function<void()>& task) override { task(); }
+
+  void refuse(Refusal refusal) {
+    std::lock_guard lock(m_mutex);
+    m_refusal = refusal;
+  }
+  std::vector<Submitted> calls() const {
+    std::lock_guard lock(m_mutex);
+    return m_calls;
+  }
+
+ private:
+  mutable std::mutex m_mutex;
+  std::optional<Refusal> m_refusal;
+  std::vector<Submitted> m_calls;
+};
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  ~HttpServerTest() override {
+    if (server) {
+      server->stop();
+      thread.join();
+    }
+  }
+
+  // Starts the server with `config` as the test changed it.
+  void start() {
+    server = std::make_unique<HttpServer>(config, submitter, metrics);
+    auto bound = server->bind("127.0.0.1:0");
+    ASSERT_TRUE(bound) << bound.error();
+    port = *bound;
+    server->set_ready(true);
+    thread = std::thread([this] { server->run(); });
+  }
+
+  httplib::Result post(const std::string& body, const httplib::Headers& headers = {}) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(10, 0);
+    return client.Post("/api/v1/alertmanager", headers, body, "application/json");
+  }
+
+  Config config;
+  FakeSubmitter submitter;
+  Metrics metrics;
+  std::unique_ptr<HttpServer> server;
+  std::thread thread;
+  int port = 0;
+};
+
+TEST_F(HttpServerTest, AnAlertmanagerNotificationReachesThePipelineOnce) {
+  start();
+  auto body = testing::sample(k_sample);
+  auto r = post(body);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body)["sequence"], 1);
+  auto calls = submitter.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].source, "alertmanager");
+  EXPECT_EQ(calls[0].body, body);
+  ASSERT_TRUE(std::holds_alternative<AlertGroup>(calls[0].payload));
+  EXPECT_EQ(std::get<AlertGroup>(calls[0].payload).alerts.size(), 2u);
+}
+
+TEST_F(HttpServerTest, BadJsonIsA400NamingTheProblemAndReachesNothing) {
+  start();
+  auto r = post(R"({"version": "4", "alerts": [)");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  auto error = json::parse(r->body).value("error", "");
+  EXPECT_EQ(error.rfind("not an Alertmanager webhook: ", 0), 0u) << error;
+  EXPECT_GT(error.size(), std::string("not an Alertmanager webhook: ").size()) << error;
+  EXPECT_TRUE(submitter.calls().empty());
+  EXPECT_EQ(
+      testing::metric(
+          metrics.serialize(),
+          R"(calloutd_webhook_requests_total{outcome="bad_request",receiver="alertmanager"})"),
+      1);
+}
+
+TEST_F(HttpServerTest, WrongCredentialsAreA401AndReachNothing) {
+  config.alertmanager_auth.bearer_token = "the-token";
+  start();
+  auto body = testing::sample(k_sample);
+  auto wrong = post(body, {{"Authorization", "Bearer not-the-token"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401) << wrong->body;
+  EXPECT_EQ(wrong->get_header_value("WWW-Authenticate"), "Bearer realm=\"calloutd\"");
+  auto none = post(body);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_TRUE(submitter.calls().empty());
+
+  auto right = post(body, {{"Authorization", "Bearer the-token"}});
+  ASSERT_TRUE(right);
+  EXPECT_EQ(right->status, 200) << right->body;
+  EXPECT_EQ(submitter.calls().size(), 1u);
+}
+
+// Sends `head` on a new connection and returns what the server answers
+// (until it closes the connection or 10 s pass).
+std::string raw_exchange(int port, const std::string& head) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, head.data(), head.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(head.size())) {
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+      answer.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return answer;
+}
+
+TEST_F(HttpServerTest, AnOversizedBodyIsA413BeforeTheBodyIsSent) {
+  config.max_body_bytes = 4096;
+  start();
+  // The head announces 100 MB and no byte of the body follows: the answer
+  // can only come from the head.
+  auto answer = raw_exchange(port,
+                             "POST /api/v1/alertmanager HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                             "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
+  EXPECT_NE(answer.find("request body too large (web.max_body_bytes is 4096)"), std::string::npos)
+      << answer;
+  EXPECT_TRUE(submitter.calls().empty());
+  EXPECT_EQ(testing::metric(
+                metrics.serialize(),
+                R"(calloutd_webhook_requests_total{outcome="too_large",receiver="alertmanager"})"),
+            1);
+}
+
+TEST_F(HttpServerTest, APipelineThatCannotJournalIsA503ToRetry) {
+  submitter.refuse(Submitter::Refusal::journal_failed);
+  start();
+  auto r = post(testing::sample(k_sample));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503) << r->body;
+  EXPECT_EQ(r->get_header_value("Retry-After"), "5");
+  EXPECT_NE(json::parse(r->body).value("error", "").find("cannot journal the event"),
+            std::string::npos)
+      << r->body;
+
+  submitter.refuse(Submitter::Refusal::overloaded);
+  auto overloaded = post(testing::sample("am-0.25-resolved.json"));
+  ASSERT_TRUE(overloaded);
+  EXPECT_EQ(overloaded->status, 503) << overloaded->body;
+  EXPECT_NE(overloaded->body.find("overloaded"), std::string::npos) << overloaded->body;
+}
+
+}  // namespace
+}  // namespace calloutd
