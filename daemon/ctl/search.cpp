@@ -196,12 +196,12 @@ int search_command(const std::vector<std::string>& argv, Context& ctx) {
     ctx.err << "calloutctl search: " << repo.error() << "\n";
     return Exit::unavailable;
   }
-  auto folders = folders_of(**repo);
-  if (!folders.ok()) {
-    ctx.err << "calloutctl search: " << folders.error() << "\n";
+  auto all = folders_of(**repo);
+  if (!all.ok()) {
+    ctx.err << "calloutctl search: " << all.error() << "\n";
     return Exit::unavailable;
   }
-  auto groups = matching_groups(*folders, *query);
+  auto groups = matching_groups(*all, *query);
   std::size_t total = 0;
   for (const auto& [key, folders] : groups) {
     total += folders.size();

@@ -84,7 +84,7 @@ const FamilySpec k_journal_quarantined{
 const FamilySpec k_state_unreadable{
     "calloutd_state_files_unreadable_total",
     "Times a state file under .calloutd/ could not be read or parsed, by kind (group, shifts); "
-    "the state in memory was kept (see the log).",
+    "never taken for an absent file (see the log).",
     each("kind", {"group", "shifts"})};
 const FamilySpec k_open{"calloutd_incidents_open",
                         "Incidents whose callout.md Status is active, by severity and technology.",
