@@ -141,7 +141,10 @@ Engine::Engine(const Config& config, Repository& repository, const Templates& te
 // A state file that cannot be read or parsed is never taken for an absent
 // one: the engine keeps what it held in memory (the next commit of that
 // group, or of the shifts, writes the file again from it), logs the file and
-// the problem, and counts it (calloutd_state_files_unreadable_total).
+// the problem, and counts it (calloutd_state_files_unreadable_total). At
+// start nothing is held yet: a group's events fail until its file is fixed
+// (see state_for), and the shift book starts empty (shifts only restart the
+// 4-hour clock early; no incident is lost).
 void Engine::load() {
   reload(m_repository.head());
   log::info("loaded incident state", {{"groups", std::to_string(m_states.size())}});
@@ -182,9 +185,12 @@ Result<std::optional<ShiftBook>> Engine::read_shifts(const std::string& commit) 
 void Engine::reload(const std::string& commit) {
   std::map<std::string, GroupState> states;
   for (const auto& name : m_repository.list(commit, k_state_dir)) {
+    if (!name.ends_with(".json")) {
+      continue;  // not a state file (refresh_file reads only these too)
+    }
     auto path = std::string(k_state_dir) + "/" + name;
     auto state = read_state(commit, path);
-    auto id = name.ends_with(".json") ? name.substr(0, name.size() - 5) : name;
+    auto id = name.substr(0, name.size() - 5);
     if (state.ok() && *state) {
       states[(*state)->group_id] = std::move(**state);
     } else if (!state.ok()) {
