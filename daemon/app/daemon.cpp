@@ -120,6 +120,7 @@ Daemon::Daemon(const Config& config, Templates templates)
 Engine& Daemon::loaded_engine() {
   m_metrics.count_journal_quarantined(m_journal.quarantined().size());
   m_engine.load();
+  m_metrics.set_state_files_unreadable(m_engine.unreadable_state_files());
   return m_engine;
 }
 
@@ -146,6 +147,8 @@ void Daemon::check_work_limits() {
   auto r = m_engine.responder_stats(m_clock.now());
   m_metrics.set_responders(r.on_shift_by_role, r.work_seconds, r.over_limit, r.breaches,
                            r.handovers_overdue);
+  // State files found unreadable since the last tick (at start, by a fetch, by an event).
+  m_metrics.set_state_files_unreadable(m_engine.unreadable_state_files());
 }
 
 void Daemon::start(int port) {

@@ -28,7 +28,8 @@ struct Folder {
 };
 
 // Every <technology>/<issue>-<date>[-n] folder holding a callout.md at the
-// branch's head (none on an unborn branch).
-std::vector<Folder> folders_of(Repository& repo);
+// branch's head (none on an unborn branch); an error naming the file when
+// one cannot be read (a damaged repository).
+Result<std::vector<Folder>> folders_of(Repository& repo);
 
 }  // namespace calloutd::ctl

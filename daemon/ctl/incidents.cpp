@@ -37,7 +37,7 @@ Result<std::unique_ptr<GitRepository>> open_repository(const std::string& path,
   }
 }
 
-std::vector<Folder> folders_of(Repository& repo) {
+Result<std::vector<Folder>> folders_of(Repository& repo) {
   std::vector<Folder> out;
   auto head = repo.head();
   if (head.empty()) {
@@ -52,15 +52,22 @@ std::vector<Folder> folders_of(Repository& repo) {
       auto parsed = layout::parse_folder_loosely(name);
       Folder f;
       f.path = tech + "/" + name;
-      auto callout = parsed ? repo.read(head, f.path + "/callout.md") : std::nullopt;
-      if (!callout) {
+      if (!parsed) {
+        continue;
+      }
+      auto callout = repo.read(head, f.path + "/callout.md");
+      auto postmortem = repo.read(head, f.path + "/postmortem.md");
+      if (!callout.ok() || !postmortem.ok()) {
+        return Error{!callout.ok() ? callout.error() : postmortem.error()};
+      }
+      if (!*callout) {
         continue;
       }
       f.issue = parsed->issue;
       f.date = parsed->date;
       f.technology = tech;
-      f.callout = *callout;
-      f.postmortem = repo.read(head, f.path + "/postmortem.md").value_or("");
+      f.callout = std::move(**callout);
+      f.postmortem = postmortem->value_or("");
       out.push_back(std::move(f));
     }
   }
@@ -256,8 +263,13 @@ std::optional<json> open_incidents_in(const std::string& path, const std::string
     ctx.err << "calloutctl list: " << repo.error() << "\n";
     return std::nullopt;
   }
+  auto folders = folders_of(**repo);
+  if (!folders.ok()) {
+    ctx.err << "calloutctl list: " << folders.error() << "\n";
+    return std::nullopt;
+  }
   json incidents = json::array();
-  for (const auto& f : folders_of(**repo)) {
+  for (const auto& f : *folders) {
     if (auto incident = open_incident(f)) {
       incidents.push_back(std::move(*incident));
     }

@@ -196,7 +196,12 @@ int search_command(const std::vector<std::string>& argv, Context& ctx) {
     ctx.err << "calloutctl search: " << repo.error() << "\n";
     return Exit::unavailable;
   }
-  auto groups = matching_groups(folders_of(**repo), *query);
+  auto all = folders_of(**repo);
+  if (!all.ok()) {
+    ctx.err << "calloutctl search: " << all.error() << "\n";
+    return Exit::unavailable;
+  }
+  auto groups = matching_groups(*all, *query);
   std::size_t total = 0;
   for (const auto& [key, folders] : groups) {
     total += folders.size();

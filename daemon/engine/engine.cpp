@@ -1,6 +1,7 @@
 #include "daemon/engine/engine.hpp"
 
 #include <re2/re2.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <set>
@@ -137,50 +138,118 @@ Engine::Engine(const Config& config, Repository& repository, const Templates& te
       m_templates(templates),
       m_shifts(config.shifts.short_break) {}
 
+// A state file that cannot be read or parsed is never taken for an absent
+// one: the engine keeps what it held in memory (the next commit of that
+// group, or of the shifts, writes the file again from it), logs the file and
+// the problem, and counts it (calloutd_state_files_unreadable_total). At
+// start nothing is held yet: a group's events fail until its file is fixed
+// (see state_for), and the shift book starts empty (shifts only restart the
+// 4-hour clock early; no incident is lost).
 void Engine::load() {
-  auto head = m_repository.head();
-  for (const auto& name : m_repository.list(head, k_state_dir)) {
-    auto text = m_repository.read(head, std::string(k_state_dir) + "/" + name);
-    auto state = text ? parse_state(*text) : std::nullopt;
-    if (!state) {
-      log::warn("unreadable group state in the repository", {{"file", name}});
-      continue;
-    }
-    m_states[state->group_id] = std::move(*state);
-  }
-  rebuild_index();
-  if (auto text = m_repository.read(head, k_shifts_path)) {
-    m_shifts = ShiftBook::parse(*text, m_config.shifts.short_break);
-  }
+  reload(m_repository.head());
   log::info("loaded incident state", {{"groups", std::to_string(m_states.size())}});
+}
+
+Result<std::optional<GroupState>> Engine::read_state(const std::string& commit,
+                                                     const std::string& path) {
+  auto text = m_repository.read(commit, path);
+  if (text.ok() && !*text) {
+    return std::optional<GroupState>{};
+  }
+  auto state = text.ok() ? parse_state(**text) : std::nullopt;
+  if (state) {
+    return state;
+  }
+  ++m_unreadable["group"];
+  return Error{text.ok() ? "\"" + path + "\" is not a group state this version reads"
+                         : text.error()};
+}
+
+Result<std::optional<ShiftBook>> Engine::read_shifts(const std::string& commit) {
+  auto text = m_repository.read(commit, k_shifts_path);
+  if (text.ok() && !*text) {
+    return std::optional<ShiftBook>{};
+  }
+  if (text.ok() && nlohmann::json::parse(**text, nullptr, false).is_object()) {
+    try {
+      return std::optional(ShiftBook::parse(**text, m_config.shifts.short_break));
+    } catch (const nlohmann::json::exception&) {
+      // a field of the wrong type: unreadable like bad JSON
+    }
+  }
+  ++m_unreadable["shifts"];
+  return Error{text.ok() ? "\"" + std::string(k_shifts_path) + "\" is not a shift book"
+                         : text.error()};
+}
+
+void Engine::reload(const std::string& commit) {
+  std::map<std::string, GroupState> states;
+  for (const auto& name : m_repository.list(commit, k_state_dir)) {
+    if (!name.ends_with(".json")) {
+      continue;  // not a state file (refresh_file reads only these too)
+    }
+    auto path = std::string(k_state_dir) + "/" + name;
+    auto state = read_state(commit, path);
+    auto id = name.substr(0, name.size() - 5);
+    if (state.ok() && *state) {
+      states[(*state)->group_id] = std::move(**state);
+    } else if (!state.ok()) {
+      bool kept = m_states.contains(id);
+      if (kept) {
+        states[id] = m_states.at(id);
+      }
+      log::error("cannot read a group state file",
+                 {{"file", path},
+                  {"error", state.error()},
+                  {"then", kept ? "the state in memory is kept"
+                                : "events of the group fail (and are retried) until it is fixed"}});
+    }
+  }
+  m_states = std::move(states);
+  rebuild_index();
+  refresh_file(k_shifts_path, commit);
 }
 
 void Engine::refresh(const std::string& from, const std::string& to) {
   auto changed = from.empty() ? std::nullopt : m_repository.changed_files(from, to);
   if (!changed) {
-    m_states.clear();
-    m_shifts = ShiftBook(m_config.shifts.short_break);
-    load();
+    reload(to);
     return;
   }
-  const std::string prefix = std::string(k_state_dir) + "/";
   for (const auto& path : *changed) {
-    if (path == k_shifts_path) {
-      auto text = m_repository.read(to, path);
-      m_shifts = text ? ShiftBook::parse(*text, m_config.shifts.short_break)
-                      : ShiftBook(m_config.shifts.short_break);
-    } else if (path.starts_with(prefix) && path.ends_with(".json")) {
-      auto text = m_repository.read(to, path);
-      auto state = text ? parse_state(*text) : std::nullopt;
-      auto id = path.substr(prefix.size(), path.size() - prefix.size() - 5);
-      if (state) {
-        m_states[state->group_id] = std::move(*state);
-      } else {
-        m_states.erase(id);
-      }
-    }
+    refresh_file(path, to);
   }
   rebuild_index();
+}
+
+// Reads again `path` at `to` when it is a state file; the caller rebuilds the index.
+void Engine::refresh_file(const std::string& path, const std::string& to) {
+  const std::string prefix = std::string(k_state_dir) + "/";
+  if (path == k_shifts_path) {
+    auto shifts = read_shifts(to);
+    if (!shifts.ok()) {
+      log::error("cannot read the shifts file; the shifts in memory are kept",
+                 {{"file", path}, {"error", shifts.error()}});
+    } else {
+      // Absent: none (after a reset onto a remote that never had them, the
+      // journal's events are applied again and make them anew).
+      m_shifts = shifts->value_or(ShiftBook(m_config.shifts.short_break));
+    }
+    return;
+  }
+  if (!path.starts_with(prefix) || !path.ends_with(".json")) {
+    return;
+  }
+  auto state = read_state(to, path);
+  auto id = path.substr(prefix.size(), path.size() - prefix.size() - 5);
+  if (!state.ok()) {
+    log::error("cannot read a group state file; the state in memory is kept",
+               {{"file", path}, {"error", state.error()}});
+  } else if (*state) {
+    m_states[(*state)->group_id] = std::move(**state);
+  } else {
+    m_states.erase(id);
+  }
 }
 
 void Engine::index(const GroupState& s) {
@@ -204,18 +273,29 @@ void Engine::rebuild_index() {
   }
 }
 
-std::optional<GroupState> Engine::state_for(const std::string& id, const Overlay& view) {
+// A group whose state file cannot be read or parsed is not taken for a new
+// one (that would open a second callout, in a new folder, for an incident
+// already open): its events fail, stay journaled and are retried until the
+// file is readable again (fixed by hand, or the commit that broke it
+// reverted). Once per batch: the failure is remembered in the view.
+Result<std::optional<GroupState>> Engine::state_for(const std::string& id, const Overlay& view) {
   if (auto it = view.states.find(id); it != view.states.end()) {
-    return it->second;
+    return std::optional(it->second);
   }
   if (auto it = m_states.find(id); it != m_states.end()) {
-    return it->second;
+    return std::optional(it->second);
   }
-  auto text = view.read(state_path(id));
-  auto state = text ? parse_state(*text) : std::nullopt;
-  if (state) {
-    m_states[id] = *state;
-    index(*state);
+  if (auto it = view.unreadable.find(id); it != view.unreadable.end()) {
+    return Error{it->second};
+  }
+  auto state = read_state(view.head(), state_path(id));
+  if (!state.ok()) {
+    log::error("cannot read a group state file; its events fail until it is fixed",
+               {{"file", state_path(id)}, {"error", state.error()}});
+    view.unreadable[id] = state.error();
+  } else if (*state) {
+    m_states[id] = **state;
+    index(**state);
   }
   return state;
 }
@@ -292,8 +372,10 @@ CommitOutcome Engine::commit_view(Overlay& view) {
       states[id] = state;
     }
     auto readme = view.read("README.md");
-    auto updated = with_index(readme, index_section(states));
-    if (updated != readme) {
+    if (!readme.ok()) {
+      // Not written over: the index is made again with the next commit.
+      log::warn("cannot read README.md; the index is not updated", {{"error", readme.error()}});
+    } else if (auto updated = with_index(*readme, index_section(states)); updated != *readme) {
       view.write("README.md", updated);
     }
   }
@@ -309,27 +391,60 @@ CommitOutcome Engine::commit_view(Overlay& view) {
   return committed;
 }
 
-ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
-  Plan plan;
+std::string Engine::state_id_for(const Event& event, const Overlay& view) {
   if (const auto* g = event.alert_group()) {
-    auto sid = state_id_for(*g, view);
-    plan = decide_alerts(event, *g, sid, state_for(sid, view));
-  } else if (const auto* pd = event.pagerduty()) {
-    auto sid = state_id_for(*pd);
-    plan = decide_pagerduty(event, *pd, sid, state_for(sid, view));
-  } else if (const auto* request = event.role_request()) {
-    auto sid = state_id_of(request->incident_id);
-    plan = decide_roles(event, *request, sid.empty() ? std::nullopt : state_for(sid, view));
-  } else if (const auto* m = event.manual()) {
-    auto sid = manual_incident_id(*m);
-    plan = decide_manual(*m, sid, state_for(sid, view));
-  } else if (const auto* change = event.postmortem()) {
-    auto sid = state_id_of(change->incident_id);
-    plan =
-        decide_postmortem(event, *change, sid.empty() ? std::nullopt : state_for(sid, view), view);
-  } else if (const auto* o = event.observation()) {
-    auto sid = state_id_of("", o->folder);
-    plan = decide_observation(event, *o, sid.empty() ? std::nullopt : state_for(sid, view));
+    return state_id_for(*g, view);
+  }
+  if (const auto* pd = event.pagerduty()) {
+    return state_id_for(*pd);
+  }
+  if (const auto* request = event.role_request()) {
+    return state_id_of(request->incident_id);
+  }
+  if (const auto* m = event.manual()) {
+    return manual_incident_id(*m);
+  }
+  if (const auto* change = event.postmortem()) {
+    return state_id_of(change->incident_id);
+  }
+  if (const auto* o = event.observation()) {
+    return state_id_of("", o->folder);
+  }
+  return "";
+}
+
+Engine::Plan Engine::decide(const Event& event, const std::string& sid,
+                            const std::optional<GroupState>& prior, const Overlay& view) const {
+  if (const auto* g = event.alert_group()) {
+    return decide_alerts(event, *g, sid, prior);
+  }
+  if (const auto* pd = event.pagerduty()) {
+    return decide_pagerduty(event, *pd, sid, prior);
+  }
+  if (const auto* request = event.role_request()) {
+    return decide_roles(event, *request, prior);
+  }
+  if (const auto* m = event.manual()) {
+    return decide_manual(*m, sid, prior);
+  }
+  if (const auto* change = event.postmortem()) {
+    return decide_postmortem(event, *change, prior, view);
+  }
+  if (const auto* o = event.observation()) {
+    return decide_observation(event, *o, prior);
+  }
+  return Plan{};
+}
+
+ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
+  auto sid = state_id_for(event, view);
+  auto prior = sid.empty() ? Result<std::optional<GroupState>>(std::nullopt) : state_for(sid, view);
+  if (!prior.ok()) {
+    return ApplyResult{Outcome::failed, "", "", "", prior.error()};
+  }
+  Plan plan = decide(event, sid, *prior, view);
+  if (!plan.error.empty()) {
+    return ApplyResult{Outcome::failed, plan.state.incident_id, plan.state.folder, "", plan.error};
   }
   if (!changes_files(plan.outcome)) {
     return ApplyResult{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
@@ -337,8 +452,13 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   if (plan.outcome == Outcome::opened || plan.outcome == Outcome::reopened) {
     prefill_from_rota(plan, event.received_at);
   }
+  auto shifts_before = view.shifts;
   apply_roles(plan, view);
-  write(plan, view);
+  if (auto written = write(plan, view); !written.ok()) {
+    view.shifts = std::move(shifts_before);  // nothing of this event stays in the batch
+    return ApplyResult{Outcome::failed, plan.state.incident_id, plan.state.folder, "",
+                       written.error()};
+  }
   std::string what = !plan.summary.empty() ? plan.summary
                      : plan.outcome == Outcome::opened
                          ? "opened (" + severity_name(plan.state.severity) + ")"
@@ -365,22 +485,34 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   return result;
 }
 
-void Engine::write(Plan& plan, Overlay& view) const {
+Result<Ok> Engine::write(Plan& plan, Overlay& view) const {
   const bool moved = place_callout(plan, view);
-  std::string callout = callout_to_edit(plan, view, moved);
+  // Everything is read before anything is written: an event whose files
+  // cannot be read leaves the batch as it was.
+  auto callout = callout_to_edit(plan, view, moved);
+  if (!callout.ok()) {
+    return Error{callout.error()};
+  }
   for (const auto& [t, line] : plan.entries) {
-    callout =
-        markdown::add_list_entry(callout, k_timeline_key, t, line, markdown::Order::newest_first);
+    *callout =
+        markdown::add_list_entry(*callout, k_timeline_key, t, line, markdown::Order::newest_first);
   }
   for (const auto& [key, value] : plan.keys) {
-    callout = markdown::set_key(callout, key, value);
+    *callout = markdown::set_key(*callout, key, value);
   }
   for (const auto& [role, holder] : plan.roles) {
-    callout = markdown::set_list_item(callout, "Team roles", role, holder);
+    *callout = markdown::set_list_item(*callout, "Team roles", role, holder);
   }
-  view.write(plan.state.folder + "/callout.md", callout);
-  write_postmortem(plan, view, callout);
+  auto postmortem = postmortem_to_write(plan, view, *callout);
+  if (!postmortem.ok()) {
+    return Error{postmortem.error()};
+  }
+  view.write(plan.state.folder + "/callout.md", *callout);
+  if (*postmortem) {
+    view.write(plan.state.folder + "/postmortem.md", **postmortem);
+  }
   view.write(state_path(plan.state.group_id), serialize_state(plan.state));
+  return Ok{};
 }
 
 bool Engine::place_callout(Plan& plan, const Overlay& view) const {
@@ -404,25 +536,27 @@ bool Engine::place_callout(Plan& plan, const Overlay& view) const {
   return moved;
 }
 
-std::string Engine::callout_to_edit(Plan& plan, Overlay& view, bool moved) const {
-  std::optional<std::string> callout;
+Result<std::string> Engine::callout_to_edit(Plan& plan, Overlay& view, bool moved) const {
   if (plan.outcome == Outcome::opened || moved) {
     auto values = render_view(plan, view);
     if (plan.outcome == Outcome::opened) {
       plan.state.dashboard_url = redact_url_credentials(values.dashboard_url);
     }
-    callout = m_templates.render_callout(values);
+    // Written now: the postmortem's edits below read it from the view.
     view.write(plan.state.folder + "/postmortem.md", m_templates.render_postmortem(values));
-  } else {
-    callout = view.read(plan.state.folder + "/callout.md");
+    return m_templates.render_callout(values);
   }
-  if (!callout) {
+  auto callout = view.read(plan.state.folder + "/callout.md");
+  if (!callout.ok()) {
+    return Error{callout.error()};  // never taken for a deleted one: that would lose its text
+  }
+  if (!*callout) {
     // Deleted by someone: write it again rather than lose the event.
     log::warn("the callout is missing from the repository; writing it again",
               {{"folder", plan.state.folder}});
-    callout = m_templates.render_callout(render_view(plan, view));
+    return m_templates.render_callout(render_view(plan, view));
   }
-  return *callout;
+  return std::move(**callout);
 }
 
 CalloutView Engine::render_view(const Plan& plan, const Overlay& view) {
@@ -433,22 +567,25 @@ CalloutView Engine::render_view(const Plan& plan, const Overlay& view) {
   return v;
 }
 
-void Engine::write_postmortem(const Plan& plan, Overlay& view, const std::string& callout) {
+Result<std::optional<std::string>> Engine::postmortem_to_write(const Plan& plan,
+                                                               const Overlay& view,
+                                                               const std::string& callout) {
   const bool resolving = plan.resolves;
   if (!resolving && plan.postmortem_keys.empty()) {
-    return;
+    return std::optional<std::string>{};
   }
   auto postmortem = view.read(plan.state.folder + "/postmortem.md");
-  if (!postmortem) {
-    return;
+  if (!postmortem.ok() || !*postmortem) {
+    return postmortem;  // an error, or none (deleted by someone: nothing to edit)
   }
+  std::string text = std::move(**postmortem);
   for (const auto& [key, value] : plan.postmortem_keys) {
-    postmortem = markdown::set_key(*postmortem, key, value);
+    text = markdown::set_key(text, key, value);
   }
   if (resolving) {
-    postmortem = seed_postmortem(*postmortem, callout, plan.state);
+    text = seed_postmortem(text, callout, plan.state);
   }
-  view.write(plan.state.folder + "/postmortem.md", *postmortem);
+  return std::optional(std::move(text));
 }
 
 // The folder follows layout::allocate_folder (its comment says how).

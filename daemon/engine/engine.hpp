@@ -27,7 +27,8 @@ enum class Outcome {
   updated,    // timeline entries (and maybe Status) were committed
   unchanged,  // a duplicate or stale notification: nothing to write
   ignored,    // no route matched and no incident is open for the group
-  failed      // the repository refused the commit (see ApplyResult::error)
+  failed      // the repository refused the commit, or a file the event needs
+              // cannot be read (see ApplyResult::error): retried later
 };
 std::string outcome_name(Outcome o);
 
@@ -69,7 +70,15 @@ class Engine {
   // The branch moved from `from` to `to` without the engine (a fetch brought
   // other daemons' and engineers' commits): reads again the group states and
   // shifts that changed between them (all of them when it cannot tell).
+  // A file removed at `to` is removed from memory too (the files are the
+  // truth); one that cannot be read or parsed keeps what memory held.
   void refresh(const std::string& from, const std::string& to);
+
+  // State files under .calloutd/ found unreadable (a read error, or content
+  // that does not parse) since start, by kind: "group" or "shifts". Each is
+  // logged naming the file and the problem; calloutd_state_files_unreadable_total
+  // counts them.
+  std::map<std::string, std::uint64_t> unreadable_state_files() const { return m_unreadable; }
 
   // Applies one notification. Idempotent: applying the same event twice, or an
   // older one after a newer one, changes nothing the second time.
@@ -116,8 +125,23 @@ class Engine {
   // One event's decision, step by step (engine_alertmanager.cpp, engine_pagerduty.cpp).
   struct AlertSteps;
   struct PagerDutyStep;
-  std::optional<GroupState> state_for(const std::string& id, const Overlay& view);
+  // The state of group `id` as the batch sees it: nullopt for a new group,
+  // an error when its file cannot be read or parsed (see state_for's comment).
+  Result<std::optional<GroupState>> state_for(const std::string& id, const Overlay& view);
+  // Group state file `path` at `commit` (nullopt when absent), or why it
+  // cannot be read or parsed; the shift book likewise. Both count a failure.
+  Result<std::optional<GroupState>> read_state(const std::string& commit, const std::string& path);
+  Result<std::optional<ShiftBook>> read_shifts(const std::string& commit);
+  // Reads every group state and the shifts at `commit`, keeping what memory
+  // holds for a file that cannot be read.
+  void reload(const std::string& commit);
+  void refresh_file(const std::string& path, const std::string& to);
   ApplyResult apply_to(const Event& event, Overlay& view);
+  // The state id `event` is about ("" when none is known).
+  std::string state_id_for(const Event& event, const Overlay& view);
+  // The state machine for `event`'s source.
+  Plan decide(const Event& event, const std::string& sid, const std::optional<GroupState>& prior,
+              const Overlay& view) const;
   // Which state (callout) an event belongs to: its own, or the one it joins
   // through the Alertmanager/PagerDuty correlation.
   std::string state_id_for(const AlertGroup& group, const Overlay& view);
@@ -146,18 +170,22 @@ class Engine {
                      const std::optional<GroupState>& prior) const;
   // The state id of an incident id or folder, "" when unknown.
   std::string state_id_of(const std::string& incident_id, const std::string& folder = "") const;
-  // Renders and edits the files of `plan` into `view`.
-  void write(Plan& plan, Overlay& view) const;
+  // Renders and edits the files of `plan` into `view`; an error (and
+  // nothing written) when a file it edits cannot be read.
+  Result<Ok> write(Plan& plan, Overlay& view) const;
   // Gives a new callout its folder, and moves an open one whose folder became
   // unsafe to write; true when it moved.
   bool place_callout(Plan& plan, const Overlay& view) const;
   // The callout the plan's edits apply to: rendered when new or moved, else
   // read (and rendered again when someone deleted it).
-  std::string callout_to_edit(Plan& plan, Overlay& view, bool moved) const;
+  Result<std::string> callout_to_edit(Plan& plan, Overlay& view, bool moved) const;
   // The callout's first values for `plan`, with the earlier callouts of its issue.
   static CalloutView render_view(const Plan& plan, const Overlay& view);
-  // The postmortem's keys, and its Timeline seeded from `callout` when the plan resolves.
-  static void write_postmortem(const Plan& plan, Overlay& view, const std::string& callout);
+  // The postmortem with its keys set, and its Timeline seeded from `callout`
+  // when the plan resolves; nullopt when there is nothing to write.
+  static Result<std::optional<std::string>> postmortem_to_write(const Plan& plan,
+                                                                const Overlay& view,
+                                                                const std::string& callout);
   // A folder for `plan`'s new (or moved) callout that is safe to write at the
   // view's head; the unsafe paths it went around are added to the plan.
   std::string new_folder(Plan& plan, const Overlay& view) const;
@@ -191,6 +219,7 @@ class Engine {
   std::map<std::string, std::string> m_by_pagerduty;  // PagerDuty incident id -> state id
   ShiftBook m_shifts;                                 // as last committed
   std::uint64_t m_breaches = 0;
+  std::map<std::string, std::uint64_t> m_unreadable;  // kind -> state files found unreadable
 };
 
 }  // namespace calloutd

@@ -48,7 +48,11 @@ std::string Engine::state_id_for(const AlertGroup& g, const Overlay& view) {
   if (auto it = m_by_group.find(gid); it != m_by_group.end()) {
     return it->second;
   }
-  if (g.group_key.empty() || state_for(gid, view)) {
+  if (g.group_key.empty()) {
+    return gid;
+  }
+  // A state of its own, even one that cannot be read, keeps the group apart.
+  if (auto own = state_for(gid, view); !own.ok() || *own) {
     return gid;
   }
   // Alertmanager paged PagerDuty for this group, and PagerDuty's webhook came

@@ -28,9 +28,11 @@ class Engine::Overlay {
   std::optional<std::string> unsafe(const std::string& path, PathKind kind) const {
     return m_head.empty() ? std::nullopt : m_repository.unsafe_prefix(m_head, path, kind);
   }
-  std::optional<std::string> read(const std::string& path) const {
+  // The batch's own version of `path`, else the head's (see FileRead).
+  FileRead read(const std::string& path) const {
     auto it = m_files.find(path);
-    return it != m_files.end() ? std::optional(it->second) : m_repository.read(m_head, path);
+    return it != m_files.end() ? FileRead(std::optional(it->second))
+                               : m_repository.read(m_head, path);
   }
   // The names in `dir`: the head's plus the batch's new ones. Read from the
   // repository once per batch (a technology may hold thousands of folders).
@@ -67,6 +69,9 @@ class Engine::Overlay {
   std::map<std::string, GroupState> states;  // by state id, as this batch leaves them
   std::optional<ShiftBook> shifts;           // set when the batch changed who works
   std::vector<std::string> changes;          // one line per change, for the commit message
+  // State ids whose file cannot be read, with why: read once per batch (by
+  // lookups that only look, hence mutable).
+  mutable std::map<std::string, std::string> unreadable;
 
  private:
   // The first component of `path` below `dir`, when it is below.
@@ -105,6 +110,7 @@ struct Engine::Plan {
   std::optional<TimePoint> acknowledged_at;  // this event acknowledged the incident first
   std::vector<std::string> unsafe_paths;     // refused on the way to the callout's folder
   bool resolves = false;                     // this event resolved it
+  std::string error;  // set when a file the decision needs cannot be read: the event fails
   // Renders the callout's first values from the final state (to open it, or to
   // write it again when someone deleted it).
   std::function<CalloutView(const GroupState&)> make_view;

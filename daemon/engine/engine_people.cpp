@@ -131,10 +131,13 @@ Result<std::vector<std::string>> Engine::postmortem_blockers(const std::string& 
   }
   const auto& folder = m_states.at(sid).folder;
   auto text = m_repository.read(m_repository.head(), folder + "/postmortem.md");
-  if (!text) {
+  if (!text.ok()) {
+    return Error{text.error()};
+  }
+  if (!*text) {
     return Error{"incident \"" + incident_id + "\" has no postmortem.md"};
   }
-  return transition_blockers(read_postmortem(*text, folder + "/postmortem.md"), status);
+  return transition_blockers(read_postmortem(**text, folder + "/postmortem.md"), status);
 }
 
 std::string Engine::state_id_of(const std::string& incident_id, const std::string& folder) const {
@@ -158,13 +161,18 @@ Engine::Plan Engine::decide_postmortem(const Event& event, const PostmortemStatu
   plan.state = *prior;
   // Check again against the file as it is now.
   auto text = view.read(plan.state.folder + "/postmortem.md");
-  auto file = read_postmortem(text.value_or(""), plan.state.folder + "/postmortem.md");
+  if (!text.ok()) {
+    plan.outcome = Outcome::failed;
+    plan.error = text.error();
+    return plan;
+  }
+  auto file = read_postmortem(text->value_or(""), plan.state.folder + "/postmortem.md");
   if (file.status == change.status) {
     plan.outcome = Outcome::unchanged;
     return plan;
   }
   auto blockers = transition_blockers(file, change.status);
-  if (!text || !blockers.empty()) {
+  if (!*text || !blockers.empty()) {
     log::warn("postmortem status change refused",
               {{"incident", change.incident_id},
                {"to", change.status},
@@ -290,10 +298,15 @@ void Engine::add_work_limit_notice(const std::set<std::string>& ids, const std::
     auto state = m_states.at(id);
     auto path = state.folder + "/callout.md";
     auto callout = view.read(path);
-    if (!callout || unsafe_folder(state.folder, view)) {
+    if (!callout.ok()) {
+      log::warn("cannot read a callout; the 4-hour rule's notice is not added to it",
+                {{"file", path}, {"notice", text}, {"error", callout.error()}});
+      continue;
+    }
+    if (!*callout || unsafe_folder(state.folder, view)) {
       continue;  // gone, or not writable: the incident's next event moves it
     }
-    view.write(path, markdown::add_list_entry(*callout, k_timeline_key, now,
+    view.write(path, markdown::add_list_entry(**callout, k_timeline_key, now,
                                               timeline_line(now, text, "calloutd"),
                                               markdown::Order::newest_first));
     view.changes.push_back(state.folder + ": 4-hour rule (" + text.substr(0, text.find(':')) +

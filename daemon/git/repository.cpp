@@ -610,21 +610,34 @@ std::string GitRepository::head() {
   return hex;
 }
 
-std::optional<std::string> GitRepository::read(const std::string& commit, const std::string& path) {
+FileRead GitRepository::read(const std::string& commit, const std::string& path) {
+  if (commit.empty()) {
+    return std::optional<std::string>{};  // an unborn branch holds no files
+  }
+  git_error_clear();  // the message below is this read's, not an earlier call's
   TreePtr tree = tree_of(m_repo, commit);
+  if (!tree) {
+    return Error{"cannot read \"" + path + "\" at commit \"" + commit + "\": " + git_error_text()};
+  }
   git_tree_entry* raw = nullptr;
-  if (!tree || git_tree_entry_bypath(&raw, tree.get(), path.c_str()) != 0) {
-    return std::nullopt;
+  int rc = git_tree_entry_bypath(&raw, tree.get(), path.c_str());
+  if (rc == GIT_ENOTFOUND) {
+    return std::optional<std::string>{};
+  }
+  if (rc != 0) {
+    return Error{"cannot read \"" + path + "\" at commit " + commit + ": " + git_error_text()};
   }
   EntryPtr entry(raw);
+  if (git_tree_entry_type(raw) != GIT_OBJECT_BLOB) {
+    return std::optional<std::string>{};  // a folder or a submodule: no file there
+  }
   git_blob* blob = nullptr;
-  if (git_tree_entry_type(raw) != GIT_OBJECT_BLOB ||
-      git_blob_lookup(&blob, m_repo, git_tree_entry_id(raw)) != 0) {
-    return std::nullopt;
+  if (git_blob_lookup(&blob, m_repo, git_tree_entry_id(raw)) != 0) {
+    return Error{"cannot read \"" + path + "\" at commit " + commit + ": " + git_error_text()};
   }
   BlobPtr b(blob);
-  return std::string(static_cast<const char*>(git_blob_rawcontent(blob)),
-                     static_cast<std::size_t>(git_blob_rawsize(blob)));
+  return std::optional<std::string>(std::string(static_cast<const char*>(git_blob_rawcontent(blob)),
+                                                static_cast<std::size_t>(git_blob_rawsize(blob))));
 }
 
 std::optional<std::string> GitRepository::file_id(const std::string& commit,
@@ -818,8 +831,12 @@ CommitOutcome GitRepository::move_branch(const std::string& expected, const std:
   }
   std::vector<FileWrite> files;
   for (const auto& path : changed_files(expected, target).value_or(std::vector<std::string>{})) {
-    if (auto content = read(target, path)) {
-      files.push_back({path, std::move(*content)});
+    auto content = read(target, path);
+    if (!content.ok()) {
+      log::warn("cannot read a fetched file; its working-tree copy is left as it is",
+                {{"file", path}, {"error", content.error()}});
+    } else if (*content) {
+      files.push_back({path, std::move(**content)});
     }
   }
   sync_worktree(expected, files);
@@ -893,8 +910,14 @@ void GitRepository::sync_worktree(const std::string& old_commit,
           {{"file", file.path}, {"path", unsafe}});
       continue;
     }
-    auto old = old_commit.empty() ? std::nullopt : read(old_commit, file.path);
-    if (update_worktree_file(workdir, raw_index, old_tree.get(), old, file)) {
+    auto old = read(old_commit, file.path);
+    if (!old.ok()) {
+      // Without the old text an edit cannot be told from a clean file: leave it.
+      log::warn("cannot read a file's previous version; its working-tree copy is left as it is",
+                {{"file", file.path}, {"error", old.error()}});
+      continue;
+    }
+    if (update_worktree_file(workdir, raw_index, old_tree.get(), *old, file)) {
       index_changed = true;
     }
   }
@@ -945,7 +968,16 @@ std::vector<FileChange> GitRepository::changes_of(const std::string& head, const
           TimePoint{std::chrono::seconds{git_commit_committer(commit.get())->when.time}};
       change.by_us = author != nullptr && m_options.author_name == author->name &&
                      m_options.author_email == author->email;
-      change.before = before ? read(parent_id, path) : std::nullopt;
+      if (before) {
+        auto text = read(parent_id, path);
+        if (!text.ok()) {
+          // Stop at a damaged object rather than tell of a file that was absent.
+          log::warn("cannot read a file's history further",
+                    {{"file", path}, {"commit", parent_id}, {"error", text.error()}});
+          break;
+        }
+        change.before = std::move(*text);
+      }
       out.push_back(std::move(change));
     }
     if (!has_parent) {

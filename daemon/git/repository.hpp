@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/base/result.hpp"
 #include "daemon/base/timefmt.hpp"
 
 struct git_repository;
@@ -45,6 +46,13 @@ struct FileChange {
   std::optional<std::string> before;  // the file at the commit's first parent; nullopt when absent
 };
 
+// A file read at a commit: its content, nullopt when no file is there (the
+// path is absent, a folder or a submodule, or `commit` is "": an unborn
+// branch), or an error when git cannot tell (a commit id that names no
+// commit, a damaged or missing object). Callers decide what an error means;
+// it is never "absent".
+using FileRead = Result<std::optional<std::string>>;
+
 // What a path must be able to hold: a file (every component before the last
 // a folder, the last a regular file or absent) or a folder (every component a
 // folder or absent).
@@ -55,8 +63,8 @@ class Repository {
   virtual ~Repository() = default;
   // The branch tip's commit id; "" while the branch has no commit.
   virtual std::string head() = 0;
-  // A file's content at `commit`; nullopt when absent.
-  virtual std::optional<std::string> read(const std::string& commit, const std::string& path) = 0;
+  // A file's content at `commit` (see FileRead).
+  virtual FileRead read(const std::string& commit, const std::string& path) = 0;
   // Names of the entries of directory `dir` ("" for the root) at `commit`.
   virtual std::vector<std::string> list(const std::string& commit, const std::string& dir) = 0;
   // Paths of the files that differ between two commits (added, changed or
@@ -103,7 +111,7 @@ class GitRepository final : public Repository {
   GitRepository& operator=(const GitRepository&) = delete;
 
   std::string head() override;
-  std::optional<std::string> read(const std::string& commit, const std::string& path) override;
+  FileRead read(const std::string& commit, const std::string& path) override;
   std::vector<std::string> list(const std::string& commit, const std::string& dir) override;
   std::optional<std::string> file_id(const std::string& commit, const std::string& path) override;
   // Walks at most k_history_depth commits.

@@ -81,6 +81,11 @@ const FamilySpec k_commit_retries{"calloutd_commit_retries_total",
 const FamilySpec k_journal_quarantined{
     "calloutd_journal_quarantined_records_total",
     "Damaged journal lines moved to journal.quarantine.jsonl at start (see the log).", k_single};
+const FamilySpec k_state_unreadable{
+    "calloutd_state_files_unreadable_total",
+    "Times a state file under .calloutd/ could not be read or parsed, by kind (group, shifts); "
+    "never taken for an absent file (see the log).",
+    each("kind", {"group", "shifts"})};
 const FamilySpec k_open{"calloutd_incidents_open",
                         "Incidents whose callout.md Status is active, by severity and technology.",
                         {}};
@@ -208,6 +213,7 @@ Metrics::Metrics()
       m_journal_pending(gauge(*m_registry, k_journal_pending)),
       m_commit_retries(counter(*m_registry, k_commit_retries)),
       m_journal_quarantined(counter(*m_registry, k_journal_quarantined)),
+      m_state_unreadable(counters(*m_registry, k_state_unreadable)),
       m_open(gauges(*m_registry, k_open)),
       m_items_open(gauges(*m_registry, k_items_open)),
       m_items_overdue(gauges(*m_registry, k_items_overdue)),
@@ -318,6 +324,18 @@ void Metrics::set_journal_pending(double count) {
 
 void Metrics::count_journal_quarantined(std::size_t records) {
   m_journal_quarantined.Increment(static_cast<double>(records));
+}
+
+void Metrics::set_state_files_unreadable(const std::map<std::string, std::uint64_t>& totals) {
+  std::lock_guard lock(m_scan_mutex);
+  // A counter only goes up: add what the engine found since the last call.
+  for (const auto& [kind, n] : totals) {
+    std::uint64_t& seen = m_state_unreadable_seen[kind];
+    if (n > seen) {
+      m_state_unreadable.Add({{"kind", kind}}).Increment(static_cast<double>(n - seen));
+      seen = n;
+    }
+  }
 }
 
 void Metrics::observe_time_to_acknowledge(const std::string& severity, double seconds) {

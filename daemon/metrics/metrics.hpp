@@ -2,6 +2,7 @@
 // GET /metrics. Names start with `calloutd_`. Thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,9 @@ class Metrics {
   void set_journal_pending(double count);
   // Damaged journal lines moved to the quarantine file when the journal opened.
   void count_journal_quarantined(std::size_t records);
+  // State files under .calloutd/ the engine could not read or parse, as its
+  // running totals by kind ("group", "shifts"): the counter follows them.
+  void set_state_files_unreadable(const std::map<std::string, std::uint64_t>& totals);
   // Publishes what a scan of the repository found; label sets no longer
   // present drop to 0.
   void set_scan_totals(const ScanTotals& totals);
@@ -95,6 +99,8 @@ class Metrics {
   prometheus::Gauge& m_journal_pending;
   prometheus::Counter& m_commit_retries;
   prometheus::Counter& m_journal_quarantined;
+  prometheus::Family<prometheus::Counter>& m_state_unreadable;
+  std::map<std::string, std::uint64_t> m_state_unreadable_seen;  // under m_scan_mutex
   prometheus::Family<prometheus::Gauge>& m_open;
   prometheus::Family<prometheus::Gauge>& m_items_open;
   prometheus::Family<prometheus::Gauge>& m_items_overdue;

@@ -34,21 +34,34 @@ bool Scanner::read_folder(const std::string& head, const std::string& technology
   facts.technology = technology;
   facts.issue = parsed->issue;
   if (facts.callout_id != *callout_id) {
-    facts.callout_id = *callout_id;
-    m_changed_callouts.push_back(folder);
-    facts.callout = read_callout(m_repository.read(head, folder + "/callout.md").value_or(""),
-                                 folder + "/callout.md");
+    auto text = m_repository.read(head, folder + "/callout.md");
+    if (!text.ok()) {
+      // Not taken for an empty file: what was read before stands, and the
+      // next scan tries again (its id is not recorded).
+      log::warn("cannot read a callout",
+                {{"file", folder + "/callout.md"}, {"error", text.error()}});
+    } else {
+      facts.callout_id = *callout_id;
+      m_changed_callouts.push_back(folder);
+      facts.callout = read_callout(text->value_or(""), folder + "/callout.md");
+    }
   }
   if (facts.postmortem_id != postmortem_id) {
+    auto text = postmortem_id.empty() ? FileRead(std::optional<std::string>{})
+                                      : m_repository.read(head, folder + "/postmortem.md");
+    if (!text.ok()) {
+      // As for the callout: kept as it was, read again at the next scan.
+      log::warn("cannot read a postmortem",
+                {{"file", folder + "/postmortem.md"}, {"error", text.error()}});
+      return true;
+    }
     facts.postmortem_id = postmortem_id;
     if (postmortem_id.empty()) {
       facts.postmortem = PostmortemFile{};
       facts.postmortem.problems.push_back(
           Problem{folder + "/postmortem.md", 0, "the file is missing"});
     } else {
-      facts.postmortem =
-          read_postmortem(m_repository.read(head, folder + "/postmortem.md").value_or(""),
-                          folder + "/postmortem.md");
+      facts.postmortem = read_postmortem(text->value_or(""), folder + "/postmortem.md");
     }
     m_changed.push_back(folder);
     for (const auto& p : facts.postmortem.problems) {

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,13 +20,24 @@ class FakeRepository final : public Repository {
 
   std::string head() override { return m_commits.empty() ? "" : std::to_string(m_commits.size()); }
 
-  std::optional<std::string> read(const std::string& commit, const std::string& path) override {
-    const Tree* t = tree(commit);
-    if (t == nullptr || !t->contains(path)) {
-      return std::nullopt;
+  // Like git: "" (an unborn branch) holds no files, and an id that names no
+  // commit is an error, not an absent file.
+  FileRead read(const std::string& commit, const std::string& path) override {
+    if (auto failure = m_read_failures.find(path); failure != m_read_failures.end()) {
+      return Error{"cannot read \"" + path + "\" at commit " + commit + ": " + failure->second};
     }
-    return t->at(path);
+    if (!commit.empty() && tree(commit) == nullptr) {
+      return Error{"cannot read \"" + path + "\" at commit \"" + commit + "\": no such commit"};
+    }
+    return content(commit, path);
   }
+
+  // Every read() of `path` fails with `message` (a damaged object, say) until
+  // heal_reads_of(path); the other calls still see the file.
+  void fail_reads_of(const std::string& path, const std::string& message) {
+    m_read_failures[path] = message;
+  }
+  void heal_reads_of(const std::string& path) { m_read_failures.erase(path); }
 
   std::vector<std::string> list(const std::string& commit, const std::string& dir) override {
     std::set<std::string> names;
@@ -43,18 +55,16 @@ class FakeRepository final : public Repository {
   }
 
   std::optional<std::string> file_id(const std::string& commit, const std::string& path) override {
-    auto content = read(commit, path);
-    return content ? std::optional(std::to_string(std::hash<std::string>{}(*content)))
-                   : std::nullopt;
+    auto text = content(commit, path);
+    return text ? std::optional(std::to_string(std::hash<std::string>{}(*text))) : std::nullopt;
   }
 
   std::vector<FileChange> changes_of(const std::string& head, const std::string& path,
                                      std::size_t limit) override {
     std::vector<FileChange> out;
-    const Tree* t = tree(head);
-    for (std::size_t n = t == nullptr ? 0 : std::stoul(head); n > 0 && out.size() < limit; --n) {
-      auto here = read(std::to_string(n), path);
-      auto before = n > 1 ? read(std::to_string(n - 1), path) : std::nullopt;
+    for (std::size_t n = number_of(head).value_or(0); n > 0 && out.size() < limit; --n) {
+      auto here = content(std::to_string(n), path);
+      auto before = n > 1 ? content(std::to_string(n - 1), path) : std::nullopt;
       if (here != before) {
         out.push_back({std::to_string(n), m_times[n - 1], !m_by_hand[n - 1], before});
       }
@@ -84,7 +94,7 @@ class FakeRepository final : public Repository {
   }
 
   // A file (or a symlink committed by hand, which the fake keeps as a file)
-  // on the way is unsafe; the fake has no folders to refuse as files.
+  // on the way is unsafe, and so is a folder (a prefix of files) where a file goes.
   std::optional<std::string> unsafe_prefix(const std::string& commit, const std::string& path,
                                            PathKind kind) override {
     const Tree* t = tree(commit);
@@ -95,6 +105,12 @@ class FakeRepository final : public Repository {
       }
       if (slash == std::string::npos) {
         break;
+      }
+    }
+    if (t != nullptr && kind == PathKind::file) {
+      auto below = t->lower_bound(path + "/");
+      if (below != t->end() && below->first.starts_with(path + "/")) {
+        return path;
       }
     }
     return std::nullopt;
@@ -138,7 +154,7 @@ class FakeRepository final : public Repository {
   }
 
   std::size_t commit_count() const { return m_commits.size(); }
-  std::string file(const std::string& path) { return read(head(), path).value_or(""); }
+  std::string file(const std::string& path) { return content(head(), path).value_or(""); }
 
   std::vector<std::string> messages;
   std::function<void()> before_commit;  // runs once, inside the next commit()
@@ -153,16 +169,30 @@ class FakeRepository final : public Repository {
     messages.push_back(message);
   }
 
-  const Tree* tree(const std::string& commit) const {
-    if (commit.empty()) {
-      return nullptr;
+  // The commit numbered `commit` (1, 2, ...), nullopt when there is none.
+  std::optional<std::size_t> number_of(const std::string& commit) const {
+    if (commit.empty() || commit.size() > 9 ||
+        commit.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
     }
     std::size_t n = std::stoul(commit);
-    return n == 0 || n > m_commits.size() ? nullptr : &m_commits[n - 1];
+    return n == 0 || n > m_commits.size() ? std::nullopt : std::optional(n);
+  }
+  const Tree* tree(const std::string& commit) const {
+    auto n = number_of(commit);
+    return n ? &m_commits[*n - 1] : nullptr;
+  }
+  std::optional<std::string> content(const std::string& commit, const std::string& path) const {
+    const Tree* t = tree(commit);
+    if (t == nullptr || !t->contains(path)) {
+      return std::nullopt;
+    }
+    return t->at(path);
   }
   std::vector<Tree> m_commits;
   std::vector<TimePoint> m_times;
   std::vector<bool> m_by_hand;
+  std::map<std::string, std::string> m_read_failures;  // path -> why reading it fails
 };
 
 }  // namespace calloutd::testing

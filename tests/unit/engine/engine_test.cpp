@@ -526,7 +526,7 @@ std::string all_files(FakeRepository& repo) {
     dirs.pop_back();
     for (const auto& name : repo.list(repo.head(), dir)) {
       auto path = dir.empty() ? name : dir + "/" + name;
-      auto text = repo.read(repo.head(), path);
+      auto text = repo.read(repo.head(), path).value();
       if (text) {
         out += "== " + path + "\n" + *text;
       } else {

@@ -41,8 +41,8 @@ TEST_F(RepositoryTest, InitialisesAndCommitsOnMain) {
   EXPECT_EQ(read_file(dir.path() / "callouts/mysql/lag-2026-11-22/postmortem.md"), "# p\n");
   EXPECT_EQ(git("status --porcelain"), "");
   EXPECT_EQ(repo.list(c.id, "mysql"), std::vector<std::string>{"lag-2026-11-22"});
-  EXPECT_EQ(repo.read(c.id, "mysql/lag-2026-11-22/callout.md"), "# c\n");
-  EXPECT_EQ(repo.read(c.id, "nope"), std::nullopt);
+  EXPECT_EQ(repo.read(c.id, "mysql/lag-2026-11-22/callout.md").value(), "# c\n");
+  EXPECT_EQ(repo.read(c.id, "nope").value(), std::nullopt);
 }
 
 TEST_F(RepositoryTest, StaleParentIsRefused) {
@@ -51,7 +51,7 @@ TEST_F(RepositoryTest, StaleParentIsRefused) {
   ASSERT_EQ(second.status, CommitStatus::committed);
   auto stale = repo.commit({first.id, {{"a/b.md", "3\n"}}, "three"});
   EXPECT_EQ(stale.status, CommitStatus::parent_moved);
-  EXPECT_EQ(repo.read(repo.head(), "a/b.md"), "2\n");
+  EXPECT_EQ(repo.read(repo.head(), "a/b.md").value(), "2\n");
   auto unborn = repo.commit({"", {{"a/c.md", "x\n"}}, "again from nothing"});
   EXPECT_EQ(unborn.status, CommitStatus::parent_moved);
 }

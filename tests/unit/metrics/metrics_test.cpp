@@ -30,5 +30,18 @@ TEST(MetricsTest, RemoteSeriesOnlyOnceEnabled) {
   EXPECT_NE(metrics.serialize().find("# HELP calloutd_remote_up "), std::string::npos);
 }
 
+// The engine hands over running totals: the counter adds what is new.
+TEST(MetricsTest, StateFilesUnreadableFollowsTheEnginesTotals) {
+  Metrics metrics;
+  metrics.set_state_files_unreadable({{"group", 2}});
+  metrics.set_state_files_unreadable({{"group", 2}, {"shifts", 1}});
+  metrics.set_state_files_unreadable({{"group", 3}, {"shifts", 1}});
+  auto text = metrics.serialize();
+  EXPECT_NE(text.find("calloutd_state_files_unreadable_total{kind=\"group\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("calloutd_state_files_unreadable_total{kind=\"shifts\"} 1\n"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace calloutd
