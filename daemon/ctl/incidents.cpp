@@ -15,6 +15,7 @@
 #include "daemon/engine/manual.hpp"
 #include "daemon/git/repository.hpp"
 #include "daemon/text/slug.hpp"
+#include "daemon/writeup/keys.hpp"
 #include "daemon/writeup/layout.hpp"
 #include "daemon/writeup/markdown.hpp"
 #include "daemon/writeup/postmortem.hpp"
@@ -55,8 +56,8 @@ Result<std::vector<Folder>> folders_of(Repository& repo) {
       if (!parsed) {
         continue;
       }
-      auto callout = repo.read(head, f.path + "/callout.md");
-      auto postmortem = repo.read(head, f.path + "/postmortem.md");
+      auto callout = repo.read(head, layout::callout_path(f.path));
+      auto postmortem = repo.read(head, layout::postmortem_path(f.path));
       if (!callout.ok() || !postmortem.ok()) {
         return Error{!callout.ok() ? callout.error() : postmortem.error()};
       }
@@ -167,8 +168,8 @@ CommitRequest opening_commit(const std::string& head, const std::string& folder,
   auto view = manual_view(m, id);
   return CommitRequest{
       head,
-      {{folder + "/callout.md", templates.render_callout(view)},
-       {folder + "/postmortem.md", templates.render_postmortem(view)}},
+      {{layout::callout_path(folder), templates.render_callout(view)},
+       {layout::postmortem_path(folder), templates.render_postmortem(view)}},
       folder + ": opened by hand (" + m.severity + ")\n\nCalloutd-Incident: " + id + "\n"};
 }
 
@@ -237,7 +238,7 @@ namespace {
 // One open incident as `list` shows it, from a folder whose callout is active;
 // nullopt for any other folder.
 std::optional<json> open_incident(const Folder& f) {
-  auto c = read_callout(f.callout, f.path + "/callout.md");
+  auto c = read_callout(f.callout, layout::callout_path(f.path));
   if (c.status != "active") {
     return std::nullopt;
   }
@@ -247,7 +248,7 @@ std::optional<json> open_incident(const Folder& f) {
       roles[role] = holder;
     }
   }
-  return json{{"id", markdown::key_text(f.callout, "Incident Number").value_or("")},
+  return json{{"id", markdown::key_text(f.callout, keys::k_incident_number).value_or("")},
               {"folder", f.path},
               {"severity", c.severity},
               {"opened_at", f.date + "T00:00:00.000Z"},

@@ -11,6 +11,7 @@
 
 #include "daemon/config/config.hpp"
 #include "daemon/ctl/ctl.hpp"
+#include "daemon/writeup/layout.hpp"
 #include "daemon/writeup/postmortem.hpp"
 #include "daemon/writeup/render.hpp"
 
@@ -64,7 +65,7 @@ fs::path repository_around(const fs::path& start) {
 }
 
 bool is_write_up(const fs::path& p) {
-  return p.filename() == "callout.md" || p.filename() == "postmortem.md";
+  return p.filename() == layout::k_callout_file || p.filename() == layout::k_postmortem_file;
 }
 
 // Write-ups under `root` (hidden folders such as .git and .calloutd skipped).
@@ -178,7 +179,7 @@ bool read_lint_templates(const std::string& templates_dir, lint::Context& contex
 // Every Team roles holder in `write_ups` counts as a person's name.
 void add_role_holders(const std::vector<fs::path>& write_ups, lint::Context& context) {
   for (const auto& p : write_ups) {
-    if (p.filename() != "callout.md") {
+    if (p.filename() != layout::k_callout_file) {
       continue;
     }
     if (auto text = read_text(p.string())) {
@@ -224,11 +225,11 @@ std::string repository_path(const fs::path& p, const fs::path& repo) {
 // The diagnostics of one write-up: its place in the layout, then its text.
 void lint_write_up(const fs::path& p, const std::string& rel, const std::string& text,
                    const lint::Context& context, std::vector<lint::Diagnostic>& all) {
-  auto kind = p.filename() == "callout.md" ? lint::Kind::callout : lint::Kind::postmortem;
+  auto kind = p.filename() == layout::k_callout_file ? lint::Kind::callout : lint::Kind::postmortem;
   for (auto& d : lint::check_layout(rel)) {
     all.push_back(std::move(d));
   }
-  if (kind == lint::Kind::callout && !fs::exists(p.parent_path() / "postmortem.md")) {
+  if (kind == lint::Kind::callout && !fs::exists(p.parent_path() / layout::k_postmortem_file)) {
     all.push_back({rel, 0, 0, lint::Level::error, "layout",
                    "no postmortem.md beside the callout (the template is never removed)"});
   }

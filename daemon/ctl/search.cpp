@@ -10,6 +10,8 @@
 #include "daemon/ctl/ctl.hpp"
 #include "daemon/ctl/folders.hpp"
 #include "daemon/text/slug.hpp"
+#include "daemon/writeup/keys.hpp"
+#include "daemon/writeup/layout.hpp"
 #include "daemon/writeup/markdown.hpp"
 #include "daemon/writeup/postmortem.hpp"
 
@@ -29,7 +31,7 @@ std::string lower(std::string s) {
 // The labels of the callout's Alert labels table: every (label, value) pair.
 std::vector<std::pair<std::string, std::string>> labels_of(const std::string& callout) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& table : markdown::tables(callout, "Alert labels")) {
+  for (const auto& table : markdown::tables(callout, keys::k_alert_labels)) {
     for (const auto& row : table.rows) {
       for (std::size_t i = 0; i < row.cells.size() && i < table.header.size(); ++i) {
         out.emplace_back(table.header[i], row.cells[i]);
@@ -134,15 +136,15 @@ Groups matching_groups(std::vector<Folder> folders, const SearchQuery& q) {
 
 // A found callout as the JSON output lists it.
 json found_callout(const Folder& f) {
-  auto c = read_callout(f.callout, f.path + "/callout.md");
-  auto p = read_postmortem(f.postmortem, f.path + "/postmortem.md");
+  auto c = read_callout(f.callout, layout::callout_path(f.path));
+  auto p = read_postmortem(f.postmortem, layout::postmortem_path(f.path));
   return {{"folder", f.path},
           {"date", f.date},
           {"severity", c.severity},
           {"status", c.status},
           {"postmortem", p.status},
-          {"summary", markdown::key_text(f.callout, "Summary").value_or("")},
-          {"resolution", markdown::key_text(f.postmortem, "Resolution").value_or("")}};
+          {"summary", markdown::key_text(f.callout, keys::k_summary).value_or("")},
+          {"resolution", markdown::key_text(f.postmortem, keys::k_resolution).value_or("")}};
 }
 
 json found_groups(const Groups& groups) {

@@ -16,6 +16,7 @@
 #include "daemon/text/slug.hpp"
 #include "daemon/text/url_redact.hpp"
 #include "daemon/writeup/alert_text.hpp"
+#include "daemon/writeup/keys.hpp"
 #include "daemon/writeup/layout.hpp"
 #include "daemon/writeup/markdown.hpp"
 #include "daemon/writeup/postmortem.hpp"
@@ -53,7 +54,7 @@ std::string pin_time_range(const std::string& url, TimePoint from, TimePoint to)
 // entries (oldest first, each once) and its Dashboard the incident's time range.
 std::string seed_postmortem(std::string postmortem, const std::string& callout,
                             const GroupState& state) {
-  auto existing = markdown::list_item_sources(postmortem, "Timeline");
+  auto existing = markdown::list_item_sources(postmortem, keys::k_timeline);
   std::set<std::string> have(existing.begin(), existing.end());
   // The callout lists newest first: walk it backwards so that entries of the
   // same second keep their order.
@@ -61,14 +62,14 @@ std::string seed_postmortem(std::string postmortem, const std::string& callout,
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     const auto& entry = *it;
     if (have.insert(entry).second) {
-      postmortem = markdown::add_list_entry(postmortem, "Timeline",
+      postmortem = markdown::add_list_entry(postmortem, keys::k_timeline,
                                             parse_timeline_time(entry).value_or(TimePoint{}), entry,
                                             markdown::Order::oldest_first);
     }
   }
   if (is_grafana(state.dashboard_url)) {
     auto pinned = pin_time_range(state.dashboard_url, state.opened_at, state.resolved_at);
-    postmortem = markdown::set_list_item(postmortem, "Supporting Information", "Dashboard",
+    postmortem = markdown::set_list_item(postmortem, keys::k_supporting_information, "Dashboard",
                                          markdown::link("Dashboard (incident time range)", pinned));
   }
   return postmortem;
@@ -501,15 +502,15 @@ Result<Ok> Engine::write(Plan& plan, Overlay& view) const {
     *callout = markdown::set_key(*callout, key, value);
   }
   for (const auto& [role, holder] : plan.roles) {
-    *callout = markdown::set_list_item(*callout, "Team roles", role, holder);
+    *callout = markdown::set_list_item(*callout, keys::k_team_roles, role, holder);
   }
   auto postmortem = postmortem_to_write(plan, view, *callout);
   if (!postmortem.ok()) {
     return Error{postmortem.error()};
   }
-  view.write(plan.state.folder + "/callout.md", *callout);
+  view.write(layout::callout_path(plan.state.folder), *callout);
   if (*postmortem) {
-    view.write(plan.state.folder + "/postmortem.md", **postmortem);
+    view.write(layout::postmortem_path(plan.state.folder), **postmortem);
   }
   view.write(state_path(plan.state.group_id), serialize_state(plan.state));
   return Ok{};
@@ -543,10 +544,10 @@ Result<std::string> Engine::callout_to_edit(Plan& plan, Overlay& view, bool move
       plan.state.dashboard_url = redact_url_credentials(values.dashboard_url);
     }
     // Written now: the postmortem's edits below read it from the view.
-    view.write(plan.state.folder + "/postmortem.md", m_templates.render_postmortem(values));
+    view.write(layout::postmortem_path(plan.state.folder), m_templates.render_postmortem(values));
     return m_templates.render_callout(values);
   }
-  auto callout = view.read(plan.state.folder + "/callout.md");
+  auto callout = view.read(layout::callout_path(plan.state.folder));
   if (!callout.ok()) {
     return Error{callout.error()};  // never taken for a deleted one: that would lose its text
   }
@@ -574,7 +575,7 @@ Result<std::optional<std::string>> Engine::postmortem_to_write(const Plan& plan,
   if (!resolving && plan.postmortem_keys.empty()) {
     return std::optional<std::string>{};
   }
-  auto postmortem = view.read(plan.state.folder + "/postmortem.md");
+  auto postmortem = view.read(layout::postmortem_path(plan.state.folder));
   if (!postmortem.ok() || !*postmortem) {
     return postmortem;  // an error, or none (deleted by someone: nothing to edit)
   }

@@ -11,6 +11,7 @@
 #include "daemon/state/shifts.hpp"
 #include "daemon/text/slug.hpp"
 #include "daemon/writeup/alert_text.hpp"
+#include "daemon/writeup/keys.hpp"
 #include "daemon/writeup/markdown.hpp"
 #include "daemon/writeup/postmortem.hpp"
 
@@ -124,7 +125,7 @@ void Engine::AlertSteps::reopen(const Alert& first, TimePoint first_start) {
   plan.outcome = Outcome::reopened;
   plan.state.resolved = false;
   plan.state.resolved_at = {};
-  plan.keys["Status"] = "active";
+  plan.keys[keys::k_status] = "active";
   plan.entries.emplace_back(
       first_start,
       timeline_line(first_start,
@@ -180,7 +181,7 @@ void Engine::AlertSteps::resolve_group() {
   }
   plan.state.resolved = true;
   plan.state.resolved_at = now;
-  plan.keys["Status"] = "resolved";
+  plan.keys[keys::k_status] = "resolved";
   plan.resolves = true;
   plan.summary = "resolved";
   plan.entries.emplace_back(

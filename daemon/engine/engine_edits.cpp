@@ -10,6 +10,8 @@
 #include "daemon/engine/engine_internal.hpp"
 #include "daemon/text/untrusted_text.hpp"
 #include "daemon/writeup/alert_text.hpp"
+#include "daemon/writeup/keys.hpp"
+#include "daemon/writeup/layout.hpp"
 #include "daemon/writeup/postmortem.hpp"
 
 namespace calloutd {
@@ -30,7 +32,7 @@ std::string roles_text(const std::map<std::string, std::string>& roles) {
 
 // The value `o` is about, as it reads in `o` itself.
 std::string value_of(const FileObservation& o) {
-  return o.key == "Team roles" ? roles_text(o.roles) : o.value;
+  return o.key == keys::k_team_roles ? roles_text(o.roles) : o.value;
 }
 
 // The value `o` is about, as it reads in `text` (a version of its file).
@@ -39,13 +41,13 @@ std::string value_in(const FileObservation& o, const std::optional<std::string>&
     return "";
   }
   const std::string path = o.folder + "/" + o.file;
-  if (o.file == "postmortem.md") {
+  if (o.file == layout::k_postmortem_file) {
     return read_postmortem(*text, path).status;
   }
   auto callout = read_callout(*text, path);
-  return o.key == "Status"     ? callout.status
-         : o.key == "Severity" ? callout.severity
-                               : roles_text(callout.roles);
+  return o.key == keys::k_status     ? callout.status
+         : o.key == keys::k_severity ? callout.severity
+                                     : roles_text(callout.roles);
 }
 
 // When an edit counts as made: its commit's time, but never before `earliest`
@@ -87,13 +89,13 @@ std::vector<FileObservation> Engine::news(const std::vector<FileObservation>& se
 }
 
 bool Engine::differs(const FileObservation& o, const GroupState& s) const {
-  if (o.file == "postmortem.md") {
+  if (o.file == layout::k_postmortem_file) {
     return !o.value.empty() && o.value != s.postmortem_status;
   }
-  if (o.key == "Status") {
+  if (o.key == keys::k_status) {
     return (o.value == "resolved" && !s.resolved) || (o.value == "active" && s.resolved);
   }
-  if (o.key == "Severity") {
+  if (o.key == keys::k_severity) {
     return (o.value == "MPI" || o.value == "HPI") && o.value != severity_name(s.severity);
   }
   if (s.resolved) {
@@ -142,11 +144,11 @@ Engine::Plan Engine::decide_observation(const Event& event, const FileObservatio
     return plan;
   }
   const TimePoint at = edit_time(o.committed_at, prior->opened_at, event.received_at);
-  if (o.file == "postmortem.md") {
+  if (o.file == layout::k_postmortem_file) {
     plan = decide_postmortem_edit(o, at, std::move(plan));
-  } else if (o.key == "Status") {
+  } else if (o.key == keys::k_status) {
     plan = decide_status_edit(o, at, std::move(plan));
-  } else if (o.key == "Severity") {
+  } else if (o.key == keys::k_severity) {
     plan = decide_severity_edit(o, at, std::move(plan));
   } else {
     plan = decide_roles_edit(o, at, std::move(plan));
@@ -168,7 +170,7 @@ Engine::Plan Engine::decide_status_edit(const FileObservation& o, TimePoint at, 
       at, timeline_line(at,
                         std::string(resolve ? "callout resolved" : "callout reopened") +
                             " in the file: Status set to " + o.value + " by hand" + in_commit(o),
-                        "callout.md"));
+                        std::string(layout::k_callout_file)));
   return plan;
 }
 
@@ -178,7 +180,7 @@ Engine::Plan Engine::decide_severity_edit(const FileObservation& o, TimePoint at
       at, timeline_line(at,
                         "Severity changed from " + severity_name(plan.state.severity) + " to " +
                             o.value + " in the file" + in_commit(o),
-                        "callout.md"));
+                        std::string(layout::k_callout_file)));
   plan.state.severity = severity;
   plan.summary = "Severity " + o.value + " in the file";
   plan.outcome = Outcome::updated;
@@ -201,7 +203,7 @@ Engine::Plan Engine::decide_roles_edit(const FileObservation& o, TimePoint at, P
                        : holder.empty()
                            ? role + " taken"
                            : "handover: " + role + " passes to the next holder (see Team roles)";
-    plan.entries.emplace_back(when, timeline_line(when, text, "Team roles"));
+    plan.entries.emplace_back(when, timeline_line(when, text, keys::k_team_roles));
   }
   plan.summary = "Team roles in the file";
   plan.outcome = plan.entries.empty() ? Outcome::unchanged : Outcome::updated;

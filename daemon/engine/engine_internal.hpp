@@ -11,6 +11,7 @@
 
 #include "daemon/engine/engine.hpp"
 #include "daemon/state/shifts.hpp"
+#include "daemon/writeup/keys.hpp"
 
 namespace calloutd {
 
@@ -116,7 +117,7 @@ struct Engine::Plan {
   std::function<CalloutView(const GroupState&)> make_view;
 };
 
-inline constexpr const char* k_timeline_key = "Incident timeline";
+inline constexpr const char* k_timeline_key = keys::k_incident_timeline;
 
 // State ids of callouts that PagerDuty opened (Alertmanager groups have hex ids).
 inline constexpr const char* k_pagerduty_state_prefix = "pd-";

@@ -12,6 +12,7 @@
 #include "daemon/text/slug.hpp"
 #include "daemon/text/url_redact.hpp"
 #include "daemon/writeup/alert_text.hpp"
+#include "daemon/writeup/keys.hpp"
 #include "daemon/writeup/markdown.hpp"
 #include "daemon/writeup/pagerduty_text.hpp"
 
@@ -177,7 +178,7 @@ void Engine::PagerDutyStep::link(bool joining) {
   }
   if (joining) {
     add_entry("PagerDuty incident " + number + " joined this callout");
-    plan.keys["Incident Number"] = incident_number_text(plan.state);
+    plan.keys[keys::k_incident_number] = incident_number_text(plan.state);
   }
 }
 
@@ -250,7 +251,7 @@ void Engine::PagerDutyStep::priority_updated() {
                      " in PagerDuty";
   if (severity != plan.state.severity) {
     plan.state.severity = severity;
-    plan.keys["Severity"] = severity_name(severity);
+    plan.keys[keys::k_severity] = severity_name(severity);
     text += "; Severity now " + severity_name(severity);
   }
   add_entry(text);
@@ -269,7 +270,7 @@ void Engine::PagerDutyStep::conference_bridge_updated() {
   if (!e.conference_number.empty()) {
     bridge += (bridge.empty() ? "" : ", ") + markdown::escape_inline("dial " + e.conference_number);
   }
-  plan.keys["Engineer updates"] = bridge.empty() ? "n/a" : bridge;
+  plan.keys[keys::k_engineer_updates] = bridge.empty() ? "n/a" : bridge;
   add_entry("conference bridge updated in PagerDuty");
 }
 
@@ -280,7 +281,7 @@ void Engine::PagerDutyStep::status_changed() {
     plan.state.pd_status_at = e.occurred_at;
     plan.state.resolved = resolve;
     plan.state.resolved_at = resolve ? e.occurred_at : TimePoint{};
-    plan.keys["Status"] = resolve ? "resolved" : "active";
+    plan.keys[keys::k_status] = resolve ? "resolved" : "active";
     plan.resolves = resolve;
     plan.summary = resolve ? "resolved" : "reopened";
   }

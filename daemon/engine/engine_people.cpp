@@ -13,6 +13,8 @@
 #include "daemon/text/slug.hpp"
 #include "daemon/text/untrusted_text.hpp"
 #include "daemon/writeup/alert_text.hpp"
+#include "daemon/writeup/keys.hpp"
+#include "daemon/writeup/layout.hpp"
 #include "daemon/writeup/markdown.hpp"
 #include "daemon/writeup/postmortem.hpp"
 
@@ -130,14 +132,14 @@ Result<std::vector<std::string>> Engine::postmortem_blockers(const std::string& 
     return Error{"no incident \"" + incident_id + "\""};
   }
   const auto& folder = m_states.at(sid).folder;
-  auto text = m_repository.read(m_repository.head(), folder + "/postmortem.md");
+  auto text = m_repository.read(m_repository.head(), layout::postmortem_path(folder));
   if (!text.ok()) {
     return Error{text.error()};
   }
   if (!*text) {
     return Error{"incident \"" + incident_id + "\" has no postmortem.md"};
   }
-  return transition_blockers(read_postmortem(**text, folder + "/postmortem.md"), status);
+  return transition_blockers(read_postmortem(**text, layout::postmortem_path(folder)), status);
 }
 
 std::string Engine::state_id_of(const std::string& incident_id, const std::string& folder) const {
@@ -160,13 +162,13 @@ Engine::Plan Engine::decide_postmortem(const Event& event, const PostmortemStatu
   }
   plan.state = *prior;
   // Check again against the file as it is now.
-  auto text = view.read(plan.state.folder + "/postmortem.md");
+  auto text = view.read(layout::postmortem_path(plan.state.folder));
   if (!text.ok()) {
     plan.outcome = Outcome::failed;
     plan.error = text.error();
     return plan;
   }
-  auto file = read_postmortem(text->value_or(""), plan.state.folder + "/postmortem.md");
+  auto file = read_postmortem(text->value_or(""), layout::postmortem_path(plan.state.folder));
   if (file.status == change.status) {
     plan.outcome = Outcome::unchanged;
     return plan;
@@ -180,7 +182,7 @@ Engine::Plan Engine::decide_postmortem(const Event& event, const PostmortemStatu
     plan.outcome = Outcome::ignored;
     return plan;
   }
-  plan.postmortem_keys["Status"] = change.status;
+  plan.postmortem_keys[keys::k_status] = change.status;
   plan.entries.emplace_back(event.received_at,
                             timeline_line(event.received_at,
                                           "postmortem moved from " + plan.state.postmortem_status +
@@ -226,7 +228,7 @@ Engine::Plan Engine::decide_roles(const Event& event, const RoleRequest& r,
     plan.outcome = Outcome::unchanged;  // already so: a retry changes nothing
     return plan;
   }
-  plan.entries.emplace_back(at, timeline_line(at, text, "Team roles"));
+  plan.entries.emplace_back(at, timeline_line(at, text, keys::k_team_roles));
   plan.summary = r.role + " " + r.action;
   plan.outcome = Outcome::updated;
   return plan;
@@ -296,7 +298,7 @@ void Engine::add_work_limit_notice(const std::set<std::string>& ids, const std::
                                    TimePoint now, Overlay& view) const {
   for (const auto& id : ids) {
     auto state = m_states.at(id);
-    auto path = state.folder + "/callout.md";
+    auto path = layout::callout_path(state.folder);
     auto callout = view.read(path);
     if (!callout.ok()) {
       log::warn("cannot read a callout; the 4-hour rule's notice is not added to it",

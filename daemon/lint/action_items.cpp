@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "daemon/base/timefmt.hpp"
+#include "daemon/writeup/keys.hpp"
 #include "daemon/writeup/layout.hpp"
 #include "daemon/writeup/markdown.hpp"
 
@@ -161,7 +162,7 @@ void check_action_items(std::string_view doc, Report& report) {
   if (section == headings.end()) {
     return;  // reported as a missing key
   }
-  auto tables = markdown::tables(doc, "Action Items");
+  auto tables = markdown::tables(doc, keys::k_action_items);
   if (tables.empty()) {
     report.add(section->line, 1, Level::error, "action-items",
                "Action Items has no table (keep the header row: | Action Item | Type | Owner | "
@@ -177,7 +178,7 @@ void check_action_items(std::string_view doc, Report& report) {
 // --- timeline -----------------------------------------------------------------
 
 void check_timeline(std::string_view doc, Kind kind, Report& report) {
-  const char* key = kind == Kind::callout ? "Incident timeline" : "Timeline";
+  const char* key = kind == Kind::callout ? keys::k_incident_timeline : keys::k_timeline;
   auto items = markdown::list_items(doc, key);
   if (items.size() == 1 && is_na(items.front().cells.front())) {
     return;

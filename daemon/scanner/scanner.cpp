@@ -4,6 +4,7 @@
 #include <set>
 
 #include "daemon/base/log.hpp"
+#include "daemon/writeup/keys.hpp"
 #include "daemon/writeup/layout.hpp"
 
 namespace calloutd {
@@ -22,46 +23,46 @@ Scanner::Scanner(Repository& repository, Metrics& metrics,
 bool Scanner::read_folder(const std::string& head, const std::string& technology,
                           const std::string& name) {
   std::string folder = technology + "/" + name;
-  auto callout_id = m_repository.file_id(head, folder + "/callout.md");
+  auto callout_id = m_repository.file_id(head, layout::callout_path(folder));
   // Loosely: people make folders by hand, and the lint reports what is off.
   auto parsed = layout::parse_folder_loosely(name);
   if (!layout::can_be_technology(technology) || !parsed || !callout_id) {
     m_folders.erase(folder);  // not (or no longer) an incident folder
     return false;
   }
-  auto postmortem_id = m_repository.file_id(head, folder + "/postmortem.md").value_or("");
+  auto postmortem_id = m_repository.file_id(head, layout::postmortem_path(folder)).value_or("");
   auto& facts = m_folders[folder];
   facts.technology = technology;
   facts.issue = parsed->issue;
   if (facts.callout_id != *callout_id) {
-    auto text = m_repository.read(head, folder + "/callout.md");
+    auto text = m_repository.read(head, layout::callout_path(folder));
     if (!text.ok()) {
       // Not taken for an empty file: what was read before stands, and the
       // next scan tries again (its id is not recorded).
       log::warn("cannot read a callout",
-                {{"file", folder + "/callout.md"}, {"error", text.error()}});
+                {{"file", layout::callout_path(folder)}, {"error", text.error()}});
     } else {
       facts.callout_id = *callout_id;
       m_changed_callouts.push_back(folder);
-      facts.callout = read_callout(text->value_or(""), folder + "/callout.md");
+      facts.callout = read_callout(text->value_or(""), layout::callout_path(folder));
     }
   }
   if (facts.postmortem_id != postmortem_id) {
     auto text = postmortem_id.empty() ? FileRead(std::optional<std::string>{})
-                                      : m_repository.read(head, folder + "/postmortem.md");
+                                      : m_repository.read(head, layout::postmortem_path(folder));
     if (!text.ok()) {
       // As for the callout: kept as it was, read again at the next scan.
       log::warn("cannot read a postmortem",
-                {{"file", folder + "/postmortem.md"}, {"error", text.error()}});
+                {{"file", layout::postmortem_path(folder)}, {"error", text.error()}});
       return true;
     }
     facts.postmortem_id = postmortem_id;
     if (postmortem_id.empty()) {
       facts.postmortem = PostmortemFile{};
       facts.postmortem.problems.push_back(
-          Problem{folder + "/postmortem.md", 0, "the file is missing"});
+          Problem{layout::postmortem_path(folder), 0, "the file is missing"});
     } else {
-      facts.postmortem = read_postmortem(text->value_or(""), folder + "/postmortem.md");
+      facts.postmortem = read_postmortem(text->value_or(""), layout::postmortem_path(folder));
     }
     m_changed.push_back(folder);
     for (const auto& p : facts.postmortem.problems) {
@@ -121,13 +122,31 @@ std::vector<FileObservation> Scanner::observations() const {
   std::vector<FileObservation> out;
   for (const auto& folder : m_changed_callouts) {
     const auto& callout = m_folders.at(folder).callout;
-    out.push_back({folder, "callout.md", "Status", callout.status, {}, "", {}});
-    out.push_back({folder, "callout.md", "Severity", callout.severity, {}, "", {}});
-    out.push_back({folder, "callout.md", "Team roles", "", callout.roles, "", {}});
+    out.push_back(
+        {folder, std::string(layout::k_callout_file), keys::k_status, callout.status, {}, "", {}});
+    out.push_back({folder,
+                   std::string(layout::k_callout_file),
+                   keys::k_severity,
+                   callout.severity,
+                   {},
+                   "",
+                   {}});
+    out.push_back({folder,
+                   std::string(layout::k_callout_file),
+                   keys::k_team_roles,
+                   "",
+                   callout.roles,
+                   "",
+                   {}});
   }
   for (const auto& folder : m_changed) {
-    out.push_back(
-        {folder, "postmortem.md", "Status", m_folders.at(folder).postmortem.status, {}, "", {}});
+    out.push_back({folder,
+                   std::string(layout::k_postmortem_file),
+                   keys::k_status,
+                   m_folders.at(folder).postmortem.status,
+                   {},
+                   "",
+                   {}});
   }
   return out;
 }

@@ -6,6 +6,14 @@
 #include <chrono>
 
 namespace calloutd::layout {
+
+std::string callout_path(std::string_view folder) {
+  return std::string(folder) + "/" + std::string(k_callout_file);
+}
+
+std::string postmortem_path(std::string_view folder) {
+  return std::string(folder) + "/" + std::string(k_postmortem_file);
+}
 namespace {
 
 std::optional<FolderName> parse_with(std::string_view name, const RE2& re) {

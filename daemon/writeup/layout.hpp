@@ -17,6 +17,10 @@ namespace calloutd::layout {
 inline constexpr std::string_view k_callout_file = "callout.md";
 inline constexpr std::string_view k_postmortem_file = "postmortem.md";
 
+// The repository paths of a folder's two files: `<folder>/callout.md`...
+std::string callout_path(std::string_view folder);
+std::string postmortem_path(std::string_view folder);
+
 // A callout folder's name, `<issue>-<date>[-N]`, taken apart.
 struct FolderName {
   std::string issue;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "daemon/writeup/keys.hpp"
 #include "daemon/writeup/markdown.hpp"
 
 namespace calloutd {
@@ -131,14 +132,14 @@ void read_row(const markdown::TableRow& row, const Columns& cols, const std::str
 
 PostmortemFile read_postmortem(std::string_view doc, const std::string& path) {
   PostmortemFile out;
-  auto status = markdown::key_text(doc, "Status");
+  auto status = markdown::key_text(doc, keys::k_status);
   if (!status) {
     out.problems.push_back({path, 1, "the Status key is missing"});
   } else {
     out.status = lower(*status);
   }
   std::optional<Columns> last;
-  auto tables = markdown::tables(doc, "Action Items");
+  auto tables = markdown::tables(doc, keys::k_action_items);
   for (const auto& t : tables) {
     Columns cols = t.header.empty() && last ? *last : columns_of(t.header);
     for (const char* required : {"item", "type", "due", "status"}) {
@@ -158,10 +159,10 @@ PostmortemFile read_postmortem(std::string_view doc, const std::string& path) {
       read_row(row, cols, path, out);
     }
   }
-  if (tables.empty() && !markdown::key_text(doc, "Action Items")) {
+  if (tables.empty() && !markdown::key_text(doc, keys::k_action_items)) {
     out.problems.push_back({path, 1, "the Action Items key is missing"});
   }
-  for (const auto& item : markdown::list_items(doc, "Review")) {
+  for (const auto& item : markdown::list_items(doc, keys::k_review)) {
     const std::string& text = item.cells.front();
     std::string l = lower(text);
     if (l.rfind("reviewers:", 0) == 0) {
@@ -179,8 +180,8 @@ PostmortemFile read_postmortem(std::string_view doc, const std::string& path) {
 
 CalloutFile read_callout(std::string_view doc, const std::string& path) {
   CalloutFile out;
-  auto status = markdown::key_text(doc, "Status");
-  auto severity = markdown::key_text(doc, "Severity");
+  auto status = markdown::key_text(doc, keys::k_status);
+  auto severity = markdown::key_text(doc, keys::k_severity);
   if (!status) {
     out.problems.push_back({path, 1, "the Status key is missing"});
   } else {
@@ -199,7 +200,7 @@ CalloutFile read_callout(std::string_view doc, const std::string& path) {
     out.problems.push_back(
         {path, 1, "Severity \"" + severity.value_or("") + "\" is neither MPI nor HPI"});
   }
-  for (const auto& item : markdown::list_items(doc, "Team roles")) {
+  for (const auto& item : markdown::list_items(doc, keys::k_team_roles)) {
     const std::string& text = item.cells.front();
     auto colon = text.find(':');
     if (colon == std::string::npos) {
@@ -219,7 +220,7 @@ CalloutFile read_callout(std::string_view doc, const std::string& path) {
       }
     }
   }
-  for (const auto& item : markdown::list_items(doc, "Incident timeline")) {
+  for (const auto& item : markdown::list_items(doc, keys::k_incident_timeline)) {
     auto t = parse_timeline_time(item.cells.front());
     if (t && (!out.last_entry || *t > *out.last_entry)) {
       out.last_entry = t;

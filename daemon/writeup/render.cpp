@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "daemon/writeup/layout.hpp"
 #include "daemon/writeup/markdown.hpp"
 
 namespace calloutd {
@@ -71,8 +72,8 @@ Templates Templates::embedded() {
 }
 
 Result<Templates> Templates::load(const std::string& dir) {
-  auto callout = read_file(dir + "/callout.md");
-  auto postmortem = read_file(dir + "/postmortem.md");
+  auto callout = read_file(layout::callout_path(dir));
+  auto postmortem = read_file(layout::postmortem_path(dir));
   if (!callout) {
     return Error{callout.error()};
   }

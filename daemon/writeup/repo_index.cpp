@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "daemon/base/timefmt.hpp"
+#include "daemon/writeup/layout.hpp"
 #include "daemon/writeup/markdown.hpp"
 
 namespace calloutd {
@@ -40,11 +41,11 @@ std::string index_section(const std::map<std::string, GroupState>& states) {
   for (const GroupState* s : all) {
     if (!s->resolved) {
       if (open_count++ < k_max_rows) {
-        open += "| " + link_to(*s, "callout.md") + " | " + severity_name(s->severity) + " | " +
-                format_utc(s->opened_at) + " |\n";
+        open += "| " + link_to(*s, std::string(layout::k_callout_file)) + " | " +
+                severity_name(s->severity) + " | " + format_utc(s->opened_at) + " |\n";
       }
     } else if (s->postmortem_status != "published" && pending_count++ < k_max_rows) {
-      pending += "| " + link_to(*s, "postmortem.md") + " | " +
+      pending += "| " + link_to(*s, std::string(layout::k_postmortem_file)) + " | " +
                  markdown::escape_inline(s->postmortem_status) + " | " +
                  format_utc(s->resolved_at) + " |\n";
     }
@@ -66,8 +67,8 @@ std::string index_section(const std::map<std::string, GroupState>& states) {
   for (const auto& [technology, recent] : by_technology) {
     out += "\n### " + markdown::escape_inline(technology) + "\n\n";
     for (const GroupState* s : recent) {
-      out += "- " + link_to(*s, "callout.md") + " (" + severity_name(s->severity) + ", " +
-             (s->resolved ? "resolved" : "active") + ")\n";
+      out += "- " + link_to(*s, std::string(layout::k_callout_file)) + " (" +
+             severity_name(s->severity) + ", " + (s->resolved ? "resolved" : "active") + ")\n";
     }
   }
   if (by_technology.empty()) {
