@@ -9,6 +9,7 @@
 #include "daemon/writeup/markdown.hpp"
 #include "receivers/alertmanager.hpp"
 #include "tests/support/edits.hpp"
+#include "tests/support/events.hpp"
 #include "tests/support/fake_repository.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -21,25 +22,12 @@ using testing::edit_by_hand;
 using testing::FakeRepository;
 using testing::occurrences;
 
-Event firing(const char* received) {
-  auto g = receivers::parse_alertmanager(testing::sample("am-0.25-firing-two-alerts.json"));
-  EXPECT_TRUE(g) << g.error();
-  return Event{1, at(received), *g};
-}
-
 class EngineEditsTest : public ::testing::Test {
  protected:
   EngineEditsTest() {
-    config.routes = parse_config(R"(
-routes:
-  - matchers: ['severity="warning"', 'service="api"']
-    severity: HPI
-    technology: api
-)",
-                                 "t.yml", "/")
-                        .config.routes;
+    config.routes = testing::api_routes().routes;
     repo.commit_time = at("2026-11-22T03:50:00Z");
-    opened = engine.apply(firing("2026-11-22T03:50:00Z"));
+    opened = engine.apply(testing::firing_event(1, "2026-11-22T03:50:00Z"));
     // Alone in Operations: the 4-hour rule applies to Ann.
     engine.apply(Event{2, at("2026-11-22T04:00:00Z"),
                        RoleRequest{opened.incident_id, "join", "Operations", "Ann Lee", "", {}}});
@@ -98,7 +86,8 @@ TEST_F(EngineEditsTest, ACalloutResolvedByHandIsClosedForTheEngine) {
   EXPECT_EQ(repo.commit_count(), commits);
   EXPECT_EQ(engine.responder_stats(at("2026-11-22T09:00:00Z")).over_limit, 0);
   // The same notification again (Alertmanager's repeat) does not reopen it.
-  EXPECT_EQ(engine.apply(firing("2026-11-22T07:50:00Z")).outcome, Outcome::unchanged);
+  EXPECT_EQ(engine.apply(testing::firing_event(1, "2026-11-22T07:50:00Z")).outcome,
+            Outcome::unchanged);
   // Rescans see nothing new: the daemon's own commit is not an edit.
   EXPECT_TRUE(apply_edits(engine, repo, at("2026-11-22T09:01:00Z")).empty());
   EXPECT_EQ(repo.commit_count(), commits);
@@ -119,7 +108,7 @@ TEST_F(EngineEditsTest, AnEditIsAppliedOnceWhoeverSeesIt) {
   EXPECT_EQ(state().observed.at("callout.md Status"), news.front().commit);
   // Reopened by a new firing meanwhile, then the same journaled edit again (a
   // replay after a rebase, the other daemon of an HA pair): nothing.
-  auto again = firing("2026-11-22T05:10:00Z");
+  auto again = testing::firing_event(1, "2026-11-22T05:10:00Z");
   for (auto& a : std::get<AlertGroup>(again.payload).alerts) {
     a.starts_at = at("2026-11-22T05:05:00Z");
   }

@@ -9,6 +9,7 @@
 #include "daemon/state/group_state.hpp"
 #include "daemon/state/shifts.hpp"
 #include "receivers/alertmanager.hpp"
+#include "tests/support/events.hpp"
 #include "tests/support/fake_repository.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -20,24 +21,11 @@ using testing::FakeRepository;
 
 constexpr const char* k_shifts = ".calloutd/shifts.json";
 
-Event firing(const char* received) {
-  auto g = receivers::parse_alertmanager(testing::sample("am-0.25-firing-two-alerts.json"));
-  EXPECT_TRUE(g) << g.error();
-  return Event{1, at(received), *g};
-}
-
 class StateFilesTest : public ::testing::Test {
  protected:
   StateFilesTest() {
-    config.routes = parse_config(R"(
-routes:
-  - matchers: ['severity="warning"', 'service="api"']
-    severity: HPI
-    technology: api
-)",
-                                 "t.yml", "/")
-                        .config.routes;
-    opened = engine.apply(firing("2026-11-22T03:50:00Z"));
+    config.routes = testing::api_routes().routes;
+    opened = engine.apply(testing::firing_event(1, "2026-11-22T03:50:00Z"));
     EXPECT_EQ(opened.outcome, Outcome::opened);
     // Alone in Operations: Ann's shift is in the shift book.
     auto joined = engine.apply(
@@ -86,7 +74,7 @@ TEST_F(StateFilesTest, CorruptGroupStateAtStartIsCountedAndNeverReopensTheIncide
   EXPECT_EQ(unreadable(restarted, "group"), 1u);
   auto commits = repo.commit_count();
 
-  auto again = restarted.apply(firing("2026-11-22T04:10:00Z"));
+  auto again = restarted.apply(testing::firing_event(1, "2026-11-22T04:10:00Z"));
   EXPECT_EQ(again.outcome, Outcome::failed);
   EXPECT_NE(again.error.find(state_file), std::string::npos) << again.error;
   EXPECT_EQ(repo.commit_count(), commits);
@@ -95,7 +83,7 @@ TEST_F(StateFilesTest, CorruptGroupStateAtStartIsCountedAndNeverReopensTheIncide
 
   // Fixed by hand: the retry finds the open incident.
   repo.commit_by_hand(state_file, good);
-  auto retried = restarted.apply(firing("2026-11-22T04:10:00Z"));
+  auto retried = restarted.apply(testing::firing_event(1, "2026-11-22T04:10:00Z"));
   EXPECT_EQ(retried.outcome, Outcome::unchanged);
   EXPECT_EQ(retried.folder, opened.folder);
   EXPECT_EQ(repo.list(repo.head(), "api").size(), 1u);
@@ -108,13 +96,13 @@ TEST_F(StateFilesTest, GroupStateReadErrorAtStartIsCountedAndNeverReopensTheInci
   EXPECT_EQ(unreadable(restarted, "group"), 1u);
   auto commits = repo.commit_count();
 
-  auto again = restarted.apply(firing("2026-11-22T04:10:00Z"));
+  auto again = restarted.apply(testing::firing_event(1, "2026-11-22T04:10:00Z"));
   EXPECT_EQ(again.outcome, Outcome::failed);
   EXPECT_NE(again.error.find("object damaged"), std::string::npos) << again.error;
   EXPECT_EQ(repo.commit_count(), commits);
 
   repo.heal_reads_of(state_file);
-  auto retried = restarted.apply(firing("2026-11-22T04:10:00Z"));
+  auto retried = restarted.apply(testing::firing_event(1, "2026-11-22T04:10:00Z"));
   EXPECT_EQ(retried.outcome, Outcome::unchanged);
   EXPECT_EQ(retried.folder, opened.folder);
 }

@@ -11,6 +11,7 @@
 #include "daemon/writeup/markdown.hpp"
 #include "receivers/alertmanager.hpp"
 #include "receivers/observation.hpp"
+#include "tests/support/events.hpp"
 #include "tests/support/fake_repository.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -21,25 +22,6 @@ using testing::FakeRepository;
 
 const std::string k_firing = "am-0.25-firing-two-alerts.json";
 const std::string k_resolved = "am-0.25-resolved.json";
-
-// Warnings (the samples' severity) open HPI callouts under api/.
-Config routed_config() {
-  LoadedConfig loaded = parse_config(R"(
-routes:
-  - matchers: ['severity="warning"']
-    severity: HPI
-    technology: api
-)",
-                                     "test.yml", "/");
-  EXPECT_TRUE(loaded.errors.empty());
-  return loaded.config;
-}
-
-AlertGroup group_of(const std::string& body) {
-  auto g = receivers::parse_alertmanager(body);
-  EXPECT_TRUE(g) << g.error();
-  return *g;
-}
 
 class PipelineTest : public ::testing::Test {
  protected:
@@ -59,7 +41,7 @@ class PipelineTest : public ::testing::Test {
 
   std::uint64_t submit_sample(const std::string& name) {
     auto body = testing::sample(name);
-    auto outcome = pipeline->submit("alertmanager", body, group_of(body));
+    auto outcome = pipeline->submit("alertmanager", body, testing::alert_group(body));
     EXPECT_TRUE(std::holds_alternative<std::uint64_t>(outcome));
     return std::get<std::uint64_t>(outcome);
   }
@@ -82,7 +64,7 @@ class PipelineTest : public ::testing::Test {
   double metric(const std::string& series) { return testing::metric(metrics->serialize(), series); }
 
   testing::TempDir dir;
-  Config config = routed_config();
+  Config config = testing::api_routes();
   FakeRepository repo;
   Templates templates = Templates::embedded();
   std::unique_ptr<Metrics> metrics;

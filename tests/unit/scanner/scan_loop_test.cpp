@@ -9,6 +9,7 @@
 #include "daemon/writeup/markdown.hpp"
 #include "receivers/alertmanager.hpp"
 #include "receivers/observation.hpp"
+#include "tests/support/events.hpp"
 #include "tests/support/fake_repository.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -17,19 +18,6 @@ namespace {
 
 using testing::at;
 using testing::FakeRepository;
-
-// Warnings (the samples' severity) open HPI callouts under api/.
-Config routed_config() {
-  LoadedConfig loaded = parse_config(R"(
-routes:
-  - matchers: ['severity="warning"']
-    severity: HPI
-    technology: api
-)",
-                                     "test.yml", "/");
-  EXPECT_TRUE(loaded.errors.empty());
-  return loaded.config;
-}
 
 class FixedClock final : public Clock {
  public:
@@ -42,9 +30,7 @@ class ScanLoopTest : public ::testing::Test {
     // As the daemon wires them: each commit of the pipeline wakes the scan.
     pipeline.set_after_commit([this] { loop.poke(); });
     auto body = testing::sample("am-0.25-firing-two-alerts.json");
-    auto group = receivers::parse_alertmanager(body);
-    EXPECT_TRUE(group) << group.error();
-    pipeline.submit("alertmanager", body, *group);
+    pipeline.submit("alertmanager", body, testing::alert_group(body));
     pipeline.io().poll();
     EXPECT_EQ(pipeline.open_incidents().size(), 1u);
     if (!pipeline.open_incidents().empty()) {
@@ -74,7 +60,7 @@ class ScanLoopTest : public ::testing::Test {
   }
 
   testing::TempDir dir;
-  Config config = routed_config();
+  Config config = testing::api_routes();
   FakeRepository repo;
   Templates templates = Templates::embedded();
   Metrics metrics;
