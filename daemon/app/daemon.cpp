@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "daemon/base/clock.hpp"
@@ -18,6 +19,7 @@
 #include "daemon/pipeline/pipeline.hpp"
 #include "daemon/scanner/scanner.hpp"
 #include "daemon/sync/remote_sync.hpp"
+#include "daemon/writeup/postmortem.hpp"
 #include "daemon/writeup/render.hpp"
 
 namespace calloutd {
@@ -45,6 +47,35 @@ std::optional<Templates> load_templates(const Config& config) {
     templates = std::move(*loaded);
   }
   return templates;
+}
+
+// The label values the metrics show at 0 from the start: both severities,
+// every technology a route names (and `unclassified`, where a route leaves the
+// technology to the labels), every action-item type.
+KnownLabels known_labels(const Config& config) {
+  std::set<std::string> technologies;
+  auto add_routes = [&](const std::vector<Route>& routes) {
+    for (const auto& route : routes) {
+      technologies.insert(route.technology.empty() ? "unclassified" : route.technology);
+    }
+  };
+  add_routes(config.routes);
+  if (config.pagerduty.enabled) {
+    add_routes(config.pagerduty.routes);
+    for (const auto& [service, technology] : config.pagerduty.services) {
+      technologies.insert(technology);
+    }
+  }
+  return {{severity_name(Severity::mpi), severity_name(Severity::hpi)},
+          {technologies.begin(), technologies.end()},
+          action_item_types()};
+}
+
+BuildInfo build_info() {
+  int major = 0, minor = 0, revision = 0;
+  git_libgit2_version(&major, &minor, &revision);
+  return {CALLOUTD_VERSION, CALLOUTD_REVISION,
+          std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(revision)};
 }
 
 // Blocks until SIGTERM or SIGINT arrives.
@@ -75,7 +106,8 @@ class Daemon {
   // the journal's set-aside files are counted and the engine reads its state.
   Engine& loaded_engine();
   // The pipeline's commits wake the scan loop and the remote sync; the scan
-  // loop's ticks run the 4-hour rule; HTTP asks the engine about incidents.
+  // loop's ticks run the 4-hour rule; HTTP asks the engine about incidents;
+  // the metrics learn the build and the label values known in advance.
   void wire();
   // The 4-hour rule, and the responder metrics it feeds.
   void check_work_limits();
@@ -125,6 +157,8 @@ Engine& Daemon::loaded_engine() {
 }
 
 void Daemon::wire() {
+  m_metrics.declare(known_labels(m_config));
+  m_metrics.set_build_info(build_info());
   m_pipeline.set_after_commit([this] {
     m_scan_loop.poke();
     if (m_remote) {

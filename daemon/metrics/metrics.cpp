@@ -3,7 +3,10 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
+#include <chrono>
 #include <initializer_list>
+
+#include "daemon/metrics/process.hpp"
 
 namespace calloutd {
 
@@ -132,6 +135,10 @@ const FamilySpec k_breaches{"calloutd_work_limit_breaches_total",
 const FamilySpec k_handovers_overdue{
     "calloutd_handovers_overdue", "Active incidents whose Next Incident Lead handover is overdue.",
     k_single};
+const FamilySpec k_build_info{
+    "calloutd_build_info",
+    "1, labelled with the calloutd version, the git revision built and the libgit2 version.",
+    {}};
 
 // The HTTP front's families, registered by register_http().
 const FamilySpec k_http_open{"calloutd_http_connections_open", "HTTP connections open now.",
@@ -202,7 +209,10 @@ prometheus::Histogram& histogram(prometheus::Registry& r, const FamilySpec& s) {
 }  // namespace
 
 Metrics::Metrics()
-    : m_registry(std::make_shared<prometheus::Registry>()),
+    : m_start_time_seconds(
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count()),
+      m_registry(std::make_shared<prometheus::Registry>()),
       m_requests(counters(*m_registry, k_requests)),
       m_events(counters(*m_registry, k_events)),
       m_commits(counter(*m_registry, k_commits)),
@@ -227,7 +237,8 @@ Metrics::Metrics()
       m_work_seconds(gauges(*m_registry, k_work_seconds)),
       m_over_limit(gauge(*m_registry, k_over_limit)),
       m_breaches(counter(*m_registry, k_breaches)),
-      m_handovers_overdue(gauge(*m_registry, k_handovers_overdue)) {
+      m_handovers_overdue(gauge(*m_registry, k_handovers_overdue)),
+      m_build_info(gauges(*m_registry, k_build_info)) {
   m_on_shift_set = {&m_on_shift, {}};
   m_work_set = {&m_work_seconds, {}};
   m_open_set = {&m_open, {}};
@@ -236,6 +247,29 @@ Metrics::Metrics()
   m_pending_set = {&m_postmortems_pending, {}};
   m_problem_set = {&m_problem_files, {}};
   register_http();
+}
+
+void Metrics::declare(const KnownLabels& known) {
+  std::lock_guard lock(m_scan_mutex);
+  // In the scan's sets too: a scan that no longer finds one sets it to 0.
+  auto add = [](Replaced& r, const Labels& labels) { r.known.push_back(&r.family->Add(labels)); };
+  for (const auto& technology : known.technologies) {
+    for (const auto& severity : known.severities) {
+      add(m_open_set, {{"severity", severity}, {"technology", technology}});
+    }
+    for (const auto& type : known.item_types) {
+      add(m_items_open_set, {{"technology", technology}, {"type", type}});
+      add(m_items_overdue_set, {{"technology", technology}, {"type", type}});
+    }
+    // The issue is known only once a callout names it.
+    m_callouts.Add({{"technology", technology}, {"issue", ""}});
+  }
+}
+
+void Metrics::set_build_info(const BuildInfo& info) {
+  m_build_info
+      .Add({{"version", info.version}, {"revision", info.revision}, {"libgit2", info.libgit2}})
+      .Set(1);
 }
 
 void Metrics::count_request(const std::string& receiver, const std::string& outcome) {
@@ -425,7 +459,11 @@ void Metrics::set_responders(const std::map<std::string, int>& on_shift_by_role,
 }
 
 std::string Metrics::serialize() const {
-  return prometheus::TextSerializer().Serialize(m_registry->Collect());
+  auto families = m_registry->Collect();
+  for (auto& family : process_metrics(m_start_time_seconds)) {
+    families.push_back(std::move(family));
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace calloutd

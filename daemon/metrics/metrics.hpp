@@ -29,9 +29,31 @@ struct ScanTotals {
   std::map<std::string, int> files_with_problems;               // kind: callout, postmortem
 };
 
+// The label values known before the first event: their series are shown at
+// 0 from the first scrape, so that panels and rules find them.
+struct KnownLabels {
+  std::vector<std::string> severities;    // MPI, HPI
+  std::vector<std::string> technologies;  // the configured ones
+  std::vector<std::string> item_types;    // action-item types
+};
+
+// What is running, shown as calloutd_build_info{version,revision,libgit2} 1.
+struct BuildInfo {
+  std::string version;
+  std::string revision;  // the commit built, or "unknown"
+  std::string libgit2;
+};
+
 class Metrics {
  public:
+  // The time of construction is the process_start_time_seconds shown.
   Metrics();
+
+  // Adds the series of every combination of `known` at 0: open incidents by
+  // severity and technology, action items open and overdue by technology
+  // and type, callouts by technology (with an empty issue).
+  void declare(const KnownLabels& known);
+  void set_build_info(const BuildInfo& info);
 
   // One webhook request: `receiver` ("alertmanager"), `outcome` ("accepted",
   // "bad_request", "unauthorized", "too_large", "overloaded", "error").
@@ -84,10 +106,11 @@ class Metrics {
   // Commits that failed and are retried while the daemon runs.
   void count_commit_retry();
 
-  // The text exposition format.
+  // The text exposition format, the process_* families read now.
   std::string serialize() const;
 
  private:
+  double m_start_time_seconds;
   std::shared_ptr<prometheus::Registry> m_registry;
   prometheus::Family<prometheus::Counter>& m_requests;
   prometheus::Family<prometheus::Counter>& m_events;
@@ -115,6 +138,7 @@ class Metrics {
   prometheus::Gauge& m_over_limit;
   prometheus::Counter& m_breaches;
   prometheus::Gauge& m_handovers_overdue;
+  prometheus::Family<prometheus::Gauge>& m_build_info;
   std::uint64_t m_breaches_seen = 0;
   prometheus::Gauge* m_unpushed = nullptr;
   prometheus::Gauge* m_unpushed_age = nullptr;

@@ -106,8 +106,8 @@ void read_row(const markdown::TableRow& row, const Columns& cols, const std::str
   item.owner = cell("owner");
   item.ticket = cell("ticket");
   item.type = lower(cell("type"));
-  static const std::vector<std::string> k_types{"mitigate", "prevent", "process", "other"};
-  if (std::find(k_types.begin(), k_types.end(), item.type) == k_types.end()) {
+  const auto& types = action_item_types();
+  if (std::find(types.begin(), types.end(), item.type) == types.end()) {
     problem("Type \"" + cell("type") + "\" is not one of mitigate, prevent, process, other");
     item.type = "other";
   }
@@ -129,6 +129,11 @@ void read_row(const markdown::TableRow& row, const Columns& cols, const std::str
 }
 
 }  // namespace
+
+const std::vector<std::string>& action_item_types() {
+  static const std::vector<std::string> k_types{"mitigate", "prevent", "process", "other"};
+  return k_types;
+}
 
 PostmortemFile read_postmortem(std::string_view doc, const std::string& path) {
   PostmortemFile out;

@@ -23,6 +23,9 @@ struct Problem {
   std::string to_string() const { return file + ":" + std::to_string(line) + ": " + message; }
 };
 
+// The types an action item's Type may hold; any other is read as "other".
+const std::vector<std::string>& action_item_types();
+
 struct ActionItem {
   int line = 0;
   std::string text;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <re2/re2.h>
+
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -279,6 +281,40 @@ TEST_F(DaemonTest, HealthReadinessAndPrometheusExposition) {
   })) << metrics;
   EXPECT_NE(metrics.find("calloutd_webhook_to_commit_seconds_count 1"), std::string::npos);
   EXPECT_NE(metrics.find("calloutd_git_commits_total 1"), std::string::npos);
+  testing::write_file(dir.path() / "metrics.txt", metrics);
+  int status = 0;
+  auto out = testing::run(
+      "promtool check metrics < '" + (dir.path() / "metrics.txt").string() + "' 2>&1", &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_EQ(out, "");
+}
+
+// Before any event, every headline series a panel or rule reads is there at
+// 0 for the label values known in advance (the config's technologies api and
+// unclassified), with the build and the process as client libraries show them.
+TEST_F(DaemonTest, FirstScrapeShowsZerosBuildInfoAndProcessMetrics) {
+  auto d = start();
+  auto metrics = d->client()->Get("/metrics")->body;
+  for (const char* series : {
+           R"(calloutd_incidents_open{severity="MPI",technology="unclassified"} 0)",
+           R"(calloutd_incidents_open{severity="HPI",technology="api"} 0)",
+           R"(calloutd_action_items_open{technology="api",type="mitigate"} 0)",
+           R"(calloutd_action_items_overdue{technology="unclassified",type="other"} 0)",
+           R"(calloutd_callouts_total{issue="",technology="api"} 0)",
+       }) {
+    EXPECT_NE(metrics.find(std::string("\n") + series + "\n"), std::string::npos) << series << "\n"
+                                                                                  << metrics;
+  }
+  EXPECT_TRUE(RE2::PartialMatch(
+      metrics,
+      R"(\ncalloutd_build_info\{libgit2="\d+\.\d+\.\d+",revision="[^"]+",version="\d+\.\d+\.\d+"\} 1\n)"))
+      << metrics;
+  EXPECT_GT(metric(metrics, "process_resident_memory_bytes"), 0) << metrics;
+  EXPECT_GT(metric(metrics, "process_virtual_memory_bytes"), 0) << metrics;
+  EXPECT_GT(metric(metrics, "process_open_fds"), 0) << metrics;
+  EXPECT_GT(metric(metrics, "process_max_fds"), 0) << metrics;
+  EXPECT_GT(metric(metrics, "process_start_time_seconds"), 1.7e9) << metrics;
+  EXPECT_NE(metrics.find("\nprocess_cpu_seconds_total "), std::string::npos) << metrics;
   testing::write_file(dir.path() / "metrics.txt", metrics);
   int status = 0;
   auto out = testing::run(
