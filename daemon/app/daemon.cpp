@@ -50,18 +50,21 @@ std::optional<Templates> load_templates(const Config& config) {
 }
 
 // The label values the metrics show at 0 from the start: both severities,
-// every technology a route names (and `unclassified`, where a route leaves the
-// technology to the labels), every action-item type.
+// every technology a route names (and `unclassified`, where an Alertmanager
+// route leaves the technology to the labels), every action-item type.
 KnownLabels known_labels(const Config& config) {
   std::set<std::string> technologies;
-  auto add_routes = [&](const std::vector<Route>& routes) {
-    for (const auto& route : routes) {
-      technologies.insert(route.technology.empty() ? "unclassified" : route.technology);
-    }
-  };
-  add_routes(config.routes);
+  for (const auto& route : config.routes) {
+    technologies.insert(route.technology.empty() ? "unclassified" : route.technology);
+  }
   if (config.pagerduty.enabled) {
-    add_routes(config.pagerduty.routes);
+    // Without a route's technology PagerDuty's comes from the service: the
+    // mapped ones are known, the others not before an incident names them.
+    for (const auto& route : config.pagerduty.routes) {
+      if (!route.technology.empty()) {
+        technologies.insert(route.technology);
+      }
+    }
     for (const auto& [service, technology] : config.pagerduty.services) {
       technologies.insert(technology);
     }
