@@ -131,7 +131,10 @@ void Daemon::wire() {
       m_remote->poke();
     }
   });
-  m_scan_loop.on_tick([this] { check_work_limits(); });
+  m_scan_loop.on_tick([this] {
+    check_work_limits();
+    m_http.log_refusal_counts();
+  });
   m_http.set_incident_lookup(
       [this](const std::string& incident) { return m_engine.has_incident(incident); });
 }

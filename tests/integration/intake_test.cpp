@@ -449,5 +449,32 @@ TEST_F(IntakeTest, NoCredentialsWarnsAndRefusesToListenBeyondLoopback) {
   EXPECT_EQ(status, 0) << out;
 }
 
+// Issue 15, item 7: a 401 was counted but never logged. Now the first one
+// per client address and reason is logged (never the credential), and
+// repeats within the minute are only counted.
+TEST_F(IntakeTest, WrongTokenIsLoggedOnceWithoutTheToken) {
+  auto d = start();
+  const httplib::Headers wrong{{"Authorization", "Bearer not-the-token-3f9a"}};
+  for (int i = 0; i < 5; ++i) {
+    auto r = d->post_alertmanager(sample("am-0.25-firing-two-alerts.json"), wrong);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401);
+  }
+  // Logged before each 401 is sent: the log is complete once the fifth is answered.
+  auto log = d->log();
+  std::istringstream lines(log);
+  std::vector<std::string> refused;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("wrong bearer token") != std::string::npos) {
+      refused.push_back(line);
+    }
+  }
+  ASSERT_EQ(refused.size(), 1u) << log;
+  EXPECT_NE(refused[0].find("level=warn"), std::string::npos) << refused[0];
+  EXPECT_NE(refused[0].find("remote=127.0.0.1"), std::string::npos) << refused[0];
+  EXPECT_NE(refused[0].find("/api/v1/alertmanager"), std::string::npos) << refused[0];
+  EXPECT_EQ(log.find("3f9a"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace calloutd
