@@ -476,5 +476,34 @@ TEST_F(IntakeTest, WrongTokenIsLoggedOnceWithoutTheToken) {
   EXPECT_EQ(log.find("3f9a"), std::string::npos) << log;
 }
 
+// Each kind of mistake is named, none with the credential.
+TEST_F(IntakeTest, RefusedBasicAuthIsLoggedByReason) {
+  write_file(dir.path() / "calloutd.yml", R"(
+repository:
+  path: callouts
+receivers:
+  alertmanager:
+    basic_auth:
+      username: alertmanager
+      password_file: password
+)");
+  write_file(dir.path() / "password", "example-password\n");
+  auto d = start();
+  auto c = d->client();
+  c->set_basic_auth("alertmanager", "guess-7c1e");
+  ASSERT_TRUE(c->Post("/api/v1/alertmanager", "{}", "application/json"));
+  c->set_basic_auth("mallory-5d2b", "example-password");
+  ASSERT_TRUE(c->Post("/api/v1/alertmanager", "{}", "application/json"));
+  ASSERT_TRUE(d->client()->Post("/api/v1/incidents", "{}", "application/json"));
+  auto log = d->log();
+  for (const char* reason :
+       {"reason=\"wrong basic-auth password\"", "reason=\"unknown basic-auth user\"",
+        "endpoint=/api/v1/incidents reason=\"missing credentials\""}) {
+    EXPECT_NE(log.find(reason), std::string::npos) << reason << "\n" << log;
+  }
+  EXPECT_EQ(log.find("7c1e"), std::string::npos) << log;
+  EXPECT_EQ(log.find("5d2b"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace calloutd
