@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "daemon/app/watchdog.hpp"
 #include "daemon/base/clock.hpp"
 #include "daemon/base/log.hpp"
 #include "daemon/engine/engine.hpp"
@@ -114,6 +115,9 @@ class Daemon {
   void wire();
   // The 4-hour rule, and the responder metrics it feeds.
   void check_work_limits();
+  // systemd's watchdog, when the unit sets WatchdogSec=: pinged while the
+  // engine's strand and the HTTP I/O loop answer.
+  void start_watchdog();
 
   const Config& m_config;
   Templates m_templates;
@@ -130,6 +134,8 @@ class Daemon {
   std::unique_ptr<RemoteSync> m_remote;
   HttpServer m_http;
   std::thread m_server;
+  SystemdWatchdogNotifier m_notifier;
+  std::unique_ptr<Watchdog> m_watchdog;
 };
 
 Daemon::Daemon(const Config& config, Templates templates)
@@ -168,7 +174,10 @@ void Daemon::wire() {
       m_remote->poke();
     }
   });
-  m_scan_loop.on_tick([this] { check_work_limits(); });
+  m_scan_loop.on_tick([this] {
+    check_work_limits();
+    m_http.log_refusal_counts();
+  });
   m_http.set_incident_lookup(
       [this](const std::string& incident) { return m_engine.has_incident(incident); });
 }
@@ -202,10 +211,27 @@ void Daemon::start(int port) {
   m_server = std::thread([this] { m_http.run(); });
   log::info("listening", {{"address", m_config.listen_address}, {"port", std::to_string(port)}});
   sd_notify(0, "READY=1");
+  start_watchdog();
+}
+
+void Daemon::start_watchdog() {
+  auto interval = systemd_watchdog_interval();
+  if (!interval) {
+    return;
+  }
+  std::vector<WatchdogProbe> probes{
+      {"engine strand", [this](auto answer) { boost::asio::post(m_pipeline.io(), answer); }},
+      {"HTTP I/O loop", [this](auto answer) { m_http.post_to_io(answer); }}};
+  m_watchdog = std::make_unique<Watchdog>(m_notifier, std::move(probes), *interval);
+  m_watchdog->start();
+  log::info("systemd watchdog on", {{"interval", std::to_string(interval->count() / 1000) + "ms"}});
 }
 
 void Daemon::drain() {
   sd_notify(0, "STOPPING=1");
+  if (m_watchdog) {
+    m_watchdog->stop();  // systemd stops watching once stopping; TimeoutStopSec= bounds the drain
+  }
   m_http.set_ready(false);
   m_http.stop();
   m_server.join();

@@ -193,6 +193,7 @@ class HttpListener::Impl {
   void run();
   void stop();
   void join_workers() { m_workers.join(); }
+  void post(std::function<void()> task) { asio::post(m_io, std::move(task)); }
 
  private:
   using Handle = std::shared_ptr<Connection>;
@@ -650,6 +651,10 @@ void HttpListener::run() {
 
 void HttpListener::stop() {
   m_impl->stop();
+}
+
+void HttpListener::post(std::function<void()> task) {
+  m_impl->post(std::move(task));
 }
 
 }  // namespace calloutd

@@ -90,6 +90,8 @@ class HttpListener {
   // Stops accepting, closes connections waiting for a request, lets the
   // requests being handled finish, then makes run() return. Thread-safe.
   void stop();
+  // Runs `task` on an I/O thread (the watchdog's probe). Thread-safe.
+  void post(std::function<void()> task);
 
  private:
   class Impl;

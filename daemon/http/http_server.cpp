@@ -37,6 +37,26 @@ HttpResponse refusal_response(Submitter::Refusal refusal, int overloaded_status)
   return r;
 }
 
+// Why `header` (the Authorization header) does not match `auth`, for the
+// log: the kind of mistake, never the credential or a part of it.
+std::string refusal_reason(const ReceiverAuth& auth, const std::string& header) {
+  if (header.empty()) {
+    return "missing credentials";
+  }
+  if (header.rfind("Bearer ", 0) == 0 && !auth.bearer_token.empty()) {
+    return "wrong bearer token";
+  }
+  if (header.rfind("Basic ", 0) == 0 && !auth.basic.empty()) {
+    const std::string pair = base64_decode(header.substr(6));
+    const std::string user = pair.substr(0, pair.find(':'));
+    bool known = std::any_of(auth.basic.begin(), auth.basic.end(), [&](const BasicAuth& b) {
+      return constant_time_equals(user, b.username);
+    });
+    return known ? "wrong basic-auth password" : "unknown basic-auth user";
+  }
+  return "unsupported authorization scheme";
+}
+
 // PagerDuty retries a delivery for up to 48 hours.
 constexpr auto k_delivery_window = std::chrono::hours(48);
 constexpr std::size_t k_max_remembered_deliveries = 200000;
@@ -146,7 +166,7 @@ HttpResponse HttpServer::handle_incidents() const {
 // bearer token and/or basic-auth users. The 401's challenge names the
 // schemes that are configured.
 std::optional<HttpResponse> HttpServer::check_credentials(const HttpRequest& head,
-                                                          const std::string& receiver) const {
+                                                          const std::string& receiver) {
   const auto& auth = m_config.alertmanager_auth;
   if (!auth.enabled()) {
     return std::nullopt;
@@ -166,6 +186,7 @@ std::optional<HttpResponse> HttpServer::check_credentials(const HttpRequest& hea
   if (!receiver.empty()) {
     m_metrics.count_request(receiver, "unauthorized");
   }
+  log_refusal(head, refusal_reason(auth, header));
   auto res = HttpResponse::error(
       401, receiver.empty() ? "missing or wrong credentials"
                             : "missing or wrong credentials for the " + receiver + " receiver");
@@ -176,6 +197,18 @@ std::optional<HttpResponse> HttpServer::check_credentials(const HttpRequest& hea
     res.headers.emplace_back("WWW-Authenticate", "Basic realm=\"calloutd\", charset=\"UTF-8\"");
   }
   return res;
+}
+
+void HttpServer::log_refusal(const HttpRequest& head, const std::string& reason) {
+  for (const auto& line : m_auth_log.refused(head.remote_addr, reason, head.path)) {
+    AuthFailureLog::write(line);
+  }
+}
+
+void HttpServer::log_refusal_counts() {
+  for (const auto& line : m_auth_log.due()) {
+    AuthFailureLog::write(line);
+  }
 }
 
 HttpResponse HttpServer::handle_alertmanager(const HttpRequest& req) {
@@ -251,6 +284,7 @@ HttpResponse HttpServer::handle_pagerduty(const HttpRequest& req) {
                receivers::verify_pagerduty_signature(req.body, signature, pd.secrets);
     if (!verified && !(pd.allow_unsigned && signature.empty())) {
       m_metrics.count_request(receiver, "unauthorized");
+      log_refusal(req, signature.empty() ? "missing signature" : "bad signature");
       return HttpResponse::error(401, signature.empty()
                                           ? "missing X-PagerDuty-Signature header"
                                           : "no valid signature in X-PagerDuty-Signature");

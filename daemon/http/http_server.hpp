@@ -13,8 +13,10 @@
 #include <string>
 #include <unordered_map>
 
+#include "daemon/base/clock.hpp"
 #include "daemon/base/result.hpp"
 #include "daemon/config/config.hpp"
+#include "daemon/http/auth_log.hpp"
 #include "daemon/http/http_listener.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/pipeline/submitter.hpp"
@@ -44,7 +46,11 @@ class HttpServer {
   void run() { m_listener->run(); }
   // Stops accepting and waits for requests in flight. Thread-safe.
   void stop() { m_listener->stop(); }
+  // Runs `task` on the HTTP I/O loop (the watchdog's probe). Thread-safe.
+  void post_to_io(std::function<void()> task) { m_listener->post(std::move(task)); }
   void set_ready(bool ready) { m_ready = ready; }
+  // Logs the counts of refused credentials that are due (call every few seconds).
+  void log_refusal_counts();
 
  private:
   std::vector<HttpRoute> routes();
@@ -61,7 +67,9 @@ class HttpServer {
   void remember_delivery(const std::string& webhook_id);
   // The admission check of an authenticated route: nothing, or the 401.
   std::optional<HttpResponse> check_credentials(const HttpRequest& head,
-                                                const std::string& receiver) const;
+                                                const std::string& receiver);
+  // Logs a 401 for `reason` (rate-limited by m_auth_log).
+  void log_refusal(const HttpRequest& head, const std::string& reason);
 
   const Config& m_config;
   Submitter& m_pipeline;
@@ -72,6 +80,8 @@ class HttpServer {
   std::mutex m_deliveries_mutex;
   std::deque<std::pair<std::string, std::chrono::steady_clock::time_point>> m_recent_deliveries;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> m_recent_delivery_set;
+  SystemClock m_clock;
+  AuthFailureLog m_auth_log{m_clock};
   std::unique_ptr<HttpListener> m_listener;
 };
 

@@ -449,5 +449,61 @@ TEST_F(IntakeTest, NoCredentialsWarnsAndRefusesToListenBeyondLoopback) {
   EXPECT_EQ(status, 0) << out;
 }
 
+// Issue 15, item 7: a 401 was counted but never logged. Now the first one
+// per client address and reason is logged (never the credential), and
+// repeats within the minute are only counted.
+TEST_F(IntakeTest, WrongTokenIsLoggedOnceWithoutTheToken) {
+  auto d = start();
+  const httplib::Headers wrong{{"Authorization", "Bearer not-the-token-3f9a"}};
+  for (int i = 0; i < 5; ++i) {
+    auto r = d->post_alertmanager(sample("am-0.25-firing-two-alerts.json"), wrong);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401);
+  }
+  // Logged before each 401 is sent: the log is complete once the fifth is answered.
+  auto log = d->log();
+  std::istringstream lines(log);
+  std::vector<std::string> refused;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("wrong bearer token") != std::string::npos) {
+      refused.push_back(line);
+    }
+  }
+  ASSERT_EQ(refused.size(), 1u) << log;
+  EXPECT_NE(refused[0].find("level=warn"), std::string::npos) << refused[0];
+  EXPECT_NE(refused[0].find("remote=127.0.0.1"), std::string::npos) << refused[0];
+  EXPECT_NE(refused[0].find("/api/v1/alertmanager"), std::string::npos) << refused[0];
+  EXPECT_EQ(log.find("3f9a"), std::string::npos) << log;
+}
+
+// Each kind of mistake is named, none with the credential.
+TEST_F(IntakeTest, RefusedBasicAuthIsLoggedByReason) {
+  write_file(dir.path() / "calloutd.yml", R"(
+repository:
+  path: callouts
+receivers:
+  alertmanager:
+    basic_auth:
+      username: alertmanager
+      password_file: password
+)");
+  write_file(dir.path() / "password", "example-password\n");
+  auto d = start();
+  auto c = d->client();
+  c->set_basic_auth("alertmanager", "guess-7c1e");
+  ASSERT_TRUE(c->Post("/api/v1/alertmanager", "{}", "application/json"));
+  c->set_basic_auth("mallory-5d2b", "example-password");
+  ASSERT_TRUE(c->Post("/api/v1/alertmanager", "{}", "application/json"));
+  ASSERT_TRUE(d->client()->Post("/api/v1/incidents", "{}", "application/json"));
+  auto log = d->log();
+  for (const char* reason :
+       {"reason=\"wrong basic-auth password\"", "reason=\"unknown basic-auth user\"",
+        "endpoint=/api/v1/incidents reason=\"missing credentials\""}) {
+    EXPECT_NE(log.find(reason), std::string::npos) << reason << "\n" << log;
+  }
+  EXPECT_EQ(log.find("7c1e"), std::string::npos) << log;
+  EXPECT_EQ(log.find("5d2b"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace calloutd
