@@ -121,7 +121,7 @@ YAML
 # directory, the flags of ExecStart= but a free port, and a NOTIFY_SOCKET
 # (nobody listens there: sd_notify's calls are made all the same).
 cd "$work"
-NOTIFY_SOCKET=$work/notify timeout 50 strace -f -qq -o "$work/trace" "$binary" --config.file="$work/calloutd.yml" \
+NOTIFY_SOCKET=$work/notify WATCHDOG_USEC=1000000 timeout 50 strace -f -qq -o "$work/trace" "$binary" --config.file="$work/calloutd.yml" \
   --web.listen-address=127.0.0.1:0 >"$work/calloutd.log" 2>&1 &
 strace_pid=$!
 listening() { grep -qE 'msg=listening .*port=[0-9]+' "$work/calloutd.log" 2>/dev/null; }
