@@ -138,6 +138,10 @@ void HttpGitServer::start() {
   // mid-push by httplib's 5 s default.
   m_server->set_read_timeout(60, 0);
   m_server->set_write_timeout(60, 0);
+  // libgit2 sends a push's pack on the connection of its ref listing; packing
+  // on a loaded machine can outlast httplib's 5 s keep-alive, and a closed
+  // connection fails the push with "unexpected EOF".
+  m_server->set_keep_alive_timeout(60);
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { serve(req, res); };
   m_server->Get(".*", handler);
   m_server->Post(".*", handler);
