@@ -125,6 +125,20 @@ class IntakeTest : public ::testing::Test {
     write_file(dir.path() / "calloutd.yml", k_config);
     write_file(dir.path() / "token", "example-bearer-token\n");
   }
+  // A daemon whose Alertmanager receiver takes basic auth only.
+  std::unique_ptr<DaemonProcess> start_with_basic_auth() {
+    write_file(dir.path() / "calloutd.yml", R"(
+repository:
+  path: callouts
+receivers:
+  alertmanager:
+    basic_auth:
+      username: alertmanager
+      password_file: password
+)");
+    write_file(dir.path() / "password", "example-password\n");
+    return start();
+  }
   std::unique_ptr<DaemonProcess> start() {
     return std::make_unique<DaemonProcess>(dir.path(),
                                            std::vector<std::string>{"--config.file=calloutd.yml"});
@@ -376,17 +390,7 @@ TEST_F(IntakeTest, PipelinedRequestsAreAllAnswered) {
 
 // Finding 9: a basic-auth-only config answered 401 with a Bearer challenge.
 TEST_F(IntakeTest, ChallengeNamesTheConfiguredScheme) {
-  write_file(dir.path() / "calloutd.yml", R"(
-repository:
-  path: callouts
-receivers:
-  alertmanager:
-    basic_auth:
-      username: alertmanager
-      password_file: password
-)");
-  write_file(dir.path() / "password", "example-password\n");
-  auto d = start();
+  auto d = start_with_basic_auth();
   auto r = d->post_alertmanager(sample("am-0.25-firing-two-alerts.json"));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
@@ -478,17 +482,7 @@ TEST_F(IntakeTest, WrongTokenIsLoggedOnceWithoutTheToken) {
 
 // Each kind of mistake is named, none with the credential.
 TEST_F(IntakeTest, RefusedBasicAuthIsLoggedByReason) {
-  write_file(dir.path() / "calloutd.yml", R"(
-repository:
-  path: callouts
-receivers:
-  alertmanager:
-    basic_auth:
-      username: alertmanager
-      password_file: password
-)");
-  write_file(dir.path() / "password", "example-password\n");
-  auto d = start();
+  auto d = start_with_basic_auth();
   auto c = d->client();
   c->set_basic_auth("alertmanager", "guess-7c1e");
   ASSERT_TRUE(c->Post("/api/v1/alertmanager", "{}", "application/json"));

@@ -9,7 +9,8 @@
 namespace calloutd {
 namespace {
 
-const std::string k_postmortem = std::string(CALLOUTD_SOURCE_DIR) + "/tests/integration/render/postmortem.md";
+const std::string k_postmortem =
+    std::string(CALLOUTD_SOURCE_DIR) + "/tests/integration/render/postmortem.md";
 
 std::string render(const std::string& args, int* status) {
   return testing::run(testing::calloutctl_binary() + " render " + args + " 2>&1", status);

@@ -36,9 +36,9 @@ TEST(KeysTest, EveryKeyIsAHeadingOfTheTemplateItBelongsTo) {
         keys::k_supporting_information, keys::k_alert_labels}) {
     EXPECT_TRUE(has(callout, key)) << key << " is not a heading of templates/callout.md";
   }
-  for (const char* key : {keys::k_incident_number, keys::k_status, keys::k_summary,
-                          keys::k_resolution, keys::k_action_items, keys::k_timeline,
-                          keys::k_supporting_information, keys::k_review}) {
+  for (const char* key :
+       {keys::k_incident_number, keys::k_status, keys::k_summary, keys::k_resolution,
+        keys::k_action_items, keys::k_timeline, keys::k_supporting_information, keys::k_review}) {
     EXPECT_TRUE(has(postmortem, key)) << key << " is not a heading of templates/postmortem.md";
   }
 }
@@ -46,11 +46,11 @@ TEST(KeysTest, EveryKeyIsAHeadingOfTheTemplateItBelongsTo) {
 TEST(KeysTest, TheObservedKeysAreTheOnesTheObservationReceiverAccepts) {
   const std::string callout(layout::k_callout_file);
   const std::string postmortem(layout::k_postmortem_file);
-  for (const auto& [file, key] : std::vector<std::pair<std::string, std::string>>{
-           {callout, keys::k_status},
-           {callout, keys::k_severity},
-           {callout, keys::k_team_roles},
-           {postmortem, keys::k_status}}) {
+  for (const auto& [file, key] :
+       std::vector<std::pair<std::string, std::string>>{{callout, keys::k_status},
+                                                        {callout, keys::k_severity},
+                                                        {callout, keys::k_team_roles},
+                                                        {postmortem, keys::k_status}}) {
     FileObservation o{"api/latency-2026-11-22", file, key, "resolved", {}, "abc", {}};
     EXPECT_TRUE(receivers::parse_observation(receivers::observation_record(o)).ok())
         << file << " " << key;
