@@ -50,6 +50,8 @@ std::optional<Config> read_config(const Flags& flags) {
   if (flags.repo_path) {
     config.repo_path = *flags.repo_path;
   }
+  config.web_config_file = flags.web_config_file.value_or("");
+  config.enable_lifecycle = flags.enable_lifecycle;
   return config;
 }
 

@@ -26,15 +26,19 @@ Result<Flags> parse_flags(const std::vector<std::string>& args) {
       }
       return args[++i];
     };
-    if (name == "help" || name == "check-config" || name == "version") {
+    if (name == "help" || name == "check-config" || name == "version" ||
+        name == "web.enable-lifecycle") {
       if (value) {
         return Error{"flag --" + name + " takes no value"};
       }
-      (name == "help" ? f.help : name == "version" ? f.version : f.check_config) = true;
+      (name == "help"                   ? f.help
+       : name == "version"              ? f.version
+       : name == "web.enable-lifecycle" ? f.enable_lifecycle
+                                        : f.check_config) = true;
       continue;
     }
     if (name != "config.file" && name != "web.listen-address" && name != "repo.path" &&
-        name != "log.level") {
+        name != "log.level" && name != "web.config.file") {
       return Error{"unknown flag --" + name + " (see --help)"};
     }
     auto v = take();
@@ -47,6 +51,8 @@ Result<Flags> parse_flags(const std::vector<std::string>& args) {
       f.listen_address = *v;
     } else if (name == "repo.path") {
       f.repo_path = *v;
+    } else if (name == "web.config.file") {
+      f.web_config_file = *v;
     } else if (name == "log.level") {
       if (!log::parse_level(*v)) {
         return Error{"flag --log.level: \"" + *v + "\" is not one of debug, info, warn, error"};
@@ -68,6 +74,8 @@ Turns Alertmanager webhooks into callouts and postmortems committed to a git rep
   --config.file=PATH            YAML configuration (default: the embedded default)
   --web.listen-address=H:P      address to serve HTTP on (default 127.0.0.1:9095)
   --repo.path=DIR               callouts repository, created if missing (default ./callouts)
+  --web.config.file=PATH        TLS for the listener, in Prometheus' web-config format
+  --web.enable-lifecycle        serve POST /-/reload (SIGHUP reloads either way)
   --log.level=LEVEL             debug, info, warn or error (default info)
   --check-config                check --config.file, print every error, exit 0 or 1
   --version                     print the version

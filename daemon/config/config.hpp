@@ -99,6 +99,10 @@ struct HttpLimits {
 struct Config {
   std::string source = "<embedded default>";
   std::string listen_address = "127.0.0.1:9095";
+  // From flags only, not the file: --web.config.file (TLS) and
+  // --web.enable-lifecycle (POST /-/reload).
+  std::string web_config_file;
+  bool enable_lifecycle = false;
   HttpLimits http;
   // Listening beyond loopback with no credentials configured needs this.
   bool allow_unauthenticated = false;

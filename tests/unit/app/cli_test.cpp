@@ -17,6 +17,17 @@ TEST(CliTest, PrometheusStyleFlags) {
   auto none = parse_flags({});
   ASSERT_TRUE(none);
   EXPECT_FALSE(none->config_file);
+  EXPECT_FALSE(none->web_config_file);
+  EXPECT_FALSE(none->enable_lifecycle);
+}
+
+TEST(CliTest, WebConfigAndLifecycleFlags) {
+  auto f = parse_flags({"--web.config.file=/etc/calloutd/web.yml", "--web.enable-lifecycle"});
+  ASSERT_TRUE(f) << f.error();
+  EXPECT_EQ(f->web_config_file, "/etc/calloutd/web.yml");
+  EXPECT_TRUE(f->enable_lifecycle);
+  EXPECT_EQ(parse_flags({"--web.enable-lifecycle=true"}).error(),
+            "flag --web.enable-lifecycle takes no value");
 }
 
 TEST(CliTest, ErrorsNameTheFlag) {
