@@ -92,6 +92,9 @@ class HttpListener {
   void stop();
   // Runs `task` on an I/O thread (the watchdog's probe). Thread-safe.
   void post(std::function<void()> task);
+  // Serves `routes` from the next request on (a reload); requests already
+  // routed finish on the old ones. Thread-safe.
+  void set_routes(std::vector<HttpRoute> routes);
 
  private:
   class Impl;
