@@ -1,5 +1,6 @@
 #include "daemon/writeup/render.hpp"
 
+#include <re2/re2.h>
 #include <kainjow/mustache.hpp>
 
 #include <fstream>
@@ -98,9 +99,41 @@ std::string Templates::render_postmortem(const CalloutView& view) const {
   return render(m_postmortem, view);
 }
 
+namespace {
+
+// `tmpl` without the query parameters whose whole value is a placeholder of
+// a label `labels` lacks ("var-cluster={{cluster}}" with no cluster label).
+std::string without_missing_parameters(const std::string& tmpl,
+                                       const std::map<std::string, std::string>& labels) {
+  static const RE2 k_placeholder(R"(\{\{\{?\s*([^{}\s]+)\s*\}\}\}?)");
+  auto query = tmpl.find('?');
+  if (query == std::string::npos) {
+    return tmpl;
+  }
+  auto fragment = std::min(tmpl.find('#', query), tmpl.size());
+  std::string kept;
+  std::size_t from = query + 1;
+  while (from <= fragment) {
+    auto end = std::min(tmpl.find('&', from), fragment);
+    std::string parameter = tmpl.substr(from, end - from);
+    auto eq = parameter.find('=');
+    std::string label;
+    bool missing = eq != std::string::npos &&
+                   RE2::FullMatch(parameter.substr(eq + 1), k_placeholder, &label) &&
+                   !labels.contains(label);
+    if (!parameter.empty() && !missing) {
+      kept += (kept.empty() ? "" : "&") + parameter;
+    }
+    from = end + 1;
+  }
+  return tmpl.substr(0, query) + (kept.empty() ? "" : "?" + kept) + tmpl.substr(fragment);
+}
+
+}  // namespace
+
 std::string render_url_template(const std::string& tmpl,
                                 const std::map<std::string, std::string>& labels) {
-  mus::mustache m(tmpl);
+  mus::mustache m(without_missing_parameters(tmpl, labels));
   m.set_custom_escape(percent_encode);
   mus::data d;
   for (const auto& [k, v] : labels) {

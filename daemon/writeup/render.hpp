@@ -58,7 +58,8 @@ class Templates {
 };
 
 // Renders a route's `dashboard_url_template`, placeholders from `labels`,
-// values percent-encoded for a URL.
+// values percent-encoded for a URL. A query parameter whose value is the
+// placeholder of a label the alert lacks is left out, not sent empty.
 std::string render_url_template(const std::string& tmpl,
                                 const std::map<std::string, std::string>& labels);
 

@@ -73,6 +73,19 @@ TEST(RenderTest, DashboardTemplatesEncodeLabelValues) {
             "https://g/d/pg?var-cluster=eu%201%26x&var-i=pg%3A9187");
 }
 
+// A parameter whose placeholder names a label the alert lacks is left out
+// (Grafana then uses the variable's default) rather than sent empty.
+TEST(RenderTest, DashboardParametersOfMissingLabelsAreLeftOut) {
+  EXPECT_EQ(render_url_template("https://g/d/pg?var-cluster={{cluster}}&var-i={{instance}}",
+                                {{"instance", "pg:9187"}}),
+            "https://g/d/pg?var-i=pg%3A9187");
+  EXPECT_EQ(render_url_template("https://g/d/pg?var-cluster={{cluster}}&var-i={{instance}}#p",
+                                {{"cluster", "eu"}}),
+            "https://g/d/pg?var-cluster=eu#p");
+  EXPECT_EQ(render_url_template("https://g/d/pg?var-cluster={{{cluster}}}&orgId=1", {}),
+            "https://g/d/pg?orgId=1");
+}
+
 TEST(RenderTest, BrokenTeamTemplatesAreReported) {
   EXPECT_FALSE(check_template("{{#open}} never closed"));
   EXPECT_TRUE(check_template("{{fine}}"));
