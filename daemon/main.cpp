@@ -6,6 +6,7 @@
 #include "daemon/app/cli.hpp"
 #include "daemon/app/daemon.hpp"
 #include "daemon/base/log.hpp"
+#include "daemon/base/plural.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/http/http_server.hpp"
 
@@ -25,7 +26,7 @@ int check_config(const std::string& path) {
     std::cerr << path << ": " << exposure << "\n";
     return 1;
   }
-  std::cout << path << ": OK (" << loaded.config.routes.size() << " routes)\n";
+  std::cout << path << ": OK (" << plural(loaded.config.routes.size(), "route") << ")\n";
   return 0;
 }
 

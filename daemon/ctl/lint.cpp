@@ -9,6 +9,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "daemon/base/plural.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/ctl/ctl.hpp"
 #include "daemon/writeup/layout.hpp"
@@ -323,10 +324,6 @@ void print_github(const lint::Diagnostic& d, std::ostream& out) {
   }
   out << ",title=" << escape_github("calloutctl lint (" + d.rule + ")", true)
       << "::" << escape_github(d.message, false) << "\n";
-}
-
-std::string plural(std::size_t n, const char* word) {
-  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
 // Text and github formats: one line per diagnostic, then the counts.

@@ -10,6 +10,7 @@
 #include "daemon/base/duration.hpp"
 #include "daemon/base/hash.hpp"
 #include "daemon/base/log.hpp"
+#include "daemon/base/plural.hpp"
 #include "daemon/engine/engine_internal.hpp"
 #include "daemon/engine/manual.hpp"
 #include "daemon/state/shifts.hpp"
@@ -50,17 +51,25 @@ std::string pin_time_range(const std::string& url, TimePoint from, TimePoint to)
   return base + fragment;
 }
 
+// Grafana's range around the incident: some context before the first alert
+// and after the resolution.
+constexpr auto k_dashboard_margin = std::chrono::minutes(15);
+
 // When the callout resolves, the postmortem's Timeline gets the callout's
-// entries (oldest first, each once) and its Dashboard the incident's time range.
+// entries (oldest first, each once, without the callout's bookkeeping) and
+// its Dashboard the incident's time range.
 std::string seed_postmortem(std::string postmortem, const std::string& callout,
                             const GroupState& state) {
   auto existing = markdown::list_item_sources(postmortem, keys::k_timeline);
-  std::set<std::string> have(existing.begin(), existing.end());
+  std::set<std::string> have;
+  for (const auto& entry : existing) {
+    have.insert(for_postmortem(entry));
+  }
   // The callout lists newest first: walk it backwards so that entries of the
   // same second keep their order.
   auto entries = markdown::list_item_sources(callout, k_timeline_key);
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-    const auto& entry = *it;
+    const auto entry = for_postmortem(*it);
     if (have.insert(entry).second) {
       postmortem = markdown::add_list_entry(postmortem, keys::k_timeline,
                                             parse_timeline_time(entry).value_or(TimePoint{}), entry,
@@ -68,7 +77,8 @@ std::string seed_postmortem(std::string postmortem, const std::string& callout,
     }
   }
   if (is_grafana(state.dashboard_url)) {
-    auto pinned = pin_time_range(state.dashboard_url, state.opened_at, state.resolved_at);
+    auto pinned = pin_time_range(state.dashboard_url, state.opened_at - k_dashboard_margin,
+                                 incident_end(state) + k_dashboard_margin);
     postmortem = markdown::set_list_item(postmortem, keys::k_supporting_information, "Dashboard",
                                          markdown::link("Dashboard (incident time range)", pinned));
   }
@@ -453,6 +463,10 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
     return ApplyResult{Outcome::failed, "", "", "", prior.error()};
   }
   Plan plan = decide(event, sid, *prior, view);
+  plan.at = event.received_at;
+  if (plan.acknowledged_at && plan.state.acknowledged_at == TimePoint{}) {
+    plan.state.acknowledged_at = *plan.acknowledged_at;
+  }
   if (!plan.error.empty()) {
     return ApplyResult{Outcome::failed, plan.state.incident_id, plan.state.folder, "", plan.error};
   }
@@ -474,7 +488,7 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
                          ? "opened (" + severity_name(plan.state.severity) + ")"
                      : plan.outcome == Outcome::reopened
                          ? "reopened"
-                         : std::to_string(plan.entries.size()) + " timeline entries";
+                         : plural(plan.entries.size(), "timeline entry", "timeline entries");
   view.changes.push_back(plan.state.folder + ": " + what +
                          "\n\nCalloutd-Incident: " + plan.state.incident_id +
                          "\nCalloutd-Group: " + plan.state.group_id + "\n");
@@ -513,6 +527,10 @@ Result<Ok> Engine::write(Plan& plan, Overlay& view) const {
   for (const auto& [role, holder] : plan.roles) {
     *callout = markdown::set_list_item(*callout, keys::k_team_roles, role, holder);
   }
+  *callout =
+      keep_current(std::move(*callout), Progress{plan.at, plan.alerts_resolved, plan.resolves,
+                                                 plan.reopens || plan.outcome == Outcome::reopened,
+                                                 incident_end(plan.state)});
   auto postmortem = postmortem_to_write(plan, view, *callout);
   if (!postmortem.ok()) {
     return Error{postmortem.error()};
@@ -552,8 +570,12 @@ Result<std::string> Engine::callout_to_edit(Plan& plan, Overlay& view, bool move
     if (plan.outcome == Outcome::opened) {
       plan.state.dashboard_url = redact_url_credentials(values.dashboard_url);
     }
-    // Written now: the postmortem's edits below read it from the view.
-    view.write(layout::postmortem_path(plan.state.folder), m_templates->render_postmortem(values));
+    // Written now: the postmortem's edits below read it from the view. Its
+    // Timeline tells the incident without the callout's bookkeeping.
+    auto postmortem_values = values;
+    postmortem_values.first_timeline_entry = for_postmortem(values.first_timeline_entry);
+    view.write(layout::postmortem_path(plan.state.folder),
+               m_templates->render_postmortem(postmortem_values));
     return m_templates->render_callout(values);
   }
   auto callout = view.read(layout::callout_path(plan.state.folder));

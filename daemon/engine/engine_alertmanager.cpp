@@ -6,6 +6,7 @@
 #include "daemon/base/duration.hpp"
 #include "daemon/base/hash.hpp"
 #include "daemon/base/log.hpp"
+#include "daemon/base/plural.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/engine/engine_internal.hpp"
 #include "daemon/state/shifts.hpp"
@@ -42,6 +43,14 @@ AlertNews news_of(const AlertGroup& g, const std::optional<GroupState>& prior) {
   return news;
 }
 
+std::string join(const std::vector<std::string>& parts, const std::string& separator) {
+  std::string out;
+  for (const auto& part : parts) {
+    out += (out.empty() ? "" : separator) + part;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Engine::state_id_for(const AlertGroup& g, const Overlay& view) {
@@ -74,6 +83,7 @@ struct Engine::AlertSteps {
   const std::string& sid;
   TimePoint now;
   Plan& plan;
+  std::vector<std::string> resolved_now;  // the alerts record_resolved() wrote a line for
 
   // Opens a callout for `firing`, or reopens the resolved one within the
   // reopen window; false (plan unchanged or ignored) when nothing fires anew
@@ -166,6 +176,7 @@ void Engine::AlertSteps::record_resolved(const std::vector<const Alert*>& resolv
     }
     TimePoint t = or_now(a->ends_at, now);
     plan.entries.emplace_back(t, timeline_line(t, describe_alert(g, *a) + " resolved"));
+    resolved_now.push_back(describe_alert(g, *a));
     plan.state.alerts[a->fingerprint] = AlertRecord{a->starts_at, a->ends_at, true};
   }
 }
@@ -183,17 +194,29 @@ void Engine::AlertSteps::resolve_group() {
   plan.state.resolved_at = now;
   plan.keys[keys::k_status] = "resolved";
   plan.resolves = true;
+  plan.alerts_resolved = true;
   plan.summary = "resolved";
+  // The alerts resolving now and the group's resolution are one entry.
+  plan.entries.resize(plan.entries.size() - resolved_now.size());
+  std::string which = "all alerts of the group";
+  if (!resolved_now.empty()) {
+    which = join(resolved_now, " and ") + (resolved_now.size() == 1
+                                               ? ", the last alert of the group,"
+                                               : ", the last alerts of the group,");
+  }
   plan.entries.emplace_back(
-      t, timeline_line(t, "all alerts of the group resolved; Status set to resolved"));
+      t, timeline_line(t, which + " resolved; " + resolution_facts(plan.state, t) +
+                              "; Status set to resolved"));
 }
 
 void Engine::AlertSteps::note_truncation() {
   if (g.truncated_alerts > 0 && g.truncated_alerts != plan.state.truncated_alerts) {
     plan.entries.emplace_back(
-        now, timeline_line(now, "Alertmanager left " + std::to_string(g.truncated_alerts) +
-                                    " further alerts of the group out of the notification "
-                                    "(max_alerts); see the alert source for all of them"));
+        now, timeline_line(
+                 now, "Alertmanager left " +
+                          plural(static_cast<std::size_t>(g.truncated_alerts), "further alert") +
+                          " of the group out of the notification (max_alerts); the "
+                          "alert source lists every alert"));
   }
   plan.state.truncated_alerts = std::max(plan.state.truncated_alerts, g.truncated_alerts);
 }

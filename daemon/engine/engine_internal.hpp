@@ -111,6 +111,9 @@ struct Engine::Plan {
   std::optional<TimePoint> acknowledged_at;  // this event acknowledged the incident first
   std::vector<std::string> unsafe_paths;     // refused on the way to the callout's folder
   bool resolves = false;                     // this event resolved it
+  bool alerts_resolved = false;  // ... because its alerts (or PagerDuty's incident) resolved
+  bool reopens = false;          // this event reopened a resolved callout
+  TimePoint at{};                // when the event was received: the daemon's "Last updated"
   std::string error;  // set when a file the decision needs cannot be read: the event fails
   // Renders the callout's first values from the final state (to open it, or to
   // write it again when someone deleted it).
@@ -118,6 +121,31 @@ struct Engine::Plan {
 };
 
 inline constexpr const char* k_timeline_key = keys::k_incident_timeline;
+
+// engine_writeup.cpp: the lines of the write-ups the daemon owns, kept current.
+
+// How long the incident ran until `end`, and how soon it was acknowledged:
+// "open for 2m9s, not acknowledged".
+std::string resolution_facts(const GroupState& state, TimePoint end);
+// What an event did, for the lines the daemon keeps current.
+struct Progress {
+  TimePoint at;                  // when the event was received
+  bool alerts_resolved = false;  // the alerts (or PagerDuty's incident) resolved
+  bool resolved = false;         // the callout resolved, by its alerts or by hand
+  bool reopened = false;
+  TimePoint end{};  // when it resolved (incident_end)
+};
+// `callout` with what the daemon owns brought up to date after the event's
+// own edits: "Last updated by calloutd at", the exit criterion of the
+// alerts, the handover announced for a resolved incident. Lines people
+// changed from the daemon's wording are left alone.
+std::string keep_current(std::string callout, const Progress& progress);
+// A callout timeline entry as the postmortem's Timeline tells it: without
+// the callout's bookkeeping ("; Status set to resolved", "callout opened as HPI").
+std::string for_postmortem(const std::string& entry);
+// The end of the incident for its write-up: its alerts' last end, else when
+// it was resolved.
+TimePoint incident_end(const GroupState& state);
 
 // State ids of callouts that PagerDuty opened (Alertmanager groups have hex ids).
 inline constexpr const char* k_pagerduty_state_prefix = "pd-";

@@ -283,9 +283,12 @@ void Engine::PagerDutyStep::status_changed() {
     plan.state.resolved_at = resolve ? e.occurred_at : TimePoint{};
     plan.keys[keys::k_status] = resolve ? "resolved" : "active";
     plan.resolves = resolve;
+    plan.alerts_resolved = resolve;
+    plan.reopens = !resolve;
     plan.summary = resolve ? "resolved" : "reopened";
   }
-  add_entry("incident " + number + (resolve ? " resolved" : " reopened") + " in PagerDuty");
+  add_entry("incident " + number + (resolve ? " resolved" : " reopened") + " in PagerDuty" +
+            (resolve ? "; " + resolution_facts(plan.state, e.occurred_at) : ""));
 }
 
 Engine::Plan Engine::decide_pagerduty(const Event& event, const PagerDutyEvent& e,

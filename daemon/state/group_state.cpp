@@ -69,6 +69,7 @@ std::string serialize_state(const GroupState& s) {
             {"resolved", s.resolved},
             {"opened_at", time_text(s.opened_at)},
             {"resolved_at", time_text(s.resolved_at)},
+            {"acknowledged_at", time_text(s.acknowledged_at)},
             {"truncated_alerts", s.truncated_alerts},
             {"dashboard_url", s.dashboard_url},
             {"postmortem_status", s.postmortem_status},
@@ -120,6 +121,7 @@ std::optional<GroupState> parse_state(const std::string& text) {
     s.resolved = j.value("resolved", false);
     s.opened_at = time_value(j, "opened_at");
     s.resolved_at = time_value(j, "resolved_at");
+    s.acknowledged_at = time_value(j, "acknowledged_at");
     s.truncated_alerts = j.value("truncated_alerts", std::int64_t{0});
     // Redacted again on reading: files of earlier versions kept URLs whole.
     s.dashboard_url = redact_url_credentials(j.value("dashboard_url", std::string{}));

@@ -33,6 +33,7 @@ struct GroupState {
   bool resolved = false;
   TimePoint opened_at{};
   TimePoint resolved_at{};
+  TimePoint acknowledged_at{};  // the first acknowledgement (PagerDuty's), for time to acknowledge
   std::int64_t truncated_alerts = 0;
   std::string dashboard_url;                // pinned to the incident's time range in the postmortem
   std::string postmortem_status = "draft";  // as last recorded in the callout's timeline

@@ -162,8 +162,18 @@ scrape_configs:
   })) << calloutd.log();
   double resolved_after = seconds_since(resolving);
   callout = git(repo, "show main:" + folder + "/callout.md");
-  EXPECT_NE(callout.find("Alertmanager - all alerts of the group resolved; Status set to resolved"),
-            std::string::npos);
+  // One entry for the resolution, with how long it lasted.
+  EXPECT_NE(callout.find(", the last alert of the group, resolved; open for "), std::string::npos)
+      << callout;
+  EXPECT_NE(callout.find(", not acknowledged; Status set to resolved\n"), std::string::npos)
+      << callout;
+  EXPECT_NE(callout.find("- All alerts of the group resolved - DONE ("), std::string::npos);
+  // Every file the daemon wrote passes its own blameless lint.
+  int lint_status = -1;
+  auto lint = testing::lint_repository(repo, &lint_status);
+  EXPECT_EQ(lint_status, 0) << lint;
+  EXPECT_NE(lint.find("calloutctl lint: 0 errors, 0 warnings in 2 files"), std::string::npos)
+      << lint;
   auto log = git(repo, "log --format=%s main");
   EXPECT_EQ(log, folder + ": resolved\n" + folder + ": opened (MPI)\n");
   auto folders = git(repo, "ls-tree -d --name-only main postgres/");

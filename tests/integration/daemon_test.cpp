@@ -92,7 +92,7 @@ TEST_F(DaemonTest, SamplesBecomeCommitsAndDuplicatesChangeNothing) {
   }));
   EXPECT_EQ(git(repo(), "log --format=%s main"),
             "api/high-request-latency-2026-11-22: resolved\n"
-            "api/high-request-latency-2026-11-22: 1 timeline entries\n"
+            "api/high-request-latency-2026-11-22: 1 timeline entry\n"
             "api/high-request-latency-2026-11-22: opened (HPI)\n");
   auto callout = git(repo(), "show main:api/high-request-latency-2026-11-22/callout.md");
   EXPECT_EQ(markdown::key_text(callout, "Status"), "resolved");
@@ -392,7 +392,7 @@ TEST_F(DaemonTest, EngineersEditsInTheWorkingTreeSurvive) {
             note);  // ...and in the working tree
   EXPECT_NE(worktree.find("(instance=api-1:8080) resolved"), std::string::npos);
   EXPECT_EQ(git(repo(), "log --format=%s -1 main"),
-            "api/high-request-latency-2026-11-22: 1 timeline entries\n");
+            "api/high-request-latency-2026-11-22: 1 timeline entry\n");
 }
 
 }  // namespace

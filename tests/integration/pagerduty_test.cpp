@@ -159,6 +159,13 @@ TEST_F(PagerDutyDaemonTest, SignedSequenceBecomesOneCallout) {
   ASSERT_TRUE(testing::all_applied(dir.path() / "callouts" / ".git" / "calloutd"));
   EXPECT_EQ(commits(), after_first);
   EXPECT_EQ(t.find("note: Cache flushed.", t.find("note: Cache flushed.") + 1), std::string::npos);
+  // The resolution says how long it lasted; every file passes the daemon's own lint.
+  EXPECT_NE(t.find("resolved in PagerDuty; open for 10m, acknowledged after 2m"), std::string::npos)
+      << t;
+  int lint_status = -1;
+  auto lint = testing::lint_repository(dir.path() / "callouts", &lint_status);
+  EXPECT_EQ(lint_status, 0) << lint;
+  EXPECT_NE(lint.find(" 0 errors, 0 warnings in "), std::string::npos) << lint;
 }
 
 TEST_F(PagerDutyDaemonTest, OutOfOrderAcrossIncidents) {

@@ -120,7 +120,7 @@ TEST_F(SymlinkTest, SymlinkedTechnologyFolderGetsASafeFolder) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   ASSERT_TRUE(commits_reach(3));
-  EXPECT_EQ(git(repo(), "log --format=%s -1 main"), safe + ": 1 timeline entries\n");
+  EXPECT_EQ(git(repo(), "log --format=%s -1 main"), safe + ": 1 timeline entry\n");
   expect_symlink_untouched("api");
 }
 

@@ -221,4 +221,11 @@ std::string calloutctl_binary() {
   return CALLOUTCTL_BINARY;
 }
 
+std::string lint_repository(const std::filesystem::path& repo, int* status) {
+  TempDir copy;
+  return run("git clone -q --branch main '" + repo.string() + "' '" + copy.str() + "/c' && " +
+                 calloutctl_binary() + " lint --repo '" + copy.str() + "/c' 2>&1",
+             status);
+}
+
 }  // namespace calloutd::testing

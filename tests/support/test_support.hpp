@@ -83,6 +83,10 @@ std::uint64_t applied_mark(const std::filesystem::path& journal_dir);
 // signal to wait for before checking that something did not happen twice.
 bool all_applied(const std::filesystem::path& journal_dir, double seconds = 20);
 
+// `calloutctl lint` on a clone of `repo`'s main branch (the daemon's
+// working tree is left alone): its output; `status` gets the exit status.
+std::string lint_repository(const std::filesystem::path& repo, int* status);
+
 // The calloutd binary built next to the tests.
 std::string calloutd_binary();
 std::string calloutctl_binary();

@@ -243,6 +243,11 @@ TEST(ConfigTest, CheckConfigPrintsErrorsAndExitsOne) {
                                                 "/config/calloutd.yml 2>&1",
                    &status);
   EXPECT_EQ(status, 0) << ok;
+  write_file(dir.path() / "one.yml", "routes:\n  - severity: MPI\n    matchers: ['a=\"b\"']\n");
+  ok = testing::run(testing::calloutd_binary() + " --check-config --config.file=" +
+                        (dir.path() / "one.yml").string() + " 2>&1",
+                    &status);
+  EXPECT_EQ(ok, (dir.path() / "one.yml").string() + ": OK (1 route)\n");
 }
 
 }  // namespace

@@ -128,14 +128,22 @@ TEST_F(EngineTest, LifecycleBecomesTimelineEntriesAndStatus) {
   timeline = timeline.substr(0, timeline.find("## Supporting"));
   EXPECT_EQ(timeline,
             "## Incident timeline\n\n"
-            "- 2026-11-22 03:48:01 UTC - Alertmanager - all alerts of the group resolved; Status "
-            "set to resolved\n"
-            "- 2026-11-22 03:48:01 UTC - Alertmanager - HighRequestLatency (instance=api-2:8080) "
-            "resolved\n"
+            "- 2026-11-22 03:48:01 UTC - Alertmanager - HighRequestLatency (instance=api-2:8080), "
+            "the last alert of the group, resolved; open for 2m9s, not acknowledged; Status set "
+            "to resolved\n"
             "- 2026-11-22 03:47:56 UTC - Alertmanager - HighRequestLatency (instance=api-1:8080) "
             "resolved\n"
             "- 2026-11-22 03:45:52 UTC - Alertmanager - HighRequestLatency firing (2 alerts); "
             "callout opened as HPI\n\n");
+  // What the daemon owns is current after the resolution.
+  EXPECT_NE(callout.find("\n- All alerts of the group resolved - DONE (2026-11-22 03:48:01 UTC)\n"),
+            std::string::npos)
+      << callout;
+  EXPECT_NE(callout.find("\n- Next Incident Lead: n/a\n"), std::string::npos) << callout;
+  EXPECT_NE(callout.find("\nLast updated by calloutd at " +
+                         format_utc(sample_event("am-0.25-resolved.json").received_at) + ".\n"),
+            std::string::npos)
+      << callout;
   EXPECT_TRUE(engine.open_incidents().empty());
   EXPECT_EQ(repo.messages[2].substr(0, repo.messages[2].find('\n')),
             "api/high-request-latency-2026-11-22: resolved");
@@ -182,6 +190,11 @@ TEST_F(EngineTest, FiringAgainReopensWithinTheWindowAndOpensANewCalloutAfter) {
           "- 2026-11-22 04:10:00 UTC - Alertmanager - HighRequestLatency (instance=api-1:8080) "
           "firing again within the reopen window (1h); callout reopened\n"),
       std::string::npos);
+  // The exit criterion ticked at the resolution is open again.
+  EXPECT_NE(repo.file(api).find("\n- All alerts of the group resolved - TODO\n"), std::string::npos)
+      << repo.file(api);
+  EXPECT_NE(repo.file(api).find("\nLast updated by calloutd at 2026-11-22 04:10:05 UTC.\n"),
+            std::string::npos);
 
   engine.apply(event(shifted(testing::sample("am-0.25-resolved.json"), "2026-11-22T03:45:52.038Z",
                              "2026-11-22T04:10:00Z"),
@@ -205,7 +218,8 @@ TEST_F(EngineTest, TruncatedAlertsAreRecorded) {
   auto callout = repo.file(r.folder + "/callout.md");
   EXPECT_NE(
       callout.find(
-          "Alertmanager left 3 further alerts of the group out of the notification (max\\_alerts)"),
+          "Alertmanager left 3 further alerts of the group out of the notification (max\\_alerts); "
+          "the alert source lists every alert"),
       std::string::npos);
   // Route template for the dashboard, placeholders from labels.
   EXPECT_NE(
@@ -338,15 +352,21 @@ TEST_F(EngineTest, ResolvingSeedsThePostmortemAndPinsTheGrafanaRange) {
   auto timeline = pm.substr(pm.find("## Timeline"));
   timeline = timeline.substr(0, timeline.find("## Supporting"));
   auto first = timeline.find("03:46:06 UTC - Alertmanager - BackupJobFailed firing (2 alerts)");
-  auto last = timeline.find("04:16:06 UTC - Alertmanager - all alerts of the group resolved");
+  auto last = timeline.find(
+      "04:16:06 UTC - Alertmanager - BackupJobFailed (shard=1) and BackupJobFailed (shard=2), the "
+      "last alerts of the group, resolved; open for 30m, not acknowledged\n");
   ASSERT_NE(first, std::string::npos) << timeline;
   ASSERT_NE(last, std::string::npos) << timeline;
   EXPECT_LT(first, last);  // oldest first
-  EXPECT_EQ(std::count(timeline.begin(), timeline.end(), '\n'), 2 + 5 + 1) << timeline;
-  // 03:46:06.524 to 04:16:10 (when calloutd saw the resolution), in Unix milliseconds.
+  // One entry for the resolution, none of the callout's bookkeeping.
+  EXPECT_EQ(std::count(timeline.begin(), timeline.end(), '\n'), 2 + 3 + 1) << timeline;
+  EXPECT_EQ(timeline.find("Status set to"), std::string::npos) << timeline;
+  EXPECT_EQ(timeline.find("callout opened as"), std::string::npos) << timeline;
+  // 15 minutes before the first alert (03:46:06.524) to 15 minutes after the
+  // last one ended (04:16:06.524), in Unix milliseconds.
   EXPECT_NE(pm.find("- Dashboard: [Dashboard (incident time "
                     "range)](https://grafana.example/d/backup?var-job=backup"
-                    "&from=1795319166524&to=1795320970000)"),
+                    "&from=1795318266524&to=1795321866524)"),
             std::string::npos)
       << pm;
   // Resolving again after a reopen adds only what is new.

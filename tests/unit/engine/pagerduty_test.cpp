@@ -101,7 +101,8 @@ TEST_F(EnginePagerDutyTest, IncidentLifeBecomesTheCallout) {
   EXPECT_NE(text.find("- Operations: Jane Roe\n"), std::string::npos);
   EXPECT_EQ(timeline(text),
             "## Incident timeline\n\n"
-            "- 2021-06-04 14:00:00 UTC - PagerDuty - incident \\#9 resolved in PagerDuty\n"
+            "- 2021-06-04 14:00:00 UTC - PagerDuty - incident \\#9 resolved in PagerDuty; open for "
+            "24m31s, acknowledged after 4m31s\n"
             "- 2021-06-04 13:50:00 UTC - PagerDuty - note: Restarted the API pods \\| see "
             "\\<b\\>graph\\</b\\> \\# not a "
             "heading\n"
@@ -314,7 +315,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "status update published: Checkout is degraded"},
         TypeCase{"incident.conference_bridge.updated", "conference bridge updated in PagerDuty"},
         TypeCase{"incident.reopened", "incident \\#9 reopened in PagerDuty"},
-        TypeCase{"incident.resolved", "incident \\#9 resolved in PagerDuty"}),
+        TypeCase{"incident.resolved",
+                 "incident \\#9 resolved in PagerDuty; open for 4m31s, not acknowledged"}),
     type_name);
 
 }  // namespace

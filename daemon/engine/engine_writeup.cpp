@@ -1,0 +1,71 @@
+// The lines of the write-ups the daemon owns, kept current as the incident
+// goes on: when it last wrote, whether the alerts resolved, the handover it
+// announced, and what the postmortem's Timeline copies from the callout.
+// Each is changed only while it still reads as the daemon wrote it.
+#include <re2/re2.h>
+
+#include "daemon/base/duration.hpp"
+#include "daemon/base/timefmt.hpp"
+#include "daemon/engine/engine_internal.hpp"
+
+namespace calloutd {
+namespace {
+
+constexpr const char* k_utc = R"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC)";
+
+// Replaces the first match of `pattern` (multi-line) in `text` with `with`.
+void replace_line(std::string& text, const std::string& pattern, const std::string& with) {
+  RE2 re("(?m)" + pattern);
+  RE2::Replace(&text, re, with);
+}
+
+}  // namespace
+
+std::string resolution_facts(const GroupState& state, TimePoint end) {
+  auto after = [&](TimePoint t) {
+    return format_duration(std::chrono::duration_cast<std::chrono::seconds>(
+        std::max(t, state.opened_at) - state.opened_at));
+  };
+  return "open for " + after(end) + ", " +
+         (state.acknowledged_at == TimePoint{}
+              ? std::string("not acknowledged")
+              : "acknowledged after " + after(state.acknowledged_at));
+}
+
+TimePoint incident_end(const GroupState& state) {
+  TimePoint end{};
+  for (const auto& [fingerprint, alert] : state.alerts) {
+    end = std::max(end, alert.ends_at);
+  }
+  return end == TimePoint{} ? state.resolved_at : end;
+}
+
+std::string keep_current(std::string callout, const Progress& progress) {
+  replace_line(callout, std::string("^Last updated by calloutd at ") + k_utc + R"(\.$)",
+               "Last updated by calloutd at " + format_utc(progress.at) + ".");
+  if (progress.alerts_resolved) {
+    replace_line(callout, R"(^- All alerts of the group resolved - TODO$)",
+                 "- All alerts of the group resolved - DONE (" + format_utc(progress.end) + ")");
+  } else if (progress.reopened) {
+    replace_line(callout,
+                 std::string(R"(^- All alerts of the group resolved - DONE \()") + k_utc + R"(\)$)",
+                 "- All alerts of the group resolved - TODO");
+  }
+  if (progress.resolved) {
+    // No handover is due for a resolved incident.
+    replace_line(callout,
+                 std::string(R"(^- Next Incident Lead: n/a \(handover due by )") + k_utc + R"(\)$)",
+                 "- Next Incident Lead: n/a");
+  }
+  return callout;
+}
+
+std::string for_postmortem(const std::string& entry) {
+  static const RE2 k_bookkeeping(
+      R"(; (?:callout opened as (?:MPI|HPI)|callout reopened|Status set to [a-z ]+))");
+  std::string told = entry;
+  RE2::GlobalReplace(&told, k_bookkeeping, "");
+  return told;
+}
+
+}  // namespace calloutd
