@@ -15,6 +15,7 @@
 #include "daemon/engine/engine.hpp"
 #include "daemon/git/repository.hpp"
 #include "daemon/http/http_server.hpp"
+#include "daemon/http/tls.hpp"
 #include "daemon/journal/journal.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/pipeline/pipeline.hpp"
@@ -100,6 +101,11 @@ class Daemon {
 
   // Binds the HTTP address: the port, or why not.
   Result<int> bind() { return m_http.bind(m_config.listen_address); }
+  // Serves TLS with `tls` from the next connection on (nullptr: plain HTTP).
+  void use_tls(TlsContext tls) {
+    m_tls = tls != nullptr;
+    m_http.use_tls(std::move(tls));
+  }
   // Catches up with the journal, then serves (READY=1).
   void start(int port);
   // Stops accepting, then applies and pushes what was accepted (STOPPING=1).
@@ -134,6 +140,7 @@ class Daemon {
   std::unique_ptr<RemoteSync> m_remote;
   HttpServer m_http;
   std::thread m_server;
+  bool m_tls = false;  // what "listening" says
   SystemdWatchdogNotifier m_notifier;
   std::unique_ptr<Watchdog> m_watchdog;
 };
@@ -209,7 +216,9 @@ void Daemon::start(int port) {
   }
   m_http.set_ready(true);
   m_server = std::thread([this] { m_http.run(); });
-  log::info("listening", {{"address", m_config.listen_address}, {"port", std::to_string(port)}});
+  log::info("listening", {{"address", m_config.listen_address},
+                          {"port", std::to_string(port)},
+                          {"tls", m_tls ? "on" : "off"}});
   sd_notify(0, "READY=1");
   start_watchdog();
 }
@@ -265,6 +274,12 @@ int run_daemon(const Config& config) {
   }
   git_libgit2_init();
   Daemon daemon(config, std::move(*templates));
+  auto tls = load_tls(config.web_config_file);
+  if (!tls) {
+    log::error("bad web config", {{"error", tls.error()}});
+    return 1;
+  }
+  daemon.use_tls(std::move(*tls));
   auto port = daemon.bind();
   if (!port) {
     log::error("cannot serve HTTP", {{"error", port.error()}});
