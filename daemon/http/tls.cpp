@@ -1,6 +1,11 @@
 #include "daemon/http/tls.hpp"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace calloutd {
 namespace {
@@ -21,8 +26,27 @@ int protocol_version(const std::string& name) {
   return TLS1_2_VERSION;
 }
 
+// OpenSSL's own words for what went wrong ("no start line (PEM routines)"):
+// Boost 1.74 gives only "asio.ssl error" for OpenSSL 3's codes.
 std::string file_error(const char* key, const std::string& path, const error_code& ec) {
-  return std::string(key) + " \"" + path + "\": " + ec.message();
+  std::string reason = ec.message();
+  if (ec.category() == boost::asio::error::get_ssl_category()) {
+    const auto code = static_cast<unsigned long>(static_cast<unsigned int>(ec.value()));
+    const char* r = ERR_reason_error_string(code);
+    const char* lib = ERR_lib_error_string(code);
+    reason = std::string(r != nullptr ? r : "unknown reason") +
+             (lib != nullptr ? " (" + std::string(lib) + ")" : "");
+  }
+  return std::string(key) + " \"" + path + "\": " + reason;
+}
+
+// A file OpenSSL will read, checked first so that a missing one says so plainly.
+Result<Ok> readable(const char* key, const std::string& path) {
+  if (::access(path.c_str(), R_OK) != 0) {
+    return Error{std::string(key) + " \"" + path + "\": cannot read (" + std::strerror(errno) +
+                 ")"};
+  }
+  return Ok{};
 }
 
 // Go's client_auth_type on OpenSSL: whether a certificate is asked for,
@@ -53,6 +77,13 @@ Result<Ok> set_client_auth(ssl::context& ctx, const TlsServerConfig& tls) {
 }
 
 Result<Ok> load_certificate(ssl::context& ctx, const TlsServerConfig& tls) {
+  for (auto [key, path] :
+       {std::pair{"cert_file", &tls.cert_file}, std::pair{"key_file", &tls.key_file},
+        std::pair{"client_ca_file", &tls.client_ca_file}}) {
+    if (auto ok = path->empty() ? Result<Ok>(Ok{}) : readable(key, *path); !ok) {
+      return ok;
+    }
+  }
   error_code ec;
   ctx.use_certificate_chain_file(tls.cert_file, ec);
   if (ec) {

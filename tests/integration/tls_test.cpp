@@ -158,6 +158,28 @@ TEST_F(TlsTest, ABadWebConfigStopsTheStartAndFailsTheCheck) {
   EXPECT_THAT(out, HasSubstr("key_file \\\"" + (dir.path() / "calloutd-one.key").string()));
 }
 
+TEST(TlsContextTest, NamesTheFileAndOpenSslsReason) {
+  TempDir dir;
+  TestCa ca(dir.path());
+  auto one = ca.server("one");
+  auto two = ca.server("two");
+  TlsServerConfig tls;
+  tls.cert_file = (dir.path() / "missing.pem").string();
+  tls.key_file = one.key.string();
+  EXPECT_EQ(tls_context(tls).error(),
+            "cert_file \"" + tls.cert_file + "\": cannot read (No such file or directory)");
+  write_file(dir.path() / "garbage.pem", "not a certificate\n");
+  tls.cert_file = (dir.path() / "garbage.pem").string();
+  EXPECT_EQ(tls_context(tls).error(),
+            "cert_file \"" + tls.cert_file + "\": no start line (PEM routines)");
+  tls.cert_file = one.cert.string();
+  tls.key_file = two.key.string();
+  EXPECT_EQ(tls_context(tls).error(),
+            "key_file \"" + tls.key_file + "\": key values mismatch (x509 certificate routines)");
+  tls.key_file = one.key.string();
+  EXPECT_TRUE(tls_context(tls));
+}
+
 // The reload's half in the listener: a context given to use_tls() is served
 // to the next connection; nullptr goes back to plain HTTP.
 TEST(TlsListenerTest, UseTlsServesANewCertificateToTheNextConnection) {
