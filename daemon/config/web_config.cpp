@@ -29,7 +29,7 @@ const std::map<std::string, std::string>& unsupported_top_keys() {
       {"basic_auth_users",
        "calloutd does not read authentication from the web-config file: configure it in "
        "calloutd.yml (receivers.alertmanager.bearer_token_file or basic_auth, and "
-       "web.authenticate_reads)"},
+       "receivers.authenticate_reads)"},
       {"http_server_config",
        "not supported by calloutd (it serves HTTP/1.1 and sets its own headers); remove it"},
   };

@@ -65,7 +65,7 @@ basic_auth_users:
               ElementsAre("web.yml:5: basic_auth_users: calloutd does not read authentication "
                           "from the web-config file: configure it in calloutd.yml "
                           "(receivers.alertmanager.bearer_token_file or basic_auth, and "
-                          "web.authenticate_reads)"));
+                          "receivers.authenticate_reads)"));
   EXPECT_FALSE(w.config.tls);  // refused as a whole
 }
 
