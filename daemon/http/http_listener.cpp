@@ -569,7 +569,8 @@ asio::awaitable<std::optional<HttpListener::Impl::Next>> HttpListener::Impl::rea
   } else if (ec == beast::error::timeout) {
     m_metrics.count_http_timeout("header");
   } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
-             ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
+             ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
+             ec != asio::ssl::error::stream_truncated) {  // TLS: closed without close_notify
     co_await respond(c, HttpResponse::error(400, "malformed request: " + ec.message()), 11, false);
   }
   co_return Next::close;
