@@ -3,6 +3,26 @@
 #include "daemon/base/log.hpp"
 
 namespace calloutd {
+namespace {
+
+// The flag `name` that takes no value, or nullptr.
+bool* switch_flag(Flags& f, const std::string& name) {
+  if (name == "help") {
+    return &f.help;
+  }
+  if (name == "version") {
+    return &f.version;
+  }
+  if (name == "check-config") {
+    return &f.check_config;
+  }
+  if (name == "web.enable-lifecycle") {
+    return &f.enable_lifecycle;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 Result<Flags> parse_flags(const std::vector<std::string>& args) {
   Flags f;
@@ -26,15 +46,11 @@ Result<Flags> parse_flags(const std::vector<std::string>& args) {
       }
       return args[++i];
     };
-    if (name == "help" || name == "check-config" || name == "version" ||
-        name == "web.enable-lifecycle") {
+    if (bool* on = switch_flag(f, name)) {
       if (value) {
         return Error{"flag --" + name + " takes no value"};
       }
-      (name == "help"                   ? f.help
-       : name == "version"              ? f.version
-       : name == "web.enable-lifecycle" ? f.enable_lifecycle
-                                        : f.check_config) = true;
+      *on = true;
       continue;
     }
     if (name != "config.file" && name != "web.listen-address" && name != "repo.path" &&

@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "daemon/app/watchdog.hpp"
 #include "daemon/base/clock.hpp"
 #include "daemon/base/log.hpp"
+#include "daemon/config/reload.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/git/repository.hpp"
 #include "daemon/http/http_server.hpp"
@@ -37,18 +39,20 @@ void raise_open_files_limit() {
   }
 }
 
-// The embedded templates, or those of `templates_dir` when set (logged when bad).
-std::optional<Templates> load_templates(const Config& config) {
-  Templates templates = Templates::embedded();
-  if (!config.templates_dir.empty()) {
-    auto loaded = Templates::load(config.templates_dir);
-    if (!loaded) {
-      log::error("bad templates", {{"error", loaded.error()}});
-      return std::nullopt;
-    }
-    templates = std::move(*loaded);
+// The embedded templates, or those of `templates_dir` when set.
+Result<Templates> load_templates(const Config& config) {
+  if (config.templates_dir.empty()) {
+    return Templates::embedded();
   }
-  return templates;
+  return Templates::load(config.templates_dir);
+}
+
+std::string joined(const std::vector<std::string>& lines, const char* separator) {
+  std::string out;
+  for (const auto& line : lines) {
+    out += (out.empty() ? "" : separator) + line;
+  }
+  return out;
 }
 
 // The label values the metrics show at 0 from the start: both severities,
@@ -83,19 +87,11 @@ BuildInfo build_info() {
           std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(revision)};
 }
 
-// Blocks until SIGTERM or SIGINT arrives.
-void wait_for_stop_signal() {
-  sigset_t signals = block_stop_signals();
-  int sig = 0;
-  sigwait(&signals, &sig);
-  log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-}
-
 // The parts, in the order they are built (each receives the ones before it)
 // and destroyed in reverse. libgit2 must be initialised first.
 class Daemon {
  public:
-  Daemon(const Config& config, Templates templates);
+  Daemon(const Config& config, ConfigReader reread, Templates templates);
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
@@ -108,6 +104,8 @@ class Daemon {
   }
   // Catches up with the journal, then serves (READY=1).
   void start(int port);
+  // Reloads the configuration on SIGHUP until SIGTERM or SIGINT arrives.
+  void serve_signals();
   // Stops accepting, then applies and pushes what was accepted (STOPPING=1).
   void drain();
 
@@ -124,8 +122,16 @@ class Daemon {
   // systemd's watchdog, when the unit sets WatchdogSec=: pinged while the
   // engine's strand and the HTTP I/O loop answer.
   void start_watchdog();
+  // Reads the configuration again and applies it whole, or nothing of it:
+  // the restart-only settings that changed, or every error. Logged and
+  // counted; one reload at a time.
+  Result<std::vector<std::string>> reload();
+  Result<std::vector<std::string>> apply_reload();
 
-  const Config& m_config;
+  const Config& m_config;  // as started: the restart-only settings
+  ConfigReader m_reread;
+  std::mutex m_reload_mutex;
+  std::shared_ptr<const Config> m_running;  // the latest loaded; under m_reload_mutex
   Templates m_templates;
   GitRepository m_repository;
   Journal m_journal;
@@ -145,8 +151,10 @@ class Daemon {
   std::unique_ptr<Watchdog> m_watchdog;
 };
 
-Daemon::Daemon(const Config& config, Templates templates)
+Daemon::Daemon(const Config& config, ConfigReader reread, Templates templates)
     : m_config(config),
+      m_reread(std::move(reread)),
+      m_running(std::make_shared<const Config>(config)),
       m_templates(std::move(templates)),
       m_repository({config.repo_path, config.branch, config.author_name, config.author_email}),
       m_journal(config.effective_journal_dir()),
@@ -187,6 +195,58 @@ void Daemon::wire() {
   });
   m_http.set_incident_lookup(
       [this](const std::string& incident) { return m_engine.has_incident(incident); });
+  m_http.set_reload([this] { return reload(); });
+  m_metrics.set_config_reloaded(true);
+}
+
+Result<std::vector<std::string>> Daemon::reload() {
+  std::lock_guard lock(m_reload_mutex);
+  auto applied = apply_reload();
+  m_metrics.set_config_reloaded(static_cast<bool>(applied));
+  if (!applied) {
+    log::error("configuration not reloaded: the running one stays in force",
+               {{"config", m_running->source}, {"error", applied.error()}});
+  } else if (applied->empty()) {
+    log::info("configuration reloaded", {{"config", m_running->source}});
+  } else {
+    log::warn("configuration reloaded; changed settings that apply only after a restart",
+              {{"config", m_running->source}, {"restart_needed", joined(*applied, ", ")}});
+  }
+  return applied;
+}
+
+Result<std::vector<std::string>> Daemon::apply_reload() {
+  auto loaded = m_reread();
+  if (!loaded.errors.empty()) {
+    return Error{joined(loaded.errors, "\n")};
+  }
+  auto restart_needed = restart_only_changes(*m_running, loaded.config);
+  auto config = std::make_shared<const Config>(keep_restart_only(*m_running, loaded.config));
+  if (auto exposure = unauthenticated_exposure(*config); !exposure.empty()) {
+    return Error{config->source + ": " + exposure};
+  }
+  auto templates = load_templates(*config);
+  if (!templates) {
+    return Error{"templates_dir: " + templates.error()};
+  }
+  // The web-config file and the certificate and key it names, read again (a
+  // replaced certificate); refused with the rest when they do not load.
+  auto tls = load_tls(m_config.web_config_file);
+  if (!tls) {
+    return Error{tls.error()};
+  }
+  auto shared_templates = std::make_shared<const Templates>(std::move(*templates));
+  // Between two events on the strand: the next event is decided with the new
+  // configuration, none is lost or decided half with each.
+  m_pipeline.run_on_strand([&] {
+    m_engine.reconfigure(config, shared_templates);
+    m_scanner.set_postmortem_overdue_after(config->postmortem_overdue_after);
+  });
+  m_http.reconfigure(config);
+  use_tls(std::move(*tls));  // the next connection's handshake on
+  m_metrics.declare(known_labels(*config));
+  m_running = config;
+  return restart_needed;
 }
 
 void Daemon::check_work_limits() {
@@ -236,6 +296,18 @@ void Daemon::start_watchdog() {
   log::info("systemd watchdog on", {{"interval", std::to_string(interval->count() / 1000) + "ms"}});
 }
 
+void Daemon::serve_signals() {
+  sigset_t signals = block_daemon_signals();
+  int sig = 0;
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    log::info("reloading the configuration", {{"signal", "SIGHUP"}});
+    sd_notify(0, "RELOADING=1");
+    (void)reload();  // logged and counted; the old configuration stays when it fails
+    sd_notify(0, "READY=1");
+  }
+  log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+}
+
 void Daemon::drain() {
   sd_notify(0, "STOPPING=1");
   if (m_watchdog) {
@@ -257,23 +329,25 @@ void Daemon::drain() {
 
 }  // namespace
 
-sigset_t block_stop_signals() {
+sigset_t block_daemon_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
 
-int run_daemon(const Config& config) {
+int run_daemon(const Config& config, ConfigReader reread) {
   raise_open_files_limit();
   auto templates = load_templates(config);
   if (!templates) {
+    log::error("bad templates", {{"error", templates.error()}});
     return 1;
   }
   git_libgit2_init();
-  Daemon daemon(config, std::move(*templates));
+  Daemon daemon(config, std::move(reread), std::move(*templates));
   auto tls = load_tls(config.web_config_file);
   if (!tls) {
     log::error("bad web config", {{"error", tls.error()}});
@@ -286,8 +360,8 @@ int run_daemon(const Config& config) {
     return 1;
   }
   daemon.start(*port);
-  // Wait for SIGTERM/SIGINT, then drain: stop accepting, apply what was accepted.
-  wait_for_stop_signal();
+  // Reload on SIGHUP; on SIGTERM/SIGINT drain: stop accepting, apply what was accepted.
+  daemon.serve_signals();
   daemon.drain();
   git_libgit2_shutdown();
   return 0;

@@ -134,10 +134,19 @@ std::string outcome_name(Outcome o) {
 constexpr const char* k_shifts_path = ".calloutd/shifts.json";
 
 Engine::Engine(const Config& config, Repository& repository, const Templates& templates)
-    : m_config(config),
+    : m_config(&config),
       m_repository(repository),
-      m_templates(templates),
+      m_templates(&templates),
       m_shifts(config.shifts.short_break) {}
+
+void Engine::reconfigure(std::shared_ptr<const Config> config,
+                         std::shared_ptr<const Templates> templates) {
+  // What the last events planned may still point into the one before.
+  m_previous = std::move(m_current);
+  m_current = {std::move(config), std::move(templates)};
+  m_config = m_current.config.get();
+  m_templates = m_current.templates.get();
+}
 
 // A state file that cannot be read or parsed is never taken for an absent
 // one: the engine keeps what it held in memory (the next commit of that
@@ -173,7 +182,7 @@ Result<std::optional<ShiftBook>> Engine::read_shifts(const std::string& commit) 
   }
   if (text.ok() && nlohmann::json::parse(**text, nullptr, false).is_object()) {
     try {
-      return std::optional(ShiftBook::parse(**text, m_config.shifts.short_break));
+      return std::optional(ShiftBook::parse(**text, m_config->shifts.short_break));
     } catch (const nlohmann::json::exception&) {
       // a field of the wrong type: unreadable like bad JSON
     }
@@ -234,7 +243,7 @@ void Engine::refresh_file(const std::string& path, const std::string& to) {
     } else {
       // Absent: none (after a reset onto a remote that never had them, the
       // journal's events are applied again and make them anew).
-      m_shifts = shifts->value_or(ShiftBook(m_config.shifts.short_break));
+      m_shifts = shifts->value_or(ShiftBook(m_config->shifts.short_break));
     }
     return;
   }
@@ -544,8 +553,8 @@ Result<std::string> Engine::callout_to_edit(Plan& plan, Overlay& view, bool move
       plan.state.dashboard_url = redact_url_credentials(values.dashboard_url);
     }
     // Written now: the postmortem's edits below read it from the view.
-    view.write(layout::postmortem_path(plan.state.folder), m_templates.render_postmortem(values));
-    return m_templates.render_callout(values);
+    view.write(layout::postmortem_path(plan.state.folder), m_templates->render_postmortem(values));
+    return m_templates->render_callout(values);
   }
   auto callout = view.read(layout::callout_path(plan.state.folder));
   if (!callout.ok()) {
@@ -555,7 +564,7 @@ Result<std::string> Engine::callout_to_edit(Plan& plan, Overlay& view, bool move
     // Deleted by someone: write it again rather than lose the event.
     log::warn("the callout is missing from the repository; writing it again",
               {{"folder", plan.state.folder}});
-    return m_templates.render_callout(render_view(plan, view));
+    return m_templates->render_callout(render_view(plan, view));
   }
   return std::move(**callout);
 }
@@ -619,7 +628,7 @@ std::vector<IncidentSummary> Engine::open_incidents() const {
         i.roles[role] = holder.first;
       }
       i.handover_due = (s.last_handover == TimePoint{} ? s.opened_at : s.last_handover) +
-                       m_config.shifts.work_limit;
+                       m_config->shifts.work_limit;
       out.push_back(std::move(i));
     }
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -63,6 +64,12 @@ struct IncidentSummary {
 class Engine {
  public:
   Engine(const Config& config, Repository& repository, const Templates& templates);
+
+  // From the next event on, `config` and `templates` (a reload): routes,
+  // rotas, shifts, receivers' settings, the reopen window. On the strand,
+  // between events.
+  void reconfigure(std::shared_ptr<const Config> config,
+                   std::shared_ptr<const Templates> templates);
 
   // Reads every group state committed in the repository (call once at start).
   void load();
@@ -209,9 +216,16 @@ class Engine {
   // Commits what `view` holds; parent_moved/failed as the repository says.
   CommitOutcome commit_view(Overlay& view);
 
-  const Config& m_config;
+  // The constructor's until a reload; the current and the previous reloaded
+  // ones are kept alive here.
+  struct Reloaded {
+    std::shared_ptr<const Config> config;
+    std::shared_ptr<const Templates> templates;
+  };
+  const Config* m_config;
   Repository& m_repository;
-  const Templates& m_templates;
+  const Templates* m_templates;
+  Reloaded m_current, m_previous;
   std::map<std::string, GroupState> m_states;  // by state id, as last committed
   // Correlation indexes over m_states and the batch in progress.
   std::map<std::string, std::string> m_by_dedup_key;  // dedup/incident key -> state id

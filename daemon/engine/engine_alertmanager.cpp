@@ -224,7 +224,7 @@ Engine::Plan Engine::decide_alerts(const Event& event, const AlertGroup& g, cons
   }
   const bool active = prior && !prior->resolved;
   const AlertNews news = news_of(g, prior);
-  AlertSteps steps{m_config, g, sid, event.received_at, plan};
+  AlertSteps steps{*m_config, g, sid, event.received_at, plan};
   if (!active) {
     if (!steps.open_or_reopen(news.firing, prior)) {
       return plan;

@@ -297,7 +297,7 @@ Engine::Plan Engine::decide_pagerduty(const Event& event, const PagerDutyEvent& 
     plan.outcome = e.is_incident() ? Outcome::unchanged : Outcome::ignored;
     return plan;  // a retry, or nothing calloutd acts on
   }
-  PagerDutyStep step{e, m_config.pagerduty, plan, "#" + std::to_string(e.number)};
+  PagerDutyStep step{e, m_config->pagerduty, plan, "#" + std::to_string(e.number)};
   if (!prior && !step.open(sid)) {
     return plan;
   }

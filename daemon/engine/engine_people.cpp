@@ -54,7 +54,7 @@ ShiftBook& Engine::shifts_of(Overlay& view) const {
 }
 
 void Engine::prefill_from_rota(Plan& plan, TimePoint at) const {
-  const Rota* rota = rota_for(m_config.rotas, plan.state.technology);
+  const Rota* rota = rota_for(m_config->rotas, plan.state.technology);
   if (rota == nullptr) {
     return;
   }
@@ -120,7 +120,7 @@ void Engine::apply_roles(Plan& plan, Overlay& view) const {
       // A handover: the next one is due within the work limit.
       plan.state.last_handover = c.at;
       plan.roles["Next Incident Lead"] =
-          "n/a (handover due by " + format_utc(c.at + m_config.shifts.work_limit) + ")";
+          "n/a (handover due by " + format_utc(c.at + m_config->shifts.work_limit) + ")";
     }
   }
 }
@@ -274,7 +274,7 @@ void Engine::check_work_limits(TimePoint now) {
 }
 
 std::string Engine::work_limit_notice(ShiftBook& shifts, const std::string& person, TimePoint now) {
-  const auto limit = m_config.shifts.work_limit;
+  const auto limit = m_config->shifts.work_limit;
   Shift* shift = shifts.find(person);
   if (shift == nullptr) {
     return "";
@@ -286,7 +286,7 @@ std::string Engine::work_limit_notice(ShiftBook& shifts, const std::string& pers
     return "limit reached: the lone Operations engineer has worked " + format_duration(limit) +
            " without a break; call the Secondary (or hand over) now";
   }
-  if (!shift->warned && worked >= limit - m_config.shifts.warning_lead) {
+  if (!shift->warned && worked >= limit - m_config->shifts.warning_lead) {
     shift->warned = true;
     return "handover due: the lone Operations engineer reaches the " + format_duration(limit) +
            " limit at " + format_utc(shift->start + limit) + "; hand over or call the Secondary";
@@ -328,12 +328,12 @@ Engine::ResponderStats Engine::responder_stats(TimePoint now) const {
       ++stats.on_shift_by_role[role];
     }
     TimePoint since = s.last_handover == TimePoint{} ? s.opened_at : s.last_handover;
-    if (now > since + m_config.shifts.work_limit) {
+    if (now > since + m_config->shifts.work_limit) {
       ++stats.handovers_overdue;
     }
     auto ops = s.roles.find("Operations");
     if (ops != s.roles.end() && !s.roles.contains("Secondary") &&
-        m_shifts.worked(ops->second.first, now) >= m_config.shifts.work_limit) {
+        m_shifts.worked(ops->second.first, now) >= m_config->shifts.work_limit) {
       over.insert(ops->second.first);
     }
   }

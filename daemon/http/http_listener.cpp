@@ -186,7 +186,7 @@ class HttpListener::Impl {
  public:
   Impl(HttpLimits limits, std::vector<HttpRoute> routes, Metrics& metrics)
       : m_limits(limits),
-        m_routes(std::move(routes)),
+        m_routes(std::make_shared<const Routes>(std::move(routes))),
         m_metrics(metrics),
         m_acceptor(m_io),
         m_workers(k_worker_threads) {}
@@ -200,10 +200,17 @@ class HttpListener::Impl {
     std::lock_guard lock(m_tls_mutex);
     m_tls = std::move(tls);
   }
+  void set_routes(std::vector<HttpRoute> routes) {
+    auto table = std::make_shared<const Routes>(std::move(routes));
+    std::lock_guard lock(m_mutex);
+    m_routes = std::move(table);
+  }
 
  private:
   using Handle = std::shared_ptr<Connection>;
+  using Routes = std::vector<HttpRoute>;
   struct Head {
+    std::shared_ptr<const Routes> table;  // holds `route` while the request is served
     const HttpRoute* route = nullptr;
     std::optional<HttpResponse> refusal;  // answered without reading the body
   };
@@ -223,7 +230,7 @@ class HttpListener::Impl {
   asio::awaitable<Next> serve_one(Handle c, beast::flat_buffer& buffer);
   asio::awaitable<void> drain(Handle c);
   asio::awaitable<bool> wait_for_request(Handle c, beast::flat_buffer& buffer);
-  Head route(HttpRequest& head) const;
+  Head route(HttpRequest& head);
   Head admit(HttpRequest& request, const Parser& parser);
   asio::awaitable<std::optional<Next>> read_head(Handle c, beast::flat_buffer& buffer,
                                                  Parser& parser);
@@ -234,13 +241,13 @@ class HttpListener::Impl {
   void count_refusal(const HttpRoute* route, const char* outcome);
 
   HttpLimits m_limits;
-  std::vector<HttpRoute> m_routes;
+  std::shared_ptr<const Routes> m_routes;  // replaced whole by set_routes(); under m_mutex
   Metrics& m_metrics;
   asio::io_context m_io;
   tcp::acceptor m_acceptor;
   asio::thread_pool m_workers;
   std::atomic<bool> m_stopping{false};
-  std::mutex m_mutex;  // guards the connection registry below
+  std::mutex m_mutex;  // guards m_routes and the connection registry below
   std::list<Handle> m_connections;
   std::map<std::string, std::size_t> m_per_client;
   std::mutex m_tls_mutex;  // guards m_tls
@@ -479,10 +486,15 @@ asio::awaitable<bool> HttpListener::Impl::wait_for_request(Handle c, beast::flat
   co_return c->phase.compare_exchange_strong(expected, Connection::Phase::reading);
 }
 
-HttpListener::Impl::Head HttpListener::Impl::route(HttpRequest& head) const {
+HttpListener::Impl::Head HttpListener::Impl::route(HttpRequest& head) {
+  std::shared_ptr<const Routes> table;
+  {
+    std::lock_guard lock(m_mutex);
+    table = m_routes;
+  }
   bool path_known = false;
   std::string allowed;
-  for (const auto& r : m_routes) {
+  for (const auto& r : *table) {
     auto params = match(r.pattern, head.path);
     if (!params) {
       continue;
@@ -490,16 +502,16 @@ HttpListener::Impl::Head HttpListener::Impl::route(HttpRequest& head) const {
     path_known = true;
     if (r.method == head.method) {
       head.params = std::move(*params);
-      return {&r, std::nullopt};
+      return {table, &r, std::nullopt};
     }
     allowed += (allowed.empty() ? "" : ", ") + r.method;
   }
   if (!path_known) {
-    return {nullptr, HttpResponse::error(404, "no such endpoint: " + excerpt(head.path))};
+    return {nullptr, nullptr, HttpResponse::error(404, "no such endpoint: " + excerpt(head.path))};
   }
   auto refusal = HttpResponse::error(405, "method not allowed (allowed: " + allowed + ")");
   refusal.headers.emplace_back("Allow", allowed);
-  return {nullptr, std::move(refusal)};
+  return {nullptr, nullptr, std::move(refusal)};
 }
 
 void HttpListener::Impl::count_refusal(const HttpRoute* route, const char* outcome) {
@@ -623,7 +635,7 @@ asio::awaitable<HttpListener::Impl::Next> HttpListener::Impl::serve_one(
   }
   const unsigned version = parser.get().version();
   HttpRequest request = head_of(parser.get(), c->client);
-  auto [route, refusal] = admit(request, parser);
+  auto [table, route, refusal] = admit(request, parser);
   if (refusal) {
     // The body, if any, is never read: the connection cannot carry another request.
     co_await respond(c, *refusal, version, false);
@@ -700,6 +712,10 @@ void HttpListener::post(std::function<void()> task) {
 
 void HttpListener::use_tls(TlsContext tls) {
   m_impl->use_tls(std::move(tls));
+}
+
+void HttpListener::set_routes(std::vector<HttpRoute> routes) {
+  m_impl->set_routes(std::move(routes));
 }
 
 }  // namespace calloutd

@@ -97,6 +97,9 @@ class HttpListener {
   // plain HTTP); connections already open keep what they were accepted with.
   // Thread-safe, callable while serving (a reload).
   void use_tls(TlsContext tls);
+  // Serves `routes` from the next request on (a reload); requests already
+  // routed finish on the old ones. Thread-safe.
+  void set_routes(std::vector<HttpRoute> routes);
 
  private:
   class Impl;

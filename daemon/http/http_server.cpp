@@ -77,7 +77,7 @@ std::string unauthenticated_exposure(const Config& config) {
 
 HttpServer::HttpServer(const Config& config, Submitter& pipeline, Metrics& metrics,
                        PostmortemCheck check)
-    : m_config(config),
+    : m_config(std::make_shared<const Config>(config)),
       m_pipeline(pipeline),
       m_metrics(metrics),
       m_engine_check(std::move(check)),
@@ -93,16 +93,17 @@ std::vector<HttpRoute> HttpServer::routes() {
     return [this, receiver](const HttpRequest& head) { return check_credentials(head, receiver); };
   };
   auto reads = [this](const HttpRequest& head) -> std::optional<HttpResponse> {
-    return m_config.authenticate_reads ? check_credentials(head, "") : std::nullopt;
+    return config()->authenticate_reads ? check_credentials(head, "") : std::nullopt;
   };
+  const auto config = this->config();
   std::vector<HttpRoute> r;
-  r.push_back({"POST", "/api/v1/alertmanager", m_config.max_body_bytes, "web.max_body_bytes",
+  r.push_back({"POST", "/api/v1/alertmanager", config->max_body_bytes, "web.max_body_bytes",
                authenticated("alertmanager"),
                [this](const HttpRequest& q) { return handle_alertmanager(q); }, false,
                "alertmanager"});
   r.push_back({"POST",
                "/api/v1/pagerduty",
-               m_config.pagerduty.enabled ? m_config.pagerduty.max_body_bytes : 0,
+               config->pagerduty.enabled ? config->pagerduty.max_body_bytes : 0,
                "receivers.pagerduty.max_body_bytes",
                {},
                [this](const HttpRequest& q) { return handle_pagerduty(q); },
@@ -115,6 +116,8 @@ std::vector<HttpRoute> HttpServer::routes() {
   r.push_back({"POST", "/api/v1/incidents/{}/postmortem/status", api_body, "the API's limit",
                authenticated(""),
                [this](const HttpRequest& q) { return handle_postmortem_status(q); }});
+  r.push_back({"POST", "/-/reload", 0, "", authenticated(""),
+               [this](const HttpRequest&) { return handle_reload(); }});
   r.push_back({"GET", "/api/v1/incidents", 0, "", reads,
                [this](const HttpRequest&) { return handle_incidents(); }});
   r.push_back({"GET", "/metrics", 0, "", reads, [this](const HttpRequest&) {
@@ -132,6 +135,34 @@ std::vector<HttpRoute> HttpServer::routes() {
   r.push_back(
       {"GET", "/-/ready", 0, "", {}, [this](const HttpRequest&) { return handle_ready(); }, true});
   return r;
+}
+
+std::shared_ptr<const Config> HttpServer::config() const {
+  std::lock_guard lock(m_config_mutex);
+  return m_config;
+}
+
+void HttpServer::reconfigure(std::shared_ptr<const Config> config) {
+  {
+    std::lock_guard lock(m_config_mutex);
+    m_config = std::move(config);
+  }
+  m_listener->set_routes(routes());  // the limits on bodies come from the config
+}
+
+// Prometheus' lifecycle endpoint: off unless --web.enable-lifecycle.
+HttpResponse HttpServer::handle_reload() {
+  if (!config()->enable_lifecycle || !m_reload) {
+    return HttpResponse::error(
+        403,
+        "the lifecycle endpoints are off: start calloutd with --web.enable-lifecycle "
+        "(SIGHUP reloads the configuration either way)");
+  }
+  auto outcome = m_reload();
+  if (!outcome) {
+    return HttpResponse::error(500, "configuration not reloaded: " + outcome.error());
+  }
+  return json_response(json{{"status", "reloaded"}, {"restart_needed", *outcome}});
 }
 
 HttpResponse HttpServer::handle_ready() const {
@@ -167,7 +198,8 @@ HttpResponse HttpServer::handle_incidents() const {
 // schemes that are configured.
 std::optional<HttpResponse> HttpServer::check_credentials(const HttpRequest& head,
                                                           const std::string& receiver) {
-  const auto& auth = m_config.alertmanager_auth;
+  const auto config = this->config();
+  const auto& auth = config->alertmanager_auth;
   if (!auth.enabled()) {
     return std::nullopt;
   }
@@ -271,7 +303,8 @@ void HttpServer::remember_delivery(const std::string& webhook_id) {
 // the engine (48 hours, in the repository's state: across restarts).
 HttpResponse HttpServer::handle_pagerduty(const HttpRequest& req) {
   const std::string receiver = "pagerduty";
-  const auto& pd = m_config.pagerduty;
+  const auto config = this->config();
+  const auto& pd = config->pagerduty;
   if (!pd.enabled) {
     m_metrics.count_request(receiver, "bad_request");
     return HttpResponse::error(

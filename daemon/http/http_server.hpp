@@ -40,6 +40,14 @@ class HttpServer {
   }
   ~HttpServer();
 
+  // Reloads the configuration for POST /-/reload: the restart-only settings
+  // that changed (kept as they were), or every error (nothing changed).
+  using Reload = std::function<Result<std::vector<std::string>>()>;
+  void set_reload(Reload reload) { m_reload = std::move(reload); }
+  // From the next request on, `config`'s credentials, receivers and limits
+  // on bodies (a reload). Thread-safe.
+  void reconfigure(std::shared_ptr<const Config> config);
+
   // Binds `address` (`HOST:PORT`; port 0 picks a free one). Returns the port.
   Result<int> bind(const std::string& address) { return m_listener->bind(address); }
   // Serves until stop(); blocks the calling thread.
@@ -63,6 +71,8 @@ class HttpServer {
   HttpResponse handle_roles(const HttpRequest& req);
   HttpResponse handle_incidents() const;
   HttpResponse handle_ready() const;
+  HttpResponse handle_reload();
+  std::shared_ptr<const Config> config() const;
   // PagerDuty X-Webhook-Ids of deliveries journaled within PagerDuty's
   // 48-hour retry window (bounded).
   bool seen_delivery(const std::string& webhook_id);
@@ -73,7 +83,9 @@ class HttpServer {
   // Logs a 401 for `reason` (rate-limited by m_auth_log).
   void log_refusal(const HttpRequest& head, const std::string& reason);
 
-  const Config& m_config;
+  mutable std::mutex m_config_mutex;
+  std::shared_ptr<const Config> m_config;  // replaced whole by a reload
+  Reload m_reload;
   Submitter& m_pipeline;
   Metrics& m_metrics;
   std::atomic<bool> m_ready{false};

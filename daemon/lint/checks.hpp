@@ -32,6 +32,9 @@ std::vector<std::string> split_lines(std::string_view text);
 void check_keys(std::string_view text, std::string_view tmpl, Kind kind, const std::string& path,
                 Report& report);
 
+// given_names.cpp (generated): Debian's list of given names, one a line.
+std::string_view given_names_text();
+
 // wording.cpp: names, pronouns and blaming words in the narrative.
 void check_wording(std::string_view doc, const Context& context, Report& report);
 

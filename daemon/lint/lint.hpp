@@ -31,7 +31,12 @@ struct Context {
   std::string callout_template;  // the template texts the keys come from
   std::string postmortem_template;
   std::set<std::string> names;  // people: the rota and every Team roles holder
-  std::string today;            // YYYY-MM-DD, for messages only
+  // Words the built-in list of given names knows that are not people here
+  // (May, Will, Max, a product called Jenkins): the repository's
+  // lint-allow.txt. They also let a rota member's first name that is a word
+  // ("Will") start a sentence.
+  std::set<std::string> allowed_words;
+  std::string today;  // YYYY-MM-DD, for messages only
 };
 
 // Checks one write-up; `path` is its path relative to the repository root.

@@ -54,26 +54,78 @@ const std::map<std::string, Pronoun>& pronouns() {
   return k;
 }
 
-const std::vector<std::string>& blame_phrases() {
-  static const std::vector<std::string> k{"should have known",
-                                          "should have noticed",
-                                          "should have checked",
-                                          "fault of",
-                                          "at fault",
-                                          "human error",
-                                          "careless",
-                                          "carelessly",
-                                          "carelessness",
-                                          "negligent",
-                                          "negligence",
-                                          "blame",
-                                          "blamed",
-                                          "to blame",
-                                          "incompetent",
-                                          "sloppy",
-                                          "stupid",
-                                          "lazy"};
+// A blaming phrase and the blameless way to say it, for the warning.
+struct Blame {
+  const char* phrase;
+  const char* hint;
+};
+
+const std::vector<Blame>& blame_phrases() {
+  static const char* k_describe = "describe what happened and what the system allowed";
+  static const char* k_change =
+      "say what changed and what the system failed to handle: \"the deploy changed the pool "
+      "size; the service failed to handle the load\"";
+  static const char* k_missing =
+      "say what the process lacked: \"the runbook had no step for it\", \"nothing checked it\"";
+  static const char* k_allowed =
+      "say what let it happen: \"the tool accepted the command without a check\"";
+  static const char* k_hindsight =
+      "say what the people on call could see at the time, and what was missing from it";
+  static const std::vector<Blame> k{{"should have known", k_hindsight},
+                                    {"should have noticed", k_hindsight},
+                                    {"should have checked", k_hindsight},
+                                    {"fault of", k_describe},
+                                    {"at fault", k_describe},
+                                    {"his fault", k_describe},
+                                    {"her fault", k_describe},
+                                    {"their fault", k_describe},
+                                    {"human error", k_allowed},
+                                    {"operator error", k_allowed},
+                                    {"user error", k_allowed},
+                                    {"careless", k_describe},
+                                    {"carelessly", k_describe},
+                                    {"carelessness", k_describe},
+                                    {"negligent", k_describe},
+                                    {"negligence", k_describe},
+                                    {"to blame", k_describe},
+                                    {"blame", k_describe},
+                                    {"blamed", k_describe},
+                                    {"incompetent", k_describe},
+                                    {"sloppy", k_describe},
+                                    {"stupid", k_describe},
+                                    {"lazy", k_describe},
+                                    {"broke", k_change},
+                                    {"messed up", k_change},
+                                    {"screwed up", k_change},
+                                    {"fat-fingered", k_allowed},
+                                    {"forgot to", k_missing},
+                                    {"forgot", k_missing},
+                                    {"failed to notice", k_hindsight},
+                                    {"did not notice", k_hindsight},
+                                    {"didn't notice", k_hindsight},
+                                    {"dropped the ball", k_missing},
+                                    {"did not bother", k_missing},
+                                    {"didn't bother", k_missing}};
   return k;
+}
+
+// Debian's given names ("John", "Grant"), as the built-in list has them.
+const std::set<std::string, std::less<>>& given_names() {
+  static const std::set<std::string, std::less<>> k = [] {
+    std::set<std::string, std::less<>> names;
+    for (const auto& line : split_lines(given_names_text())) {
+      if (auto name = trim(line); !name.empty()) {
+        names.insert(name);
+      }
+    }
+    return names;
+  }();
+  return k;
+}
+
+// Given names that are also the months of dates people write ("on 3 May").
+bool month(std::string_view word) {
+  return word == "April" || word == "May" || word == "June" || word == "August";
 }
 
 // `text` with quoted passages ("...", “...”) blanked out, offsets kept.
@@ -156,10 +208,15 @@ bool word_at(const std::string& text, std::size_t at, std::size_t length) {
          (at + length >= text.size() || !is_word(text[at + length]));
 }
 
-// Starts a sentence: the first word of the run, or after . ! ?
+// Starts a sentence: the first word of the run (after a task list's box,
+// "[ ] Root cause ..."), or after . ! ? :
 bool sentence_start(const std::string& text, std::size_t at) {
   auto before = text.find_last_not_of(" \t", at == 0 ? 0 : at - 1);
-  return at == 0 || before == std::string::npos ||
+  if (at == 0 || before == std::string::npos) {
+    return true;
+  }
+  auto lead = trim(std::string_view(text).substr(0, at));
+  return lead == "[ ]" || lead == "[x]" || lead == "[X]" ||
          std::string_view(".!?:").find(text[before]) != std::string_view::npos;
 }
 
@@ -212,9 +269,22 @@ Spans check_names(const Prose& p, const std::set<std::string>& names, Report& re
   return named;
 }
 
-// Pronouns and parts of names, outside the names already reported.
+void report_name(const Prose& p, const Token& t, const char* hint, Report& report) {
+  report.add(p.run.line, p.column(t.offset), Level::error, "name",
+             "name \"" + t.text + "\" in " + p.where + " (" + hint + ")");
+}
+
+constexpr const char* k_names_belong = "names belong in Team roles and the Owner column only";
+constexpr const char* k_given_name =
+    "names belong in Team roles and the Owner column only; a word that is not a person here "
+    "goes in the repository's lint-allow.txt";
+
+// Pronouns and names: parts of the names of people known here (also at the
+// start of a sentence, unless allowed), and given names from the built-in
+// list (not at the start of a sentence: "Will this recur?"), outside the
+// names already reported.
 void check_words(const Prose& p, const std::set<std::string>& parts, const Spans& named,
-                 Report& report) {
+                 const Context& context, Report& report) {
   for (const auto& t : tokens(p.text)) {
     bool inside = std::any_of(named.begin(), named.end(), [&](const auto& span) {
       return t.offset >= span.first && t.offset < span.second;
@@ -227,22 +297,31 @@ void check_words(const Prose& p, const std::set<std::string>& parts, const Spans
       report.add(p.run.line, p.column(t.offset), info.level, "pronoun",
                  "pronoun \"" + t.text.substr(0, t.text.find('\'')) + "\" in " + p.where + " (" +
                      info.hint + ")");
-    } else if (parts.contains(t.text) && !sentence_start(p.text, t.offset)) {
-      report.add(p.run.line, p.column(t.offset), Level::error, "name",
-                 "name \"" + t.text + "\" in " + p.where +
-                     " (names belong in Team roles and the Owner column only)");
+    } else if (parts.contains(t.text)) {
+      if (!sentence_start(p.text, t.offset) || !context.allowed_words.contains(t.text)) {
+        report_name(p, t, k_names_belong, report);
+      }
+    } else if (given_names().contains(t.text) && !context.allowed_words.contains(t.text) &&
+               !month(t.text) && !sentence_start(p.text, t.offset)) {
+      report_name(p, t, k_given_name, report);
     }
   }
 }
 
 void check_blame(const Prose& p, Report& report) {
   auto low = lower(p.text);
-  for (const auto& phrase : blame_phrases()) {
-    for (auto at = low.find(phrase); at != std::string::npos; at = low.find(phrase, at + 1)) {
-      if (word_at(low, at, phrase.size())) {
+  Spans reported;  // "forgot to" is not also "forgot"
+  for (const auto& [phrase, hint] : blame_phrases()) {
+    const std::string_view words(phrase);
+    for (auto at = low.find(words); at != std::string::npos; at = low.find(words, at + 1)) {
+      bool inside = std::any_of(reported.begin(), reported.end(), [&](const auto& span) {
+        return at < span.second && at + words.size() > span.first;
+      });
+      if (!inside && word_at(low, at, words.size())) {
+        reported.emplace_back(at, at + words.size());
         report.add(p.run.line, p.column(at), Level::warning, "blame",
-                   "blaming words \"" + p.text.substr(at, phrase.size()) + "\" in " + p.where +
-                       " (describe what happened and what the system allowed)");
+                   "blaming words \"" + p.text.substr(at, words.size()) + "\" in " + p.where +
+                       " (" + hint + ")");
       }
     }
   }
@@ -257,7 +336,7 @@ void check_wording(std::string_view doc, const Context& context, Report& report)
     }
     const Prose p{run, without_quotes(run.text), run.key.empty() ? "the title" : run.key};
     auto named = check_names(p, context.names, report);
-    check_words(p, parts, named, report);
+    check_words(p, parts, named, context, report);
     check_blame(p, report);
   }
 }

@@ -81,6 +81,13 @@ const FamilySpec k_journal_pending{"calloutd_journal_pending_events",
 const FamilySpec k_commit_retries{"calloutd_commit_retries_total",
                                   "Attempts to apply events again after a failed commit.",
                                   k_single};
+const FamilySpec k_reload_successful{
+    "calloutd_config_last_reload_successful",
+    "Whether the last configuration reload (SIGHUP, POST /-/reload) succeeded; 1 at start.",
+    k_single};
+const FamilySpec k_reload_success_time{
+    "calloutd_config_last_reload_success_timestamp_seconds",
+    "When the configuration was last loaded successfully (at start or by a reload).", k_single};
 const FamilySpec k_journal_quarantined{
     "calloutd_journal_quarantined_records_total",
     "Damaged journal lines moved to journal.quarantine.jsonl at start (see the log).", k_single};
@@ -222,6 +229,8 @@ Metrics::Metrics()
       m_time_to_resolve(histograms(*m_registry, k_time_to_resolve)),
       m_journal_pending(gauge(*m_registry, k_journal_pending)),
       m_commit_retries(counter(*m_registry, k_commit_retries)),
+      m_reload_successful(gauge(*m_registry, k_reload_successful)),
+      m_reload_success_time(gauge(*m_registry, k_reload_success_time)),
       m_journal_quarantined(counter(*m_registry, k_journal_quarantined)),
       m_state_unreadable(counters(*m_registry, k_state_unreadable)),
       m_open(gauges(*m_registry, k_open)),
@@ -301,6 +310,13 @@ void Metrics::count_http_idle_closed() {
 
 void Metrics::count_http_timeout(const std::string& phase) {
   m_http.timeouts->Add({{"phase", phase}}).Increment();
+}
+
+void Metrics::set_config_reloaded(bool successful) {
+  m_reload_successful.Set(successful ? 1 : 0);
+  if (successful) {
+    m_reload_success_time.SetToCurrentTime();
+  }
 }
 
 void Metrics::count_commit_retry() {

@@ -105,6 +105,8 @@ class Metrics {
 
   // Commits that failed and are retried while the daemon runs.
   void count_commit_retry();
+  // The configuration loaded at start (true) or a reload's outcome.
+  void set_config_reloaded(bool successful);
 
   // The text exposition format, the process_* families read now.
   std::string serialize() const;
@@ -121,6 +123,8 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& m_time_to_resolve;
   prometheus::Gauge& m_journal_pending;
   prometheus::Counter& m_commit_retries;
+  prometheus::Gauge& m_reload_successful;
+  prometheus::Gauge& m_reload_success_time;
   prometheus::Counter& m_journal_quarantined;
   prometheus::Family<prometheus::Counter>& m_state_unreadable;
   std::map<std::string, std::uint64_t> m_state_unreadable_seen;  // under m_scan_mutex

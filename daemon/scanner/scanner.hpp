@@ -46,6 +46,10 @@ class Scanner {
   std::vector<FileObservation> observations() const;
   // Forgets every file read, so that the next scan reads them all again.
   void forget();
+  // From the next scan on (a reload; on the strand).
+  void set_postmortem_overdue_after(std::chrono::seconds after) {
+    m_postmortem_overdue_after = after;
+  }
 
  private:
   ScanTotals totals(TimePoint now) const;

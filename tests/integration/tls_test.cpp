@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <thread>
 
 #include "daemon/http/http_listener.hpp"
@@ -156,6 +157,39 @@ TEST_F(TlsTest, ABadWebConfigStopsTheStartAndFailsTheCheck) {
   EXPECT_EQ(status, 1);
   EXPECT_THAT(out, HasSubstr("bad web config"));
   EXPECT_THAT(out, HasSubstr("key_file \\\"" + (dir.path() / "calloutd-one.key").string()));
+}
+
+// A certificate replaced in place is served after SIGHUP; one that does not
+// load is refused with the reload, and the old one stays in use.
+TEST_F(TlsTest, AReloadServesAReplacedCertificateAndKeepsTheOldOneWhenTheNewIsBad) {
+  write_web_config();
+  auto d = start();
+  auto before = https_request(d->port(), "GET", "/-/healthy", trusting());
+  ASSERT_TRUE(before) << before.error();
+  EXPECT_EQ(before->server_subject, "/CN=calloutd-one");
+
+  auto renewed = ca.server("calloutd-renewed");
+  std::filesystem::copy_file(renewed.cert, server.cert,
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(renewed.key, server.key,
+                             std::filesystem::copy_options::overwrite_existing);
+  d->process().kill(SIGHUP);
+  ASSERT_TRUE(testing::eventually(10, [&] {
+    return d->log().find("msg=\"configuration reloaded\"") != std::string::npos;
+  })) << d->log();
+  auto after = https_request(d->port(), "GET", "/-/healthy", trusting());
+  ASSERT_TRUE(after) << after.error();
+  EXPECT_EQ(after->server_subject, "/CN=calloutd-renewed");
+
+  write_file(server.cert, "not a certificate\n");
+  d->process().kill(SIGHUP);
+  ASSERT_TRUE(testing::eventually(10, [&] {
+    return d->log().find("no start line (PEM routines)") != std::string::npos;
+  })) << d->log();
+  EXPECT_THAT(d->log(), HasSubstr("configuration not reloaded"));
+  auto kept = https_request(d->port(), "GET", "/-/healthy", trusting());
+  ASSERT_TRUE(kept) << kept.error();
+  EXPECT_EQ(kept->server_subject, "/CN=calloutd-renewed");
 }
 
 TEST(TlsContextTest, NamesTheFileAndOpenSslsReason) {
