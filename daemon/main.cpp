@@ -9,17 +9,24 @@
 #include "daemon/base/plural.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/http/http_server.hpp"
+#include "daemon/http/tls.hpp"
 
 namespace {
 
 using namespace calloutd;
 
-int check_config(const std::string& path) {
+// Checks the config file and, when `web_config_file` is set, the web-config
+// file with the certificate and key it names; prints every error.
+int check_config(const std::string& path, const std::string& web_config_file) {
   auto loaded = load_config(path);
   for (const auto& e : loaded.errors) {
     std::cerr << e << "\n";
   }
-  if (!loaded.errors.empty()) {
+  auto tls = load_tls(web_config_file);
+  if (!tls) {
+    std::cerr << tls.error() << "\n";
+  }
+  if (!loaded.errors.empty() || !tls) {
     return 1;
   }
   if (auto exposure = unauthenticated_exposure(loaded.config); !exposure.empty()) {
@@ -120,7 +127,7 @@ int main(int argc, char** argv) {
   }
   log::set_level(*log::parse_level(flags->log_level));
   if (flags->check_config) {
-    return check_config(*flags->config_file);
+    return check_config(*flags->config_file, flags->web_config_file.value_or(""));
   }
   try {
     return run(*flags);

@@ -17,6 +17,7 @@
 #include "daemon/engine/engine.hpp"
 #include "daemon/git/repository.hpp"
 #include "daemon/http/http_server.hpp"
+#include "daemon/http/tls.hpp"
 #include "daemon/journal/journal.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/pipeline/pipeline.hpp"
@@ -96,6 +97,11 @@ class Daemon {
 
   // Binds the HTTP address: the port, or why not.
   Result<int> bind() { return m_http.bind(m_config.listen_address); }
+  // Serves TLS with `tls` from the next connection on (nullptr: plain HTTP).
+  void use_tls(TlsContext tls) {
+    m_tls = tls != nullptr;
+    m_http.use_tls(std::move(tls));
+  }
   // Catches up with the journal, then serves (READY=1).
   void start(int port);
   // Reloads the configuration on SIGHUP until SIGTERM or SIGINT arrives.
@@ -140,6 +146,7 @@ class Daemon {
   std::unique_ptr<RemoteSync> m_remote;
   HttpServer m_http;
   std::thread m_server;
+  bool m_tls = false;  // what "listening" says
   SystemdWatchdogNotifier m_notifier;
   std::unique_ptr<Watchdog> m_watchdog;
 };
@@ -222,6 +229,12 @@ Result<std::vector<std::string>> Daemon::apply_reload() {
   if (!templates) {
     return Error{"templates_dir: " + templates.error()};
   }
+  // The web-config file and the certificate and key it names, read again (a
+  // replaced certificate); refused with the rest when they do not load.
+  auto tls = load_tls(m_config.web_config_file);
+  if (!tls) {
+    return Error{tls.error()};
+  }
   auto shared_templates = std::make_shared<const Templates>(std::move(*templates));
   // Between two events on the strand: the next event is decided with the new
   // configuration, none is lost or decided half with each.
@@ -230,6 +243,7 @@ Result<std::vector<std::string>> Daemon::apply_reload() {
     m_scanner.set_postmortem_overdue_after(config->postmortem_overdue_after);
   });
   m_http.reconfigure(config);
+  use_tls(std::move(*tls));  // the next connection's handshake on
   m_metrics.declare(known_labels(*config));
   m_running = config;
   return restart_needed;
@@ -262,7 +276,9 @@ void Daemon::start(int port) {
   }
   m_http.set_ready(true);
   m_server = std::thread([this] { m_http.run(); });
-  log::info("listening", {{"address", m_config.listen_address}, {"port", std::to_string(port)}});
+  log::info("listening", {{"address", m_config.listen_address},
+                          {"port", std::to_string(port)},
+                          {"tls", m_tls ? "on" : "off"}});
   sd_notify(0, "READY=1");
   start_watchdog();
 }
@@ -332,6 +348,12 @@ int run_daemon(const Config& config, ConfigReader reread) {
   }
   git_libgit2_init();
   Daemon daemon(config, std::move(reread), std::move(*templates));
+  auto tls = load_tls(config.web_config_file);
+  if (!tls) {
+    log::error("bad web config", {{"error", tls.error()}});
+    return 1;
+  }
+  daemon.use_tls(std::move(*tls));
   auto port = daemon.bind();
   if (!port) {
     log::error("cannot serve HTTP", {{"error", port.error()}});

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/base/log.hpp"
+#include "daemon/http/stream.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/text/untrusted_text.hpp"
 
@@ -162,8 +163,8 @@ bool is_loopback_host(const std::string& host) {
 // One client connection. Its socket lives on a strand: the session's
 // coroutine and a close from another thread (eviction, stop) never race.
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
+  Connection(tcp::socket socket, TlsContext tls) : stream(std::move(socket), std::move(tls)) {}
+  http_detail::Stream stream;
   std::string client;  // the peer's address, the unit of the per-client cap
   // waiting: for a request's first byte (may be closed to make room);
   // reading: a request not yet complete (nothing acknowledged; closed at stop);
@@ -172,11 +173,12 @@ struct Connection {
   std::atomic<Phase> phase{Phase::waiting};
   bool first_request = true;
 
-  // On the connection's strand.
+  // On the connection's strand. Under TLS without a close_notify: every
+  // answer carries its length, so the client knows it has it all.
   void close() {
     error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream.close();
+    stream.tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream.tcp().close();
   }
 };
 
@@ -194,6 +196,10 @@ class HttpListener::Impl {
   void stop();
   void join_workers() { m_workers.join(); }
   void post(std::function<void()> task) { asio::post(m_io, std::move(task)); }
+  void use_tls(TlsContext tls) {
+    std::lock_guard lock(m_tls_mutex);
+    m_tls = std::move(tls);
+  }
   void set_routes(std::vector<HttpRoute> routes) {
     auto table = std::make_shared<const Routes>(std::move(routes));
     std::lock_guard lock(m_mutex);
@@ -212,7 +218,12 @@ class HttpListener::Impl {
   asio::awaitable<void> accept_loop();
   bool admit_connection(const Handle& c);
   void forget_connection(const Handle& c);
-  void refuse_connection(tcp::socket& socket, const char* reason);
+  void refuse_connection(Connection& c, const char* reason);
+  TlsContext current_tls() {
+    std::lock_guard lock(m_tls_mutex);
+    return m_tls;
+  }
+  asio::awaitable<bool> handshake(Handle c);
   enum class Next { another, close, drain_then_close };
   using Parser = http::request_parser<http::string_body>;
   asio::awaitable<void> serve(Handle c);
@@ -239,6 +250,8 @@ class HttpListener::Impl {
   std::mutex m_mutex;  // guards m_routes and the connection registry below
   std::list<Handle> m_connections;
   std::map<std::string, std::size_t> m_per_client;
+  std::mutex m_tls_mutex;  // guards m_tls
+  TlsContext m_tls;        // null: plain HTTP
 };
 
 Result<int> HttpListener::Impl::bind(const std::string& address) {
@@ -318,9 +331,9 @@ asio::awaitable<void> HttpListener::Impl::accept_loop() {
       co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
     }
-    auto c = std::make_shared<Connection>(std::move(socket));
+    auto c = std::make_shared<Connection>(std::move(socket), current_tls());
     error_code peer_ec;
-    auto peer = c->stream.socket().remote_endpoint(peer_ec);
+    auto peer = c->stream.tcp().socket().remote_endpoint(peer_ec);
     c->client = peer_ec ? std::string("unknown") : peer.address().to_string();
     if (!admit_connection(c)) {
       continue;
@@ -335,7 +348,7 @@ asio::awaitable<void> HttpListener::Impl::accept_loop() {
 bool HttpListener::Impl::admit_connection(const Handle& c) {
   std::lock_guard lock(m_mutex);
   if (m_per_client[c->client] >= m_limits.max_connections_per_client) {
-    refuse_connection(c->stream.socket(), "client_limit");
+    refuse_connection(*c, "client_limit");
     if (m_per_client[c->client] == 0) {
       m_per_client.erase(c->client);
     }
@@ -346,7 +359,7 @@ bool HttpListener::Impl::admit_connection(const Handle& c) {
       return h->phase == Connection::Phase::waiting;
     });
     if (idle == m_connections.end()) {
-      refuse_connection(c->stream.socket(), "connection_limit");
+      refuse_connection(*c, "connection_limit");
       return false;
     }
     auto victim = *idle;
@@ -374,15 +387,19 @@ void HttpListener::Impl::forget_connection(const Handle& c) {
 }
 
 // A best-effort 503 without waiting for the client (non-blocking, one try),
-// then close: a refused client costs no coroutine and no timer.
-void HttpListener::Impl::refuse_connection(tcp::socket& socket, const char* reason) {
+// then close: a refused client costs no coroutine and no timer. Under TLS the
+// answer would need a handshake first: the connection is only closed.
+void HttpListener::Impl::refuse_connection(Connection& c, const char* reason) {
   static constexpr std::string_view k_answer =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
       "Retry-After: 5\r\nConnection: close\r\nContent-Length: 47\r\n\r\n"
       "{\"error\":\"too many connections; retry later\"}\n";
   error_code ec;
-  socket.non_blocking(true, ec);
-  ::send(socket.native_handle(), k_answer.data(), k_answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  auto& socket = c.stream.tcp().socket();
+  if (!c.stream.tls()) {
+    socket.non_blocking(true, ec);
+    ::send(socket.native_handle(), k_answer.data(), k_answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
   socket.shutdown(tcp::socket::shutdown_both, ec);
   socket.close(ec);
   m_metrics.count_http_refused(reason);
@@ -392,6 +409,9 @@ asio::awaitable<void> HttpListener::Impl::serve(Handle c) {
   beast::flat_buffer buffer;
   try {
     auto next = Next::another;
+    if (c->stream.tls() && !co_await handshake(c)) {
+      next = Next::close;
+    }
     while (next == Next::another && !m_stopping) {
       next = co_await serve_one(c, buffer);
     }
@@ -405,6 +425,25 @@ asio::awaitable<void> HttpListener::Impl::serve(Handle c) {
   forget_connection(c);
 }
 
+// The TLS handshake, within `header_timeout`: a slow handshake holds a
+// connection as a slow head does. A client speaking plain HTTP to the TLS
+// port fails here, logged at debug (a scanner must not flood the log).
+asio::awaitable<bool> HttpListener::Impl::handshake(Handle c) {
+  c->stream.tcp().expires_after(m_limits.header_timeout);
+  error_code ec;
+  co_await c->stream.tls_stream().async_handshake(asio::ssl::stream_base::server,
+                                                  asio::redirect_error(use_awaitable, ec));
+  if (!ec) {
+    co_return true;
+  }
+  if (ec == beast::error::timeout) {
+    m_metrics.count_http_timeout("handshake");
+  } else {
+    log::debug("TLS handshake failed", {{"remote", c->client}, {"error", ec.message()}});
+  }
+  co_return false;
+}
+
 // After a refusal, the client may still be sending the body we will not
 // read. Closing with unread bytes sends a reset, which can destroy our answer
 // before the client reads it: stop sending, take (and drop) a little more for
@@ -412,13 +451,14 @@ asio::awaitable<void> HttpListener::Impl::serve(Handle c) {
 asio::awaitable<void> HttpListener::Impl::drain(Handle c) {
   constexpr std::size_t k_max_drained = 64 * 1024;
   error_code ec;
-  c->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  c->stream.expires_after(std::chrono::seconds(1));
+  // The bytes are dropped: read under TLS too, where they are records.
+  c->stream.tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+  c->stream.tcp().expires_after(std::chrono::seconds(1));
   std::array<char, 4096> sink{};
   std::size_t drained = 0;
   while (!ec && drained < k_max_drained) {
-    drained += co_await c->stream.async_read_some(asio::buffer(sink),
-                                                  asio::redirect_error(use_awaitable, ec));
+    drained += co_await c->stream.tcp().async_read_some(asio::buffer(sink),
+                                                        asio::redirect_error(use_awaitable, ec));
   }
 }
 
@@ -430,7 +470,7 @@ asio::awaitable<bool> HttpListener::Impl::wait_for_request(Handle c, beast::flat
     co_return true;  // a pipelined request is already here
   }
   c->phase = Connection::Phase::waiting;
-  c->stream.expires_after(c->first_request ? m_limits.header_timeout : m_limits.idle_timeout);
+  c->stream.tcp().expires_after(c->first_request ? m_limits.header_timeout : m_limits.idle_timeout);
   error_code ec;
   auto n = co_await c->stream.async_read_some(buffer.prepare(4096),
                                               asio::redirect_error(use_awaitable, ec));
@@ -530,7 +570,7 @@ asio::awaitable<std::optional<HttpListener::Impl::Next>> HttpListener::Impl::rea
   // that as 0 for a Content-Length).
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   error_code ec;
-  c->stream.expires_after(m_limits.header_timeout);  // the whole head, however it trickles
+  c->stream.tcp().expires_after(m_limits.header_timeout);  // the whole head, however it trickles
   co_await http::async_read_header(c->stream, buffer, parser,
                                    asio::redirect_error(use_awaitable, ec));
   if (!ec) {
@@ -541,7 +581,8 @@ asio::awaitable<std::optional<HttpListener::Impl::Next>> HttpListener::Impl::rea
   } else if (ec == beast::error::timeout) {
     m_metrics.count_http_timeout("header");
   } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
-             ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
+             ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
+             ec != asio::ssl::error::stream_truncated) {  // TLS: closed without close_notify
     co_await respond(c, HttpResponse::error(400, "malformed request: " + ec.message()), 11, false);
   }
   co_return Next::close;
@@ -555,14 +596,14 @@ asio::awaitable<std::optional<HttpListener::Impl::Next>> HttpListener::Impl::rea
   error_code ec;
   if (lower(std::string(parser.get()[http::field::expect])) == "100-continue") {
     http::response<http::empty_body> go_on{http::status::continue_, version};
-    c->stream.expires_after(m_limits.write_timeout);
+    c->stream.tcp().expires_after(m_limits.write_timeout);
     co_await http::async_write(c->stream, go_on, asio::redirect_error(use_awaitable, ec));
     if (ec) {
       co_return Next::close;
     }
   }
   parser.body_limit(route.max_body);
-  c->stream.expires_after(m_limits.body_timeout);
+  c->stream.tcp().expires_after(m_limits.body_timeout);
   co_await http::async_read(c->stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
   if (!ec) {
     co_return std::nullopt;
@@ -637,7 +678,7 @@ asio::awaitable<void> HttpListener::Impl::respond(Handle c, const HttpResponse& 
   message.keep_alive(keep);
   message.body() = r.body;
   message.prepare_payload();
-  c->stream.expires_after(m_limits.write_timeout);
+  c->stream.tcp().expires_after(m_limits.write_timeout);
   error_code ec;
   co_await http::async_write(c->stream, message, asio::redirect_error(use_awaitable, ec));
   if (ec == beast::error::timeout) {
@@ -667,6 +708,10 @@ void HttpListener::stop() {
 
 void HttpListener::post(std::function<void()> task) {
   m_impl->post(std::move(task));
+}
+
+void HttpListener::use_tls(TlsContext tls) {
+  m_impl->use_tls(std::move(tls));
 }
 
 void HttpListener::set_routes(std::vector<HttpRoute> routes) {

@@ -29,6 +29,7 @@
 
 #include "daemon/base/result.hpp"
 #include "daemon/config/config.hpp"
+#include "daemon/http/tls.hpp"
 
 namespace calloutd {
 
@@ -92,6 +93,10 @@ class HttpListener {
   void stop();
   // Runs `task` on an I/O thread (the watchdog's probe). Thread-safe.
   void post(std::function<void()> task);
+  // Serves TLS with `tls` from the next accepted connection on (nullptr:
+  // plain HTTP); connections already open keep what they were accepted with.
+  // Thread-safe, callable while serving (a reload).
+  void use_tls(TlsContext tls);
   // Serves `routes` from the next request on (a reload); requests already
   // routed finish on the old ones. Thread-safe.
   void set_routes(std::vector<HttpRoute> routes);

@@ -54,6 +54,8 @@ class HttpServer {
   void run() { m_listener->run(); }
   // Stops accepting and waits for requests in flight. Thread-safe.
   void stop() { m_listener->stop(); }
+  // Serves TLS with `tls` from the next connection on (nullptr: plain HTTP). Thread-safe.
+  void use_tls(TlsContext tls) { m_listener->use_tls(std::move(tls)); }
   // Runs `task` on the HTTP I/O loop (the watchdog's probe). Thread-safe.
   void post_to_io(std::function<void()> task) { m_listener->post(std::move(task)); }
   void set_ready(bool ready) { m_ready = ready; }

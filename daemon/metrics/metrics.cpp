@@ -160,8 +160,8 @@ const FamilySpec k_http_idle_closed{"calloutd_http_idle_connections_closed_total
                                     k_single};
 const FamilySpec k_http_timeouts{
     "calloutd_http_request_timeouts_total",
-    "HTTP requests cut off by a deadline, by phase (header, body, write).",
-    each("phase", {"header", "body", "write"})};
+    "HTTP requests cut off by a deadline, by phase (handshake: TLS, header, body, write).",
+    each("phase", {"handshake", "header", "body", "write"})};
 
 // The remote's families, registered by enable_remote().
 const FamilySpec k_unpushed{"calloutd_remote_unpushed_commits",

@@ -20,6 +20,8 @@ class DaemonProcess {
 
   int port() const { return m_port; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+  // With --web.config.file naming a tls_server_config.
+  std::string https_url() const { return "https://127.0.0.1:" + std::to_string(m_port); }
   Process& process() { return *m_process; }
   std::string log() const { return read_file(m_log); }
   // A fresh client (cpp-httplib) for this daemon.
