@@ -13,6 +13,7 @@
 #include "daemon/base/clock.hpp"
 #include "daemon/base/log.hpp"
 #include "daemon/engine/engine.hpp"
+#include "daemon/git/maintenance.hpp"
 #include "daemon/git/repository.hpp"
 #include "daemon/http/http_server.hpp"
 #include "daemon/journal/journal.hpp"
@@ -132,6 +133,8 @@ class Daemon {
   ScanLoop m_scan_loop;
   // The team's remote, when configured: commits are pushed, others' fetched.
   std::unique_ptr<RemoteSync> m_remote;
+  // git gc --auto on a thread of its own, between commits and pushes.
+  Maintenance m_maintenance;
   HttpServer m_http;
   std::thread m_server;
   SystemdWatchdogNotifier m_notifier;
@@ -151,6 +154,17 @@ Daemon::Daemon(const Config& config, Templates templates)
                    ? std::make_unique<RemoteSync>(config, m_repository, m_engine, m_journal,
                                                   m_pipeline, m_metrics)
                    : nullptr),
+      m_maintenance(config.maintenance, config.repo_path, m_repository.writing(),
+                    [this](const MaintenanceReport& r) {
+                      m_metrics.set_repository_objects(static_cast<double>(r.store.size_bytes),
+                                                       static_cast<double>(r.store.loose_objects),
+                                                       static_cast<double>(r.store.packs));
+                      m_metrics.set_gc_log_present(r.gc_log);
+                      if (r.outcome) {
+                        m_metrics.record_maintenance(gc_outcome_name(*r.outcome),
+                                                     r.duration_seconds);
+                      }
+                    }),
       m_http(config, m_pipeline, m_metrics,
              [this](const std::string& incident, const std::string& status) {
                return m_engine.postmortem_blockers(incident, status);
@@ -168,6 +182,7 @@ Engine& Daemon::loaded_engine() {
 void Daemon::wire() {
   m_metrics.declare(known_labels(m_config));
   m_metrics.set_build_info(build_info());
+  m_metrics.set_repository_size_limit(static_cast<double>(m_config.maintenance.size_limit_bytes));
   m_pipeline.set_after_commit([this] {
     m_scan_loop.poke();
     if (m_remote) {
@@ -207,6 +222,7 @@ void Daemon::start(int port) {
   if (m_remote) {
     m_remote->start();
   }
+  m_maintenance.start();
   m_http.set_ready(true);
   m_server = std::thread([this] { m_http.run(); });
   log::info("listening", {{"address", m_config.listen_address}, {"port", std::to_string(port)}});
@@ -239,6 +255,7 @@ void Daemon::drain() {
   if (m_remote) {
     m_remote->stop();
   }
+  m_maintenance.stop();  // a running gc is killed: git leaves the repository consistent
   m_pipeline.stop();
   if (m_remote) {
     m_remote->final_push();

@@ -726,6 +726,7 @@ std::vector<std::string> GitRepository::list(const std::string& commit, const st
 }
 
 CommitOutcome GitRepository::commit(const CommitRequest& request) {
+  std::shared_lock writing(m_writing);
   if (head() != request.parent) {
     return CommitOutcome{CommitStatus::parent_moved, "", ""};
   }
@@ -793,6 +794,7 @@ bool GitRepository::related(const std::string& a, const std::string& b) {
 
 CommitOutcome GitRepository::move_branch(const std::string& expected, const std::string& target,
                                          const std::string& why) {
+  std::shared_lock writing(m_writing);
   if (head() != expected) {
     return CommitOutcome{CommitStatus::parent_moved, "", ""};
   }
