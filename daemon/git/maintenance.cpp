@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -51,9 +52,10 @@ std::optional<std::string> find_git() {
 
 // In the forked child (only async-signal-safe calls): its own process group
 // (so that stop() kills git's own children too), killed when the thread that
-// started it ends (the daemon killed), default signals, output to the pipe,
-// no descriptor of the daemon's (a listening socket kept open by an orphaned
-// git would stop the restarted daemon from binding).
+// forked it ends (PR_SET_PDEATHSIG follows the thread, and that thread waits
+// for the child: it ends before the child only when the daemon dies), default signals, output to
+// the pipe, no descriptor of the daemon's (a listening socket kept open by an orphaned git would
+// stop the restarted daemon from binding).
 [[noreturn]] void exec_child(const char* git, char* const* argv, int output_fd, pid_t parent) {
   ::setpgid(0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
