@@ -15,6 +15,7 @@
 #include "daemon/base/log.hpp"
 #include "daemon/config/reload.hpp"
 #include "daemon/engine/engine.hpp"
+#include "daemon/git/maintenance.hpp"
 #include "daemon/git/repository.hpp"
 #include "daemon/http/http_server.hpp"
 #include "daemon/http/tls.hpp"
@@ -144,6 +145,8 @@ class Daemon {
   ScanLoop m_scan_loop;
   // The team's remote, when configured: commits are pushed, others' fetched.
   std::unique_ptr<RemoteSync> m_remote;
+  // git gc --auto on a thread of its own, between commits and pushes.
+  Maintenance m_maintenance;
   HttpServer m_http;
   std::thread m_server;
   bool m_tls = false;  // what "listening" says
@@ -166,6 +169,17 @@ Daemon::Daemon(const Config& config, ConfigReader reread, Templates templates)
                    ? std::make_unique<RemoteSync>(config, m_repository, m_engine, m_journal,
                                                   m_pipeline, m_metrics)
                    : nullptr),
+      m_maintenance(config.maintenance, config.repo_path, m_repository.writing(),
+                    [this](const MaintenanceReport& r) {
+                      m_metrics.set_repository_objects(static_cast<double>(r.store.size_bytes),
+                                                       static_cast<double>(r.store.loose_objects),
+                                                       static_cast<double>(r.store.packs));
+                      m_metrics.set_gc_log_present(r.gc_log);
+                      if (r.outcome) {
+                        m_metrics.record_maintenance(gc_outcome_name(*r.outcome),
+                                                     r.duration_seconds);
+                      }
+                    }),
       m_http(config, m_pipeline, m_metrics,
              [this](const std::string& incident, const std::string& status) {
                return m_engine.postmortem_blockers(incident, status);
@@ -183,6 +197,7 @@ Engine& Daemon::loaded_engine() {
 void Daemon::wire() {
   m_metrics.declare(known_labels(m_config));
   m_metrics.set_build_info(build_info());
+  m_metrics.set_repository_size_limit(static_cast<double>(m_config.maintenance.size_limit_bytes));
   m_pipeline.set_after_commit([this] {
     m_scan_loop.poke();
     if (m_remote) {
@@ -274,6 +289,7 @@ void Daemon::start(int port) {
   if (m_remote) {
     m_remote->start();
   }
+  m_maintenance.start();
   m_http.set_ready(true);
   m_server = std::thread([this] { m_http.run(); });
   log::info("listening", {{"address", m_config.listen_address},
@@ -320,6 +336,7 @@ void Daemon::drain() {
   if (m_remote) {
     m_remote->stop();
   }
+  m_maintenance.stop();  // a running gc is killed: git leaves the repository consistent
   m_pipeline.stop();
   if (m_remote) {
     m_remote->final_push();

@@ -96,6 +96,14 @@ struct HttpLimits {
   std::size_t max_connections_per_client = 32;  // by client address
 };
 
+// Keeping the clone small while the daemon runs (repository.maintenance):
+// `git gc --auto` at most every `interval`, with git's loose-object threshold.
+struct MaintenanceConfig {
+  std::size_t gc_auto = 6700;                 // git's gc.auto; 0 turns gc off
+  std::chrono::seconds interval{5 * 60};      // the least time between two runs
+  std::size_t size_limit_bytes = 1ull << 30;  // .git/objects beyond this: the alert fires
+};
+
 struct Config {
   std::string source = "<embedded default>";
   std::string listen_address = "127.0.0.1:9095";
@@ -120,6 +128,7 @@ struct Config {
   std::chrono::seconds postmortem_overdue_after{24 * 3600};  // resolved, still a draft
   std::chrono::milliseconds poll_interval{2000};  // how often to look for engineers' commits
   RemoteConfig remote;
+  MaintenanceConfig maintenance;
   ReceiverAuth alertmanager_auth;
   PagerDutyConfig pagerduty;
   ShiftsConfig shifts;

@@ -139,13 +139,36 @@ void read_remote(Checker& c, const YAML::Node& node, RemoteConfig& remote) {
   }
 }
 
+// `repository.maintenance`: git gc's threshold, how often, the size alert's limit.
+void read_maintenance(Checker& c, const YAML::Node& node, MaintenanceConfig& m) {
+  const std::string p = "repository.maintenance";
+  if (!c.mapping(node, p, {"gc_auto", "interval", "size_limit_bytes"})) {
+    return;
+  }
+  if (node["gc_auto"]) {
+    c.number(node["gc_auto"], p + ".gc_auto", m.gc_auto, std::size_t{0});
+  }
+  if (node["interval"]) {
+    c.duration(node["interval"], p + ".interval", m.interval);
+    if (m.interval < std::chrono::seconds(1)) {
+      c.error(node["interval"], p + ".interval: must be at least 1s");
+    }
+  }
+  if (node["size_limit_bytes"]) {
+    c.number(node["size_limit_bytes"], p + ".size_limit_bytes", m.size_limit_bytes, std::size_t{1});
+  }
+}
+
 }  // namespace
 
 void read_repository(Checker& c, const YAML::Node& node, Config& cfg) {
   if (!c.mapping(node, "repository",
                  {"path", "branch", "author_name", "author_email", "journal_dir", "poll_interval",
-                  "remote"})) {
+                  "remote", "maintenance"})) {
     return;
+  }
+  if (node["maintenance"]) {
+    read_maintenance(c, node["maintenance"], cfg.maintenance);
   }
   if (node["remote"]) {
     read_remote(c, node["remote"], cfg.remote);

@@ -24,6 +24,8 @@ namespace fs = std::filesystem;
 
 // A ref update holds its lock for milliseconds: one this old is stale.
 constexpr std::chrono::seconds k_stale_lock_age{5};
+// Writing a commit's objects, when it fails (see GitRepository::commit).
+constexpr int k_object_write_attempts = 3;
 
 std::string git_error_text() {
   const git_error* e = git_error_last();
@@ -726,17 +728,27 @@ std::vector<std::string> GitRepository::list(const std::string& commit, const st
 }
 
 CommitOutcome GitRepository::commit(const CommitRequest& request) {
+  std::shared_lock writing(m_writing);
   if (head() != request.parent) {
     return CommitOutcome{CommitStatus::parent_moved, "", ""};
   }
   TreePtr tree;
-  if (auto stopped = build_commit_tree(m_repo, request, tree)) {
-    return *stopped;
-  }
   CommitPtr parent;
   git_oid id;
-  if (auto stopped = write_commit(m_repo, m_options, request, tree.get(), parent, id)) {
-    return *stopped;
+  // git gc's prune-packed removes object folders it emptied; one libgit2 had
+  // just made for a new object is then gone when the object is renamed into
+  // it. As git does in that case, write again: objects are content-addressed.
+  for (int attempt = 1;; ++attempt) {
+    auto stopped = build_commit_tree(m_repo, request, tree);
+    if (!stopped) {
+      stopped = write_commit(m_repo, m_options, request, tree.get(), parent, id);
+    }
+    if (!stopped) {
+      break;
+    }
+    if (stopped->status != CommitStatus::failed || attempt == k_object_write_attempts) {
+      return *stopped;
+    }
   }
   // Durable like a database commit, with two syncs per commit however many
   // objects it wrote: the objects reach the disk before the branch points at
@@ -793,6 +805,7 @@ bool GitRepository::related(const std::string& a, const std::string& b) {
 
 CommitOutcome GitRepository::move_branch(const std::string& expected, const std::string& target,
                                          const std::string& why) {
+  std::shared_lock writing(m_writing);
   if (head() != expected) {
     return CommitOutcome{CommitStatus::parent_moved, "", ""};
   }

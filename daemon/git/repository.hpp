@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -147,6 +148,10 @@ class GitRepository final : public Repository {
   // Points `ref` at `commit`, so that it stays reachable (a backup).
   bool keep(const std::string& ref, const std::string& commit);
   const Options& options() const { return m_options; }
+  // Held shared by each commit and branch move here and by each push
+  // (sync/) for its length; maintenance takes it exclusively to start git
+  // gc between them (git/maintenance.hpp).
+  std::shared_mutex& writing() { return m_writing; }
 
  private:
   void sync_worktree(const std::string& old_commit, const std::vector<FileWrite>& files);
@@ -158,6 +163,7 @@ class GitRepository final : public Repository {
 
   Options m_options;
   git_repository* m_repo = nullptr;
+  std::shared_mutex m_writing;
 };
 
 // True when `path` is a safe relative path inside the repository.

@@ -163,6 +163,34 @@ const FamilySpec k_http_timeouts{
     "HTTP requests cut off by a deadline, by phase (handshake: TLS, header, body, write).",
     each("phase", {"handshake", "header", "body", "write"})};
 
+// The repository's families, registered by register_repository().
+const FamilySpec k_repo_size{"calloutd_repository_size_bytes",
+                             "Bytes in the callouts repository's .git/objects (loose and packed).",
+                             k_single};
+const FamilySpec k_repo_loose{"calloutd_repository_loose_objects",
+                              "Loose objects in the callouts repository (git gc packs them).",
+                              k_single};
+const FamilySpec k_repo_packs{"calloutd_repository_packs", "Pack files in the callouts repository.",
+                              k_single};
+const FamilySpec k_repo_size_limit{
+    "calloutd_repository_size_limit_bytes",
+    "repository.maintenance.size_limit_bytes: the size the repository alert compares with.",
+    k_single};
+const FamilySpec k_maintenance_last_run{
+    "calloutd_repository_maintenance_last_run_timestamp_seconds",
+    "When repository maintenance (git gc --auto) last ran (Unix time).", k_single};
+const FamilySpec k_maintenance_duration{
+    "calloutd_repository_maintenance_duration_seconds",
+    "How long the last repository maintenance run (git gc --auto) took.", k_single};
+const FamilySpec k_maintenance_runs{
+    "calloutd_repository_maintenance_runs_total",
+    "Repository maintenance runs (git gc --auto), by outcome (packed, not_needed, failed).",
+    each("outcome", {"packed", "not_needed", "failed"})};
+const FamilySpec k_gc_log{"calloutd_repository_gc_log_present",
+                          "1 while a failed git gc's .git/gc.log is in the repository (see the "
+                          "log and docs/maintenance.md).",
+                          k_single};
+
 // The remote's families, registered by enable_remote().
 const FamilySpec k_unpushed{"calloutd_remote_unpushed_commits",
                             "Commits in the callouts repository not yet on the remote.", k_single};
@@ -256,6 +284,7 @@ Metrics::Metrics()
   m_pending_set = {&m_postmortems_pending, {}};
   m_problem_set = {&m_problem_files, {}};
   register_http();
+  register_repository();
 }
 
 void Metrics::declare(const KnownLabels& known) {
@@ -317,6 +346,37 @@ void Metrics::set_config_reloaded(bool successful) {
   if (successful) {
     m_reload_success_time.SetToCurrentTime();
   }
+}
+
+void Metrics::register_repository() {
+  m_repository.size = &gauge(*m_registry, k_repo_size);
+  m_repository.loose = &gauge(*m_registry, k_repo_loose);
+  m_repository.packs = &gauge(*m_registry, k_repo_packs);
+  m_repository.size_limit = &gauge(*m_registry, k_repo_size_limit);
+  m_repository.last_run = &gauge(*m_registry, k_maintenance_last_run);
+  m_repository.duration = &gauge(*m_registry, k_maintenance_duration);
+  m_repository.runs = &counters(*m_registry, k_maintenance_runs);
+  m_repository.gc_log = &gauge(*m_registry, k_gc_log);
+}
+
+void Metrics::set_repository_objects(double size_bytes, double loose_objects, double packs) {
+  m_repository.size->Set(size_bytes);
+  m_repository.loose->Set(loose_objects);
+  m_repository.packs->Set(packs);
+}
+
+void Metrics::set_repository_size_limit(double bytes) {
+  m_repository.size_limit->Set(bytes);
+}
+
+void Metrics::record_maintenance(const std::string& outcome, double seconds) {
+  m_repository.runs->Add({{"outcome", outcome}}).Increment();
+  m_repository.duration->Set(seconds);
+  m_repository.last_run->SetToCurrentTime();
+}
+
+void Metrics::set_gc_log_present(bool present) {
+  m_repository.gc_log->Set(present ? 1 : 0);
 }
 
 void Metrics::count_commit_retry() {

@@ -108,6 +108,15 @@ class Metrics {
   // The configuration loaded at start (true) or a reload's outcome.
   void set_config_reloaded(bool successful);
 
+  // The callouts repository's object store and its maintenance (git gc):
+  // what .git/objects holds, the size limit the alert compares with, one
+  // maintenance run by outcome ("packed", "not_needed", "failed") and how
+  // long it took, and whether a failed gc's .git/gc.log is there.
+  void set_repository_objects(double size_bytes, double loose_objects, double packs);
+  void set_repository_size_limit(double bytes);
+  void record_maintenance(const std::string& outcome, double seconds);
+  void set_gc_log_present(bool present);
+
   // The text exposition format, the process_* families read now.
   std::string serialize() const;
 
@@ -157,6 +166,18 @@ class Metrics {
     prometheus::Family<prometheus::Counter>* timeouts = nullptr;
   } m_http;
   void register_http();
+
+  struct Repository {
+    prometheus::Gauge* size = nullptr;
+    prometheus::Gauge* loose = nullptr;
+    prometheus::Gauge* packs = nullptr;
+    prometheus::Gauge* size_limit = nullptr;
+    prometheus::Gauge* last_run = nullptr;
+    prometheus::Gauge* duration = nullptr;
+    prometheus::Family<prometheus::Counter>* runs = nullptr;
+    prometheus::Gauge* gc_log = nullptr;
+  } m_repository;
+  void register_repository();
 
   // Gauges of a family replaced wholesale by each scan.
   struct Replaced {

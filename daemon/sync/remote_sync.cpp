@@ -132,7 +132,10 @@ RemoteSync::Sync RemoteSync::sync_once(bool fetch_first) {
 }
 
 bool RemoteSync::fetch_and_reconcile() {
-  auto fetched = m_remote.fetch();
+  auto fetched = [&] {
+    std::shared_lock fetching(m_repository.writing());  // it writes objects and a ref too
+    return m_remote.fetch();
+  }();
   m_metrics.count_fetch(fetched ? "ok" : "failed");
   if (!fetched) {
     trouble("cannot reach the remote; commits stay local and are retried", fetched.error());
@@ -154,7 +157,10 @@ std::optional<RemoteSync::Sync> RemoteSync::push_head() {
     update_unpushed(head);
     return Sync::done;
   }
-  auto pushed = m_remote.push(head);
+  auto pushed = [&] {
+    std::shared_lock pushing(m_repository.writing());  // no gc starts while a push runs
+    return m_remote.push(head);
+  }();
   m_metrics.count_push(pushed.status == Remote::PushStatus::pushed     ? "pushed"
                        : pushed.status == Remote::PushStatus::rejected ? "rejected"
                                                                        : "failed");

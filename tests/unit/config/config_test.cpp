@@ -186,6 +186,30 @@ repository:
                           "c.yml:5: repository.remote.colour: unknown key \"colour\""));
 }
 
+TEST(ConfigTest, RepositoryMaintenanceAndItsMistakes) {
+  auto defaults = parse_config("", "c.yml", ".");
+  EXPECT_EQ(defaults.config.maintenance.gc_auto, 6700u);  // git's own gc.auto
+  EXPECT_EQ(defaults.config.maintenance.interval, std::chrono::minutes(5));
+  auto ok = parse_config(
+      "repository:\n  maintenance:\n    gc_auto: 0\n    interval: 1h\n"
+      "    size_limit_bytes: 5000000000\n",
+      "c.yml", ".");
+  ASSERT_TRUE(ok.errors.empty()) << ok.errors.front();
+  EXPECT_EQ(ok.config.maintenance.gc_auto, 0u);  // gc off, the metrics still measured
+  EXPECT_EQ(ok.config.maintenance.interval, std::chrono::hours(1));
+  EXPECT_EQ(ok.config.maintenance.size_limit_bytes, 5000000000u);
+  auto bad = parse_config(
+      "repository:\n  maintenance:\n    gc_auto: many\n    interval: 0s\n"
+      "    size_limit_bytes: 0\n    prune: now\n",
+      "c.yml", ".");
+  EXPECT_THAT(bad.errors,
+              ::testing::ElementsAre(
+                  "c.yml:3: repository.maintenance.gc_auto: \"many\" is not an integer >= 0",
+                  "c.yml:4: repository.maintenance.interval: must be at least 1s",
+                  "c.yml:5: repository.maintenance.size_limit_bytes: \"0\" is not an integer >= 1",
+                  "c.yml:6: repository.maintenance.prune: unknown key \"prune\""));
+}
+
 TEST(ConfigTest, WebLimitsAndTheirMistakes) {
   auto ok = parse_config(R"(web:
   read_header_timeout: 5s

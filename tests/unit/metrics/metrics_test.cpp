@@ -140,5 +140,29 @@ TEST(MetricsTest, StateFilesUnreadableFollowsTheEnginesTotals) {
             std::string::npos);
 }
 
+// The repository's size and its maintenance runs, as the alert rule and
+// the dashboard read them.
+TEST(MetricsTest, RepositoryObjectsAndMaintenanceRuns) {
+  Metrics metrics;
+  metrics.set_repository_size_limit(1e9);
+  metrics.set_repository_objects(123456, 700, 3);
+  metrics.record_maintenance("packed", 2.5);
+  metrics.record_maintenance("not_needed", 0.01);
+  metrics.set_gc_log_present(true);
+  auto text = metrics.serialize();
+  EXPECT_EQ(testing::metric(text, "calloutd_repository_size_limit_bytes"), 1e9);
+  EXPECT_EQ(testing::metric(text, "calloutd_repository_size_bytes"), 123456);
+  EXPECT_EQ(testing::metric(text, "calloutd_repository_loose_objects"), 700);
+  EXPECT_EQ(testing::metric(text, "calloutd_repository_packs"), 3);
+  EXPECT_EQ(testing::metric(text, "calloutd_repository_maintenance_runs_total{outcome=\"packed\"}"),
+            1);
+  EXPECT_EQ(
+      testing::metric(text, "calloutd_repository_maintenance_runs_total{outcome=\"not_needed\"}"),
+      1);
+  EXPECT_EQ(testing::metric(text, "calloutd_repository_maintenance_duration_seconds"), 0.01);
+  EXPECT_GT(testing::metric(text, "calloutd_repository_maintenance_last_run_timestamp_seconds"), 0);
+  EXPECT_EQ(testing::metric(text, "calloutd_repository_gc_log_present"), 1);
+}
+
 }  // namespace
 }  // namespace calloutd
