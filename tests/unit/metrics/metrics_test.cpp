@@ -96,12 +96,12 @@ TEST(MetricsTest, OnShiftRolesAreTheTemplatesRoleNames) {
   metrics.set_responders(on_shift, {}, 0, 0, 0);
   auto text = metrics.serialize();
   std::set<std::string> labels;
-  static const std::regex k_series(R"(\ncalloutd_responders_on_shift\{role="([^"]*)"\
-} )");
+  static const std::regex k_series(R"re(\ncalloutd_responders_on_shift\{role="([^"]*)"\} )re");
   for (std::sregex_iterator it(text.begin(), text.end(), k_series), end; it != end; ++it) {
-  labels.insert((*it)[1].str());
-}
-EXPECT_EQ(labels, std::set<std::string>(std::begin(k_team_roles), std::end(k_team_roles))) << text;
+    labels.insert((*it)[1].str());
+  }
+  EXPECT_EQ(labels, std::set<std::string>(std::begin(k_team_roles), std::end(k_team_roles)))
+      << text;
 }
 
 // A declared series stays, at 0 again, once the incident it counted resolves.
