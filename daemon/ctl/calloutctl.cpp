@@ -3,6 +3,8 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "daemon/ctl/ctl.hpp"
@@ -13,9 +15,10 @@ using namespace calloutd::ctl;
 
 std::string usage() {
   return R"(Usage: calloutctl [--url URL] [--token-file FILE] COMMAND [ARGS...]
+       calloutctl --version
 
 Commands:
-  new                        open a callout by hand (through the daemon, or --repo)
+  new                        open a callout by hand (through the daemon, or into --repo)
   list                       open incidents: severity, age, roles, handover due
   search [TEXT]              earlier callouts and their postmortems, grouped by issue
   lint [PATH...]             check write-ups against the template and the rules
@@ -23,11 +26,12 @@ Commands:
   install-hooks              a git pre-commit hook that lints staged write-ups
   shift start|end|handover   take, leave or hand over a role of an open incident
 
-Options before the command:
+Options, before or after the command:
   --url URL          the daemon (default $CALLOUTD_URL, else http://127.0.0.1:9095)
   --token-file FILE  bearer token for the API (default $CALLOUTD_TOKEN_FILE); the
                      token the daemon's receivers.alertmanager section demands
-  --help             this text; `calloutctl COMMAND --help` for a command's
+  --version          calloutctl's version
+  -h, --help         this text; `calloutctl COMMAND --help` (or -h) for a command's
 
 Exit codes:
   0  done
@@ -42,24 +46,57 @@ std::string env_or(const char* name, const std::string& fallback) {
   return v != nullptr && *v != '\0' ? v : fallback;
 }
 
+// The command line split: the global options (--url, --token-file,
+// --version, and --help before the command), the command word, and the
+// command's own arguments. Global options are taken from anywhere up to a
+// bare "--", so `calloutctl list --url U` works as `calloutctl --url U list`;
+// -h means --help everywhere.
+struct CommandLine {
+  std::vector<std::string> global;
+  std::optional<std::string> command;
+  std::vector<std::string> rest;
+};
+
+CommandLine split_command_line(const std::vector<std::string>& all) {
+  static const std::set<std::string> k_with_value{"--url", "--token-file"};
+  CommandLine out;
+  bool options_end = false;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    std::string a = all[i] == "-h" && !options_end ? "--help" : all[i];
+    const std::string name = a.substr(0, a.find('='));
+    const bool global = !options_end && (k_with_value.contains(name) || a == "--version" ||
+                                         (a == "--help" && !out.command));
+    if (global) {
+      out.global.push_back(a);
+      if (k_with_value.contains(a) && i + 1 < all.size()) {
+        out.global.push_back(all[++i]);
+      }
+    } else if (!out.command && a.rfind("--", 0) == 0) {
+      out.global.push_back(a);  // an unknown option before the command: Args::parse says so
+    } else if (!out.command) {
+      out.command = a;
+    } else {
+      options_end = options_end || a == "--";
+      out.rest.push_back(a);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> all(argv + 1, argv + argc);
-  // Global options come before the command word.
-  std::size_t command_at = 0;
-  while (command_at < all.size() && all[command_at].rfind("--", 0) == 0) {
-    const auto& a = all[command_at];
-    command_at += (a.find('=') == std::string::npos && a != "--help") ? 2 : 1;
-  }
-  command_at = std::min(command_at, all.size());
-  std::vector<std::string> global(all.begin(), all.begin() + static_cast<long>(command_at));
-  auto args = Args::parse(global, {"url", "token-file"}, {"help"});
+  auto line = split_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  auto args = Args::parse(line.global, {"url", "token-file"}, {"help", "version"});
   if (!args) {
     std::cerr << "calloutctl: " << args.error() << "\n" << usage();
     return Exit::usage_error;
   }
-  if (args->has("help") || command_at == all.size()) {
+  if (args->has("version")) {
+    std::cout << "calloutctl " << CALLOUTD_VERSION << "\n";
+    return Exit::ok;
+  }
+  if (args->has("help") || !line.command) {
     (args->has("help") ? std::cout : std::cerr) << usage();
     return args->has("help") ? Exit::ok : Exit::usage_error;
   }
@@ -74,8 +111,8 @@ int main(int argc, char** argv) {
     }
     std::getline(in, ctx.token);
   }
-  const auto& command = all[command_at];
-  std::vector<std::string> rest(all.begin() + static_cast<long>(command_at) + 1, all.end());
+  const auto& command = *line.command;
+  const auto& rest = line.rest;
   using Command = int (*)(const std::vector<std::string>&, Context&);
   static const std::map<std::string, Command> k_commands{
       {"new", new_command},    {"list", list_command},     {"search", search_command},

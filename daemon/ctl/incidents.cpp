@@ -100,11 +100,11 @@ std::string new_usage() {
                      [--repo DIR [--branch NAME]]
 
 Opens a callout by hand: a customer report, a slow burn no alert caught
-(more than 30 minutes of downtime starts an incident). Through the daemon's
-API (POST /api/v1/incidents) when it answers at --url, so that the daemon
-tracks it (timeline, roles, the on-call rota); with --repo and no daemon
-answering, straight into the repository (one commit of callout.md and
-postmortem.md; the daemon does not track such a callout).
+(more than 30 minutes of downtime starts an incident). Without --repo,
+through the daemon's API (POST /api/v1/incidents) at --url, so that the
+daemon tracks it (timeline, roles, the on-call rota). With --repo, straight
+into that repository, even when a daemon answers at --url (one commit of
+callout.md and postmortem.md; no daemon tracks such a callout).
 )";
 }
 
@@ -197,8 +197,8 @@ int commit_to_repository(ManualIncident m, const Args& args, Context& ctx) {
     return Exit::unavailable;
   }
   ctx.out << "committed " << folder << " (incident " << id << ", commit "
-          << committed.id.substr(0, 12) << "); no daemon answered at " << ctx.url
-          << ", so none tracks it\n";
+          << committed.id.substr(0, 12)
+          << "); written straight into the repository, so no daemon tracks it\n";
   return Exit::ok;
 }
 
@@ -216,11 +216,11 @@ int new_command(const std::vector<std::string>& argv, Context& ctx) {
   if (!m) {
     return Exit::usage_error;
   }
-  auto health = api_get(ctx, "/-/healthy");
-  if (health.status == 200 || !args->has("repo")) {
-    return open_through_daemon(*m, ctx);
+  if (args->has("repo")) {
+    // --repo names where to write: it wins over a daemon answering at --url.
+    return commit_to_repository(std::move(*m), *args, ctx);
   }
-  return commit_to_repository(std::move(*m), *args, ctx);
+  return open_through_daemon(*m, ctx);
 }
 
 std::string list_usage() {
@@ -229,11 +229,25 @@ std::string list_usage() {
 Open incidents: id, severity, age, folder, who holds Operations and
 Secondary, and when the Next Incident Lead is due (OVERDUE once passed).
 From the daemon at --url; with --repo, from the repository's callouts whose
-Status is active (the handover time is then not known).
+Status is active, aged from their oldest timeline entry (the handover time
+is then not known).
 )";
 }
 
 namespace {
+
+// When the callout opened: its oldest timeline entry (the opening line the
+// daemon or `new` writes first), else midnight of the folder's date.
+TimePoint opened_at(const Folder& f) {
+  std::optional<TimePoint> oldest;
+  for (const auto& item : markdown::list_items(f.callout, keys::k_incident_timeline)) {
+    auto t = parse_timeline_time(item.cells.front());
+    if (t && (!oldest || *t < *oldest)) {
+      oldest = t;
+    }
+  }
+  return oldest.value_or(parse_rfc3339(f.date + "T00:00:00Z").value_or(TimePoint{}));
+}
 
 // One open incident as `list` shows it, from a folder whose callout is active;
 // nullopt for any other folder.
@@ -251,7 +265,7 @@ std::optional<json> open_incident(const Folder& f) {
   return json{{"id", markdown::key_text(f.callout, keys::k_incident_number).value_or("")},
               {"folder", f.path},
               {"severity", c.severity},
-              {"opened_at", f.date + "T00:00:00.000Z"},
+              {"opened_at", format_rfc3339_millis(opened_at(f))},
               {"roles", roles}};
 }
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <optional>
 #include <ostream>
+#include <regex>
 #include <sstream>
 
 #include "daemon/ctl/ctl.hpp"
@@ -115,16 +116,46 @@ std::optional<std::string> stylesheet(const RenderOptions& options, Context& ctx
   return loaded;
 }
 
+// Every `from` in `text` replaced by `to`.
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (auto pos = text.find(from); pos != std::string::npos;
+       pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+  return text;
+}
+
+// cmark-gfm's HTML made to print: weasyprint draws no <input type=checkbox>,
+// so a checklist box is a character (ticked and unticked differ on paper);
+// a link whose text is its own URL is marked, so that the stylesheet prints
+// the target after every other link only.
+std::string printable(std::string html) {
+  html = replace_all(std::move(html), "<input type=\"checkbox\" checked=\"\" disabled=\"\" />",
+                     "<span class=\"calloutd-box calloutd-box-ticked\">\u2611</span>");
+  html = replace_all(std::move(html), "<input type=\"checkbox\" disabled=\"\" />",
+                     "<span class=\"calloutd-box\">\u2610</span>");
+  static const std::regex k_bare_link(R"re(<a href="([^"]*)">\1</a>)re");
+  return std::regex_replace(html, k_bare_link, R"(<a class="calloutd-bare-link" href="$1">$1</a>)");
+}
+
+// Where the write-up is: technology/folder/file, as the repository names it.
+std::string place_of(const fs::path& path) {
+  auto absolute = fs::absolute(path).lexically_normal();
+  auto folder = absolute.parent_path();
+  auto technology = folder.parent_path().filename().string();
+  return (technology.empty() ? "" : technology + "/") + folder.filename().string() + "/" +
+         absolute.filename().string();
+}
+
 // The write-up at `path` as one HTML page: its first heading as the title,
-// `css` inlined, a footer naming the folder and the file.
+// `css` inlined, a footer naming the technology, the folder and the file.
 std::string html_page(const fs::path& path, const std::string& text, const std::string& css) {
   auto headings = markdown::heading_lines(text);
   std::string title = headings.empty() ? path.filename().string() : headings.front().text;
   return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
          escape_html(title) + "</title>\n<style>\n" + css + "</style>\n</head>\n<body>\n" +
-         markdown::to_html(text) + "<p class=\"calloutd-footer\">" +
-         escape_html(path.parent_path().filename().string() + "/" + path.filename().string()) +
-         ", rendered by calloutctl</p>\n</body>\n</html>\n";
+         printable(markdown::to_html(text)) + "<p class=\"calloutd-footer\">" +
+         escape_html(place_of(path)) + ", rendered by calloutctl</p>\n</body>\n</html>\n";
 }
 
 // The page to --output, else to standard output.

@@ -101,6 +101,10 @@ void Engine::apply_roles(Plan& plan, Overlay& view) const {
     auto it = plan.state.roles.find(c.role);
     std::string old = it == plan.state.roles.end() ? "" : it->second.first;
     if (normalise_person_name(old) == c.person) {
+      if (!c.person.empty() && c.at < it->second.second) {
+        shifts.started_by(c.person, c.at);  // the 4-hour rule counts from the earliest start
+        it->second.second = c.at;
+      }
       continue;
     }
     if (!old.empty()) {
@@ -217,6 +221,10 @@ Engine::Plan Engine::decide_roles(const Event& event, const RoleRequest& r,
     plan.role_changes.push_back({r.role, person, at});
     text = holder.empty() ? r.role + " taken"
                           : "handover: " + r.role + " passes to the next holder (see Team roles)";
+  } else if (r.action == "join" && !person.empty() && at < it->second.second) {
+    // The holder was on it before they said so: apply_roles moves the start.
+    plan.role_changes.push_back({r.role, person, at});
+    text = r.role + " held from this time on (the start moved earlier; see Team roles)";
   } else if (r.action == "leave" && !holder.empty() && holder == person) {
     plan.role_changes.push_back({r.role, "", at});
     text = r.role + " left; nobody holds it now";

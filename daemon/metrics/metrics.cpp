@@ -108,7 +108,9 @@ const FamilySpec k_items_overdue{
     "Open postmortem action items whose Due date (UTC) has passed, by technology and type.",
     {}};
 const FamilySpec k_postmortems_pending{
-    "calloutd_postmortems_pending", "Postmortems not yet published, by status (draft, in review).",
+    "calloutd_postmortems_pending",
+    "Postmortems pending: the incident is resolved and the postmortem not yet published (as in "
+    "the README index), by status (draft, in review).",
     each("status", {"draft", "in review"})};
 const FamilySpec k_postmortems_overdue{
     "calloutd_postmortems_overdue",
@@ -129,7 +131,7 @@ const FamilySpec k_last_scan{"calloutd_last_scan_timestamp_seconds",
                              "When the write-ups were last scanned (Unix time).", k_single};
 const FamilySpec k_on_shift{"calloutd_responders_on_shift",
                             "Role holders on active incidents, by role.",
-                            each("role", {"Incident Lead", "Operations", "Secondary"})};
+                            each("role", {"Current Incident Lead", "Operations", "Secondary"})};
 const FamilySpec k_work_seconds{
     "calloutd_responder_work_seconds",
     "Continuous work time of each on-shift responder (the 20 longest shifts).",

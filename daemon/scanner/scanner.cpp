@@ -6,6 +6,7 @@
 #include "daemon/base/log.hpp"
 #include "daemon/writeup/keys.hpp"
 #include "daemon/writeup/layout.hpp"
+#include "daemon/writeup/repo_index.hpp"
 
 namespace calloutd {
 namespace {
@@ -175,8 +176,10 @@ ScanTotals Scanner::totals(TimePoint now) const {
       }
     }
     const auto& status = f.postmortem.status;
-    if (status == "draft" || status == "in review") {
-      ++t.postmortems_pending[status];
+    if (postmortem_pending(resolved, status)) {
+      // A Status the template does not know is not published, nor known to be
+      // in review: it counts as a draft (and the label values stay two).
+      ++t.postmortems_pending[status == "in review" ? status : "draft"];
     }
     // "Write it up the next day": resolved long enough ago and still a draft.
     if (resolved && status == "draft" && f.callout.last_entry &&

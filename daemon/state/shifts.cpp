@@ -1,5 +1,7 @@
 #include "daemon/state/shifts.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace calloutd {
@@ -10,8 +12,18 @@ void ShiftBook::join(const std::string& person, TimePoint at) {
   if (!continues) {
     s = Shift{at, 0, std::nullopt, false, false};
   }
+  s.start = std::min(s.start, at);
   ++s.holds;
   s.idle_since.reset();
+}
+
+void ShiftBook::started_by(const std::string& person, TimePoint at) {
+  auto it = m_shifts.find(person);
+  if (it == m_shifts.end()) {
+    join(person, at);
+    return;
+  }
+  it->second.start = std::min(it->second.start, at);
 }
 
 void ShiftBook::leave(const std::string& person, TimePoint at) {

@@ -26,8 +26,12 @@ class ShiftBook {
   explicit ShiftBook(std::chrono::seconds short_break = std::chrono::minutes{15})
       : m_short_break(short_break) {}
 
-  // `person` takes a role at `at` (a shift starts unless one is still on).
+  // `person` takes a role at `at` (a shift starts unless one is still on; a
+  // shift on since later than `at` starts at `at` instead).
   void join(const std::string& person, TimePoint at);
+  // `person` was already working at `at` (a start given late, or back-dated):
+  // a shift on now starts no later than `at`; otherwise one starts at `at`.
+  void started_by(const std::string& person, TimePoint at);
   // `person` leaves a role at `at`.
   void leave(const std::string& person, TimePoint at);
 

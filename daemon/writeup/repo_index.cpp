@@ -44,7 +44,8 @@ std::string index_section(const std::map<std::string, GroupState>& states) {
         open += "| " + link_to(*s, std::string(layout::k_callout_file)) + " | " +
                 severity_name(s->severity) + " | " + format_utc(s->opened_at) + " |\n";
       }
-    } else if (s->postmortem_status != "published" && pending_count++ < k_max_rows) {
+    } else if (postmortem_pending(s->resolved, s->postmortem_status) &&
+               pending_count++ < k_max_rows) {
       pending += "| " + link_to(*s, std::string(layout::k_postmortem_file)) + " | " +
                  markdown::escape_inline(s->postmortem_status) + " | " +
                  format_utc(s->resolved_at) + " |\n";
@@ -61,7 +62,8 @@ std::string index_section(const std::map<std::string, GroupState>& states) {
   };
   std::string out = std::string(k_begin) + "\n\n## Open incidents\n\n" +
                     (open_count > 0 ? open + more(open_count) : "None.\n") +
-                    "\n## Postmortems pending\n\n" +
+                    "\n## Postmortems pending\n\n"
+                    "Resolved incidents whose postmortem is not yet published.\n\n" +
                     (pending_count > 0 ? pending + more(pending_count) : "None.\n") +
                     "\n## Recent callouts by technology\n";
   for (const auto& [technology, recent] : by_technology) {

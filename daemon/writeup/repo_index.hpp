@@ -7,10 +7,19 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "daemon/state/group_state.hpp"
 
 namespace calloutd {
+
+// The one definition of a pending postmortem, for the index's "Postmortems
+// pending" and calloutd_postmortems_pending alike: its incident is resolved
+// and its Status is not published. A postmortem of an active incident is
+// still being written with the incident, so it is not pending yet.
+inline bool postmortem_pending(bool incident_resolved, std::string_view postmortem_status) {
+  return incident_resolved && postmortem_status != "published";
+}
 
 // The marked section for `states` (by state id), newest first.
 std::string index_section(const std::map<std::string, GroupState>& states);

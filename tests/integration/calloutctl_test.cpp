@@ -122,6 +122,27 @@ TEST_F(CalloutctlTest, RotaPrefillsAndShiftCommandsMoveRoles) {
   }));
 }
 
+// `shift start --ago` for the person who already holds the role moves their
+// start earlier: the 4-hour rule counts from there.
+TEST_F(CalloutctlTest, StartingEarlierMovesTheShiftStart) {
+  int status = -1;
+  auto out = ctl("shift end " + incident + " --role Secondary --person 'Ben Ode'", &status);
+  ASSERT_EQ(status, 0) << out;
+  ASSERT_TRUE(eventually(10, [&] {
+    return committed().find("- Secondary: n/a\n") != std::string::npos;
+  })) << committed();
+  out = ctl("shift start " + incident + " --person 'Ana Diaz' --ago 241m", &status);
+  EXPECT_EQ(status, 0) << out;
+  ASSERT_TRUE(eventually(15, [&] {
+    return committed().find("calloutd - limit reached: the lone Operations engineer") !=
+           std::string::npos;
+  })) << committed();
+  EXPECT_NE(committed().find("Team roles - Operations held from this time on (the start moved "
+                             "earlier; see Team roles)"),
+            std::string::npos)
+      << committed();
+}
+
 TEST_F(CalloutctlTest, ErrorsAreClearAndExitCodesDistinguishThem) {
   int status = -1;
   auto out = ctl("shift start " + incident + " --person Ana", &status, "wrong-token");
@@ -143,6 +164,15 @@ TEST_F(CalloutctlTest, ErrorsAreClearAndExitCodesDistinguishThem) {
   out = ctl("shift dance " + incident + " --person Ana", &status);
   EXPECT_EQ(status, 2);
   EXPECT_NE(out.find("unknown shift command \"dance\""), std::string::npos) << out;
+  // Leaving a role someone else holds, or nobody: refused, naming the holder.
+  out = ctl("shift end " + incident + " --role Secondary --person 'Ana Diaz'", &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_EQ(out, "calloutctl: shift end: Ana Diaz does not hold Secondary on " + incident +
+                     "; Ben Ode does\n");
+  out = ctl("shift end " + incident + " --role 'Incident Lead' --person 'Ana Diaz'", &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_EQ(out, "calloutctl: shift end: Ana Diaz does not hold Current Incident Lead on " +
+                     incident + "; nobody does\n");
   // Nothing of the above reached the callout.
   EXPECT_EQ(committed().find("Team roles - "), std::string::npos) << committed();
 
@@ -237,6 +267,20 @@ TEST_F(CalloutctlTest, NewListAndSearch) {
   EXPECT_EQ(out, "0 callouts in 0 issues\n");
   search("--since yesterday");
   EXPECT_EQ(status, 2);
+
+  // With the daemon answering at --url, --repo still names where to write.
+  auto other = dir.path() / "other";
+  testing::run("git clone -q '" + repo.string() + "' '" + other.string() + "'", &status);
+  ASSERT_EQ(status, 0);
+  out = ctl("new --repo '" + other.string() +
+                "' --technology mysql --issue 'Replication lag' --severity HPI "
+                "--summary 'Lag while the daemon runs'",
+            &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("committed " + mysql + "-2 (incident man-"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(other / (mysql + "-2") / "callout.md"));
+  git(repo, "show main:" + mysql + "-2/callout.md", &status);
+  EXPECT_NE(status, 0);  // nothing went through the daemon
 }
 
 // A role change journaled but not applied when the daemon died is applied
@@ -301,8 +345,8 @@ class CalloutctlOfflineTest : public ::testing::Test {
         std::regex_match(out, m,
                          std::regex("committed " + mysql +
                                     "(-2)? \\(incident (man-[0-9a-z]+), commit [0-9a-f]{12}\\); "
-                                    "no daemon answered at " +
-                                    nobody + ", so none tracks it\n")))
+                                    "written straight into the repository, so no daemon "
+                                    "tracks it\n")))
         << out;
     return m.size() > 2 ? m[2].str() : "";
   }
@@ -325,12 +369,19 @@ TEST_F(CalloutctlOfflineTest, NewListAndSearchOnARepository) {
   auto listed = json::parse(ctl("list --format json --repo '" + repo.string() + "'", &status));
   EXPECT_EQ(status, 0);
   json want = json::array();
-  // In the tree's order, where "-2" sorts before the end of a name.
+  // In the tree's order, where "-2" sorts before the end of a name; opened
+  // when the callout's first timeline entry says, not at midnight.
   for (const auto& [id, folder] : {std::pair{second, mysql + "-2"}, std::pair{first, mysql}}) {
+    std::smatch opening;
+    auto text = testing::read_file(repo / folder / "callout.md");
+    ASSERT_TRUE(std::regex_search(text, opening,
+                                  std::regex("## Incident timeline\n\n- ([0-9-]{10}) "
+                                             "([0-9:]{8}) UTC - calloutctl - callout opened")))
+        << text;
     want.push_back({{"id", id},
                     {"folder", folder},
                     {"severity", "HPI"},
-                    {"opened_at", date + "T00:00:00.000Z"},
+                    {"opened_at", opening[1].str() + "T" + opening[2].str() + ".000Z"},
                     {"roles", json::object()}});
   }
   EXPECT_EQ(listed, (json{{"incidents", want}}));
@@ -342,8 +393,8 @@ TEST_F(CalloutctlOfflineTest, NewListAndSearchOnARepository) {
   ASSERT_EQ(text.rfind(line, 0), 0u) << text;
   EXPECT_TRUE(
       std::regex_match(text.substr(std::strlen(line)),
-                       std::regex(second + " +HPI +[0-9hmd]+ +" + mysql + "-2 +n/a +n/a +n/a\n" +
-                                  first + " +HPI +[0-9hmd]+ +" + mysql + " +n/a +n/a +n/a\n")))
+                       std::regex(second + " +HPI +[01]m +" + mysql + "-2 +n/a +n/a +n/a\n" +
+                                  first + " +HPI +[01]m +" + mysql + " +n/a +n/a +n/a\n")))
       << text;
 
   // The first resolved by hand, with a resolution in its postmortem.
@@ -441,6 +492,56 @@ TEST_F(CalloutctlOfflineTest, NewGoesAroundACommittedSymlink) {
     EXPECT_EQ(entry.substr(0, 6), "120000") << entry;
     EXPECT_NE(links.find(entry), std::string::npos) << entry;
   }
+}
+
+// --url, --token-file, --version and -h are taken after the command word too.
+TEST_F(CalloutctlOfflineTest, GlobalOptionsAfterTheCommand) {
+  const auto bin = testing::calloutctl_binary();
+  int status = -1;
+  auto out = testing::run(bin + " list --url " + nobody + " 2>&1", &status);
+  EXPECT_EQ(status, 3) << out;
+  EXPECT_EQ(out.rfind("calloutctl: list: cannot reach calloutd at " + nobody, 0), 0u) << out;
+  out = testing::run(bin + " shift end am-1 --person Ana --token-file=/nonexistent/token 2>&1",
+                     &status);
+  EXPECT_EQ(status, 3);
+  EXPECT_EQ(out, "calloutctl: cannot read the token file \"/nonexistent/token\"\n");
+  for (const char* args : {"--version", "list --version", "render x --version"}) {
+    out = testing::run(bin + " " + args + " 2>&1", &status);
+    EXPECT_EQ(status, 0) << args;
+    EXPECT_TRUE(std::regex_match(out, std::regex("calloutctl [0-9]+\\.[0-9]+\\.[0-9]+\n")))
+        << args << ": " << out;
+  }
+  out = testing::run(bin + " -h 2>&1", &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(out.rfind("Usage: calloutctl [--url URL]", 0), 0u) << out;
+  out = testing::run(bin + " list -h 2>&1", &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(out.rfind("Usage: calloutctl list", 0), 0u) << out;
+}
+
+// The pre-commit hook runs calloutctl from PATH; only when it is not in PATH
+// does the hook name the binary that installed it.
+TEST_F(CalloutctlOfflineTest, HookRunsCalloutctlFromPath) {
+  const auto bin = std::filesystem::canonical(testing::calloutctl_binary());
+  const auto hook = repo / ".git" / "hooks" / "pre-commit";
+  int status = -1;
+  auto out = testing::run("PATH='" + bin.parent_path().string() + "':/usr/bin:/bin '" +
+                              bin.string() + "' install-hooks --repo '" + repo.string() + "' 2>&1",
+                          &status);
+  ASSERT_EQ(status, 0) << out;
+  auto text = testing::read_file(hook);
+  EXPECT_NE(text.find("\nexec calloutctl lint --repo "), std::string::npos) << text;
+  EXPECT_EQ(text.find(bin.parent_path().string()), std::string::npos) << text;
+
+  out = testing::run(
+      "PATH=/usr/bin:/bin '" + bin.string() + "' install-hooks --repo '" + repo.string() + "' 2>&1",
+      &status);
+  ASSERT_EQ(status, 0) << out;
+  text = testing::read_file(hook);
+  EXPECT_NE(text.find("\nexec '" + bin.string() + "' lint --repo "), std::string::npos) << text;
+  EXPECT_NE(text.find("# calloutctl was not in PATH when this hook was installed"),
+            std::string::npos)
+      << text;
 }
 
 TEST_F(CalloutctlOfflineTest, CommandLineErrorsAreExact) {

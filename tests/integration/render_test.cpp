@@ -2,6 +2,8 @@
 // PDF's text read back with pdftotext.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "daemon/writeup/markdown.hpp"
 #include "daemon/writeup/render.hpp"
 #include "tests/support/test_support.hpp"
@@ -27,7 +29,10 @@ TEST(RenderTest, HtmlHasTheTablesAndTheStylesheet) {
   EXPECT_NE(html.find("border-collapse: collapse"), std::string::npos);  // templates/writeup.css
   EXPECT_NE(html.find("<th>Action Item</th>"), std::string::npos) << html;
   EXPECT_NE(html.find("<td>Size the pool from the instance type</td>"), std::string::npos);
-  EXPECT_NE(html.find("<input type=\"checkbox\" disabled=\"\" />"), std::string::npos);
+  EXPECT_NE(html.find("<span class=\"calloutd-box\">\u2610</span> Impact assessment complete"),
+            std::string::npos)
+      << html;
+  EXPECT_EQ(html.find("<input type=\"checkbox\""), std::string::npos);  // weasyprint draws none
   // Raw HTML in the markdown is not passed through.
   EXPECT_EQ(html.find("<!-- Written by calloutd"), std::string::npos);
 }
@@ -50,6 +55,37 @@ TEST(RenderTest, PdfHoldsEveryKeyAndTheActionItems) {
                            "Alert on pool saturation above 80%", "OPS-4212", "2026-12-01"}) {
     EXPECT_NE(text.find(item), std::string::npos) << item << " in\n" << text;
   }
+}
+
+// On paper: a ticked box differs from an unticked one, a link shows its
+// target (unless its text is the target), the footer names the technology,
+// the folder and the file.
+TEST(RenderTest, PdfShowsTickedBoxesLinkTargetsAndWhereTheFileIs) {
+  testing::TempDir dir;
+  auto text = testing::read_file(k_postmortem);
+  text.replace(text.find("- [ ] Incident data collected"), 5, "- [x]");
+  text += "\nStatus page: <https://status.example.com/>\n";
+  const auto folder = dir.path() / "api" / "high-request-latency-2026-11-22";
+  testing::write_file(folder / "postmortem.md", text);
+  auto pdf = (dir.path() / "postmortem.pdf").string();
+  int status = -1;
+  auto out = render(
+      "'" + (folder / "postmortem.md").string() + "' --format pdf --output '" + pdf + "'", &status);
+  ASSERT_EQ(status, 0) << out;
+  auto printed = testing::run("pdftotext -layout '" + pdf + "' - 2>&1", &status);
+  ASSERT_EQ(status, 0) << printed;
+  EXPECT_NE(printed.find("\u2611 Incident data collected for posterity"), std::string::npos)
+      << printed;
+  EXPECT_NE(printed.find("\u2610 Impact assessment complete"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("Runbook (https://runbooks.example.com/HighRequestLatency)"),
+            std::string::npos)
+      << printed;
+  EXPECT_NE(printed.find("Status page: https://status.example.com/\n"), std::string::npos)
+      << printed;
+  EXPECT_NE(printed.find("api/high-request-latency-2026-11-22/postmortem.md, rendered by "
+                         "calloutctl"),
+            std::string::npos)
+      << printed;
 }
 
 TEST(RenderTest, BadRequestsSayWhy) {
@@ -103,8 +139,9 @@ TEST(RenderTest, OutputFileAndStylesheet) {
   EXPECT_EQ(out,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<title>callout.md</title>\n<style>\nbody { color: teal; }\n</style>\n</head>\n"
-            "<body>\n<p>Plain &amp; simple text.</p>\n<p class=\"calloutd-footer\">"
-            "notes/callout.md, rendered by calloutctl</p>\n</body>\n</html>\n");
+            "<body>\n<p>Plain &amp; simple text.</p>\n<p class=\"calloutd-footer\">" +
+                dir.path().filename().string() +
+                "/notes/callout.md, rendered by calloutctl</p>\n</body>\n</html>\n");
 }
 
 }  // namespace

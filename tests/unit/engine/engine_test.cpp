@@ -442,7 +442,11 @@ TEST_F(EngineTest, ReadmeIndexListsIncidentsAndKeepsPeoplesText) {
                        "22/callout.md) | HPI | 2026-11-22 03:45:52 UTC |\n"),
             std::string::npos)
       << index;
-  EXPECT_NE(index.find("## Postmortems pending\n\nNone.\n"), std::string::npos);
+  // The incident is active: its postmortem is not pending yet.
+  EXPECT_NE(index.find("## Postmortems pending\n\nResolved incidents whose postmortem is not yet "
+                       "published.\n\nNone.\n"),
+            std::string::npos)
+      << index;
 
   // An engineer rewrites the README around the section.
   auto begin = index.find("<!-- calloutd:index begin");
@@ -526,6 +530,27 @@ TEST_F(EngineTest, ANameThatEscapingChangesIsStillTheSamePerson) {
   ASSERT_EQ(stats.work_seconds.size(), 1u);
   EXPECT_EQ(stats.work_seconds.front().first, "Bo Li");
   EXPECT_EQ(stats.on_shift_by_role, (std::map<std::string, int>{{"Operations", 1}}));
+}
+
+// `shift start --ago` for the person who holds the role already: the start
+// moves earlier, in the shift book and the timeline; a later one changes nothing.
+TEST_F(EngineTest, AnEarlierStartForTheHolderMovesTheirShiftStart) {
+  auto r = engine.apply(sample_event("am-0.25-firing-two-alerts.json"));
+  ASSERT_EQ(r.outcome, Outcome::opened);
+  auto join = [&](const char* received, const char* when) {
+    return engine.apply(Event{
+        2, at(received), RoleRequest{r.incident_id, "join", "Operations", "Bo Li", "", at(when)}});
+  };
+  EXPECT_EQ(join("2026-11-22T04:00:00Z", "2026-11-22T04:00:00Z").outcome, Outcome::updated);
+  EXPECT_EQ(join("2026-11-22T04:05:00Z", "2026-11-22T03:40:00Z").outcome, Outcome::updated);
+  EXPECT_NE(repo.file(api).find("- 2026-11-22 03:40:00 UTC - Team roles - Operations held from "
+                                "this time on (the start moved earlier; see Team roles)\n"),
+            std::string::npos)
+      << repo.file(api);
+  EXPECT_EQ(join("2026-11-22T04:06:00Z", "2026-11-22T03:50:00Z").outcome, Outcome::unchanged);
+  auto stats = engine.responder_stats(at("2026-11-22T04:10:00Z"));
+  ASSERT_EQ(stats.work_seconds.size(), 1u);
+  EXPECT_EQ(stats.work_seconds.front().second, 30 * 60);
 }
 
 TEST_F(EngineTest, RotaMembersAreNormalisedLikeEveryOtherName) {

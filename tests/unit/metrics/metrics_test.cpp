@@ -8,10 +8,15 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
+#include <map>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 
 #include "daemon/metrics/metrics.hpp"
+#include "receivers/event.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace calloutd {
@@ -78,6 +83,25 @@ TEST(MetricsTest, DeclaredLabelValuesAreZeroFromTheStart) {
         << technology << "\n"
         << text;
   }
+}
+
+// The role label is the template's Team roles key, one name per role: the
+// engine's "Current Incident Lead" is not also shown as "Incident Lead".
+TEST(MetricsTest, OnShiftRolesAreTheTemplatesRoleNames) {
+  Metrics metrics;
+  std::map<std::string, int> on_shift;
+  for (const char* role : k_team_roles) {
+    on_shift[role] = 1;
+  }
+  metrics.set_responders(on_shift, {}, 0, 0, 0);
+  auto text = metrics.serialize();
+  std::set<std::string> labels;
+  static const std::regex k_series(R"re(\ncalloutd_responders_on_shift\{role="([^"]*)"\} )re");
+  for (std::sregex_iterator it(text.begin(), text.end(), k_series), end; it != end; ++it) {
+    labels.insert((*it)[1].str());
+  }
+  EXPECT_EQ(labels, std::set<std::string>(std::begin(k_team_roles), std::end(k_team_roles)))
+      << text;
 }
 
 // A declared series stays, at 0 again, once the incident it counted resolves.

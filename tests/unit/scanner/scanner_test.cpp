@@ -43,7 +43,8 @@ TEST_F(ScannerTest, CountsWhatTheFilesSay) {
   auto t = scanner.scan(repo.head(), at("2026-11-22T12:00:00Z"));
   EXPECT_EQ(t.open_incidents,
             (std::map<std::pair<std::string, std::string>, int>{{{"MPI", "unclassified"}, 1}}));
-  EXPECT_EQ(t.postmortems_pending, (std::map<std::string, int>{{"draft", 1}}));
+  // The incident is active: its draft is not pending yet (as in the README index).
+  EXPECT_TRUE(t.postmortems_pending.empty());
   EXPECT_TRUE(t.items_open.empty());
   EXPECT_EQ(t.callouts, (std::map<std::pair<std::string, std::string>, int>{
                             {{"unclassified", "postgres-replication-lag"}, 1}}));
@@ -58,7 +59,7 @@ TEST_F(ScannerTest, CountsWhatTheFilesSay) {
             (std::map<std::pair<std::string, std::string>, int>{{{"unclassified", "prevent"}, 2}}));
   EXPECT_EQ(t.items_overdue,
             (std::map<std::pair<std::string, std::string>, int>{{{"unclassified", "prevent"}, 1}}));
-  EXPECT_EQ(t.postmortems_pending, (std::map<std::string, int>{{"in review", 1}}));
+  EXPECT_TRUE(t.postmortems_pending.empty());
   // The day after b's due date, b is overdue too: time alone changes the totals.
   t = scanner.scan(repo.head(), at("2026-12-02T00:00:01Z"));
   EXPECT_EQ(t.items_overdue,
@@ -79,6 +80,7 @@ TEST_F(ScannerTest, EngineersStatusEditAndOverduePostmortem) {
   auto t = scanner.scan(repo.head(), at("2026-11-23T04:00:00Z"));
   EXPECT_TRUE(t.open_incidents.empty());
   EXPECT_EQ(t.postmortems_overdue, 0);  // 23 h after resolving
+  EXPECT_EQ(t.postmortems_pending, (std::map<std::string, int>{{"draft", 1}}));
   t = scanner.scan(repo.head(), at("2026-11-23T05:00:01Z"));
   EXPECT_EQ(t.postmortems_overdue, 1);
   edit_postmortem("", "published");

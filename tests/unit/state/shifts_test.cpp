@@ -34,6 +34,21 @@ TEST(ShiftsTest, ALongBreakEndsTheShift) {
   EXPECT_EQ(book.worked("nobody", at("03:30")), 0s);
 }
 
+// A start given late (`shift start --ago`) for someone on shift moves the
+// shift's start earlier; it never moves it later.
+TEST(ShiftsTest, AnEarlierStartMovesTheShiftStart) {
+  ShiftBook book;
+  book.join("ana", at("02:00"));  // incident A
+  book.join("ana", at("01:40"));  // incident B, taken 20 minutes before A
+  EXPECT_EQ(book.worked("ana", at("03:00")), 80min);
+  book.started_by("ana", at("01:00"));  // the role she holds, back-dated
+  EXPECT_EQ(book.worked("ana", at("03:00")), 2h);
+  book.started_by("ana", at("02:30"));
+  EXPECT_EQ(book.worked("ana", at("03:00")), 2h);
+  book.started_by("bo", at("02:30"));  // not in the book: a shift starts then
+  EXPECT_EQ(book.worked("bo", at("03:00")), 30min);
+}
+
 TEST(ShiftsTest, SurvivesARestart) {
   ShiftBook book;
   book.join("ana", at("01:00"));
