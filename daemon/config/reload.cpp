@@ -22,6 +22,10 @@ void each_restart_only(A& a, B& b, Visit&& visit) {
   visit("repository.author_email", a.author_email, b.author_email);
   visit("repository.journal_dir", a.journal_dir, b.journal_dir);
   visit("repository.poll_interval", a.poll_interval, b.poll_interval);
+  visit("repository.maintenance.gc_auto", a.maintenance.gc_auto, b.maintenance.gc_auto);
+  visit("repository.maintenance.interval", a.maintenance.interval, b.maintenance.interval);
+  visit("repository.maintenance.size_limit_bytes", a.maintenance.size_limit_bytes,
+        b.maintenance.size_limit_bytes);
   visit("repository.remote.url", a.remote.url, b.remote.url);
   visit("repository.remote.ssh_key_file", a.remote.ssh_key_file, b.remote.ssh_key_file);
   visit("repository.remote.known_hosts_file", a.remote.known_hosts_file, b.remote.known_hosts_file);

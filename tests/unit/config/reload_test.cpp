@@ -39,6 +39,8 @@ web:
 repository:
   path: /srv/callouts
   journal_dir: /var/lib/journal
+  maintenance:
+    gc_auto: 100
   remote:
     url: /srv/team.git
 incidents:
