@@ -46,11 +46,11 @@ repository:
 incidents:
   reopen_window: 2h
 )");
-  EXPECT_EQ(
-      restart_only_changes(running, loaded),
-      (std::vector<std::string>{"web.listen_address (--web.listen-address)", "web.idle_timeout",
-                                "web.max_connections", "repository.path (--repo.path)",
-                                "repository.journal_dir", "repository.remote.url"}));
+  EXPECT_EQ(restart_only_changes(running, loaded),
+            (std::vector<std::string>{"web.listen_address (--web.listen-address)",
+                                      "web.idle_timeout", "web.max_connections",
+                                      "repository.path (--repo.path)", "repository.journal_dir",
+                                      "repository.maintenance.gc_auto", "repository.remote.url"}));
   auto kept = keep_restart_only(running, loaded);
   EXPECT_EQ(kept.listen_address, running.listen_address);
   EXPECT_EQ(kept.http.max_connections, running.http.max_connections);
