@@ -506,6 +506,7 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   if (plan.resolves) {
     result.resolved_after_seconds = seconds(plan.state.resolved_at);
   }
+  result.review_gate_bypassed = plan.gate_bypassed;
   return result;
 }
 

@@ -44,6 +44,9 @@ struct ApplyResult {
   std::string severity;
   std::optional<double> acknowledged_after_seconds;
   std::optional<double> resolved_after_seconds;
+  // The postmortem status ("in review", "published") an edit moved to
+  // without what the review gate asks; empty otherwise.
+  std::string review_gate_bypassed;
   // Paths in the repository this event's callout could not be written
   // through (symlinks, submodules, files where a folder goes): the callout
   // went to a safe folder instead. Counted by calloutd_unsafe_paths_total.

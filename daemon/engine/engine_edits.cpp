@@ -212,10 +212,23 @@ Engine::Plan Engine::decide_roles_edit(const FileObservation& o, TimePoint at, P
 
 Engine::Plan Engine::decide_postmortem_edit(const FileObservation& o, TimePoint at,
                                             Plan plan) const {
-  plan.entries.emplace_back(
-      at,
-      timeline_line(at, "postmortem moved from " + plan.state.postmortem_status + " to " + o.value,
-                    "Postmortem"));
+  std::string entry = "postmortem moved from " + plan.state.postmortem_status + " to " + o.value;
+  // An edit is never refused (the file is the truth), but one that skips the
+  // review gate says what it skipped, and is counted.
+  auto text = m_repository.read(o.commit, layout::postmortem_path(o.folder));
+  if (text.ok() && *text && (o.value == "in review" || o.value == "published")) {
+    auto missing =
+        transition_blockers(read_postmortem(**text, layout::postmortem_path(o.folder)), o.value);
+    if (!missing.empty()) {
+      std::string list;
+      for (const auto& m : missing) {
+        list += (list.empty() ? "" : "; ") + m;
+      }
+      entry += " by an edit, past the review gate: " + list;
+      plan.gate_bypassed = o.value;
+    }
+  }
+  plan.entries.emplace_back(at, timeline_line(at, entry, "Postmortem"));
   plan.state.postmortem_status = o.value;
   plan.summary = "postmortem " + o.value;
   plan.outcome = Outcome::updated;

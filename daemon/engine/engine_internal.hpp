@@ -113,6 +113,7 @@ struct Engine::Plan {
   bool resolves = false;                     // this event resolved it
   bool alerts_resolved = false;  // ... because its alerts (or PagerDuty's incident) resolved
   bool reopens = false;          // this event reopened a resolved callout
+  std::string gate_bypassed;     // an edit moved the postmortem here past the review gate
   TimePoint at{};                // when the event was received: the daemon's "Last updated"
   std::string error;  // set when a file the decision needs cannot be read: the event fails
   // Renders the callout's first values from the final state (to open it, or to

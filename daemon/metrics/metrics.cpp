@@ -81,6 +81,11 @@ const FamilySpec k_journal_pending{"calloutd_journal_pending_events",
 const FamilySpec k_commit_retries{"calloutd_commit_retries_total",
                                   "Attempts to apply events again after a failed commit.",
                                   k_single};
+const FamilySpec k_gate_bypassed{
+    "calloutd_postmortem_review_gate_bypassed_total",
+    "Postmortems an edit moved to in review or published without what the review gate asks "
+    "(the callout's timeline says what was missing), by status.",
+    each("status", {"in review", "published"})};
 const FamilySpec k_reload_successful{
     "calloutd_config_last_reload_successful",
     "Whether the last configuration reload (SIGHUP, POST /-/reload) succeeded; 1 at start.",
@@ -259,6 +264,7 @@ Metrics::Metrics()
       m_time_to_resolve(histograms(*m_registry, k_time_to_resolve)),
       m_journal_pending(gauge(*m_registry, k_journal_pending)),
       m_commit_retries(counter(*m_registry, k_commit_retries)),
+      m_gate_bypassed(counters(*m_registry, k_gate_bypassed)),
       m_reload_successful(gauge(*m_registry, k_reload_successful)),
       m_reload_success_time(gauge(*m_registry, k_reload_success_time)),
       m_journal_quarantined(counter(*m_registry, k_journal_quarantined)),
@@ -341,6 +347,10 @@ void Metrics::count_http_idle_closed() {
 
 void Metrics::count_http_timeout(const std::string& phase) {
   m_http.timeouts->Add({{"phase", phase}}).Increment();
+}
+
+void Metrics::count_review_gate_bypassed(const std::string& status) {
+  m_gate_bypassed.Add({{"status", status}}).Increment();
 }
 
 void Metrics::set_config_reloaded(bool successful) {

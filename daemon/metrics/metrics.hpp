@@ -105,6 +105,8 @@ class Metrics {
 
   // Commits that failed and are retried while the daemon runs.
   void count_commit_retry();
+  // An edit moved a postmortem to `status` past the review gate.
+  void count_review_gate_bypassed(const std::string& status);
   // The configuration loaded at start (true) or a reload's outcome.
   void set_config_reloaded(bool successful);
 
@@ -132,6 +134,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& m_time_to_resolve;
   prometheus::Gauge& m_journal_pending;
   prometheus::Counter& m_commit_retries;
+  prometheus::Family<prometheus::Counter>& m_gate_bypassed;
   prometheus::Gauge& m_reload_successful;
   prometheus::Gauge& m_reload_success_time;
   prometheus::Counter& m_journal_quarantined;

@@ -322,6 +322,9 @@ bool Pipeline::apply(const std::vector<Queued>& batch) {
       if (result.resolved_after_seconds) {
         m_metrics.observe_time_to_resolve(result.severity, *result.resolved_after_seconds);
       }
+      if (!result.review_gate_bypassed.empty()) {
+        m_metrics.count_review_gate_bypassed(result.review_gate_bypassed);
+      }
       if (batch[i].arrived) {
         m_metrics.observe_webhook_to_commit(
             std::chrono::duration<double>(done - *batch[i].arrived).count());

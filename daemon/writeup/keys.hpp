@@ -18,6 +18,10 @@ inline constexpr char k_supporting_information[] = "Supporting Information";
 inline constexpr char k_alert_labels[] = "Alert labels";
 
 // postmortem.md (also: Incident Number, Status, Summary, Supporting Information)
+inline constexpr char k_authors[] = "Authors";
+inline constexpr char k_impact[] = "Impact";
+inline constexpr char k_root_causes[] = "Root causes";
+inline constexpr char k_trigger[] = "Trigger";
 inline constexpr char k_resolution[] = "Resolution";
 inline constexpr char k_action_items[] = "Action Items";
 inline constexpr char k_timeline[] = "Timeline";

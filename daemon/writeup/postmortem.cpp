@@ -1,5 +1,7 @@
 #include "daemon/writeup/postmortem.hpp"
 
+#include <sstream>
+
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -128,6 +130,31 @@ void read_row(const markdown::TableRow& row, const Columns& cols, const std::str
   out.items.push_back(std::move(item));
 }
 
+// What the review gate needs written: the narrative, the authors, and why
+// there are no action items when there are none.
+void read_narrative(std::string_view doc, PostmortemFile& out) {
+  for (const char* key : {keys::k_summary, keys::k_impact, keys::k_root_causes, keys::k_trigger,
+                          keys::k_resolution}) {
+    auto text = markdown::key_text(doc, key);
+    if (!text || is_na(*text) || text->find_first_not_of(" \t\n") == std::string::npos) {
+      out.unwritten.emplace_back(key);
+    }
+  }
+  auto authors = markdown::key_text(doc, keys::k_authors);
+  out.authors_named =
+      authors && !is_na(*authors) && authors->find_first_not_of(" \t\n") != std::string::npos;
+  // The key's text outside its table: "None: the fix is the rollback above."
+  std::string said;
+  std::istringstream lines(markdown::key_text(doc, keys::k_action_items).value_or(""));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find_first_not_of(" \t") != std::string::npos &&
+        line[line.find_first_not_of(" \t")] != '|') {
+      said += line;
+    }
+  }
+  out.no_items_explained = !said.empty() && !is_na(said);
+}
+
 }  // namespace
 
 const std::vector<std::string>& action_item_types() {
@@ -167,6 +194,7 @@ PostmortemFile read_postmortem(std::string_view doc, const std::string& path) {
   if (tables.empty() && !markdown::key_text(doc, keys::k_action_items)) {
     out.problems.push_back({path, 1, "the Action Items key is missing"});
   }
+  read_narrative(doc, out);
   for (const auto& item : markdown::list_items(doc, keys::k_review)) {
     const std::string& text = item.cells.front();
     std::string l = lower(text);
@@ -244,20 +272,31 @@ std::vector<std::string> transition_blockers(const PostmortemFile& file, const s
     out.push_back("\"" + to + "\" is not a postmortem status (draft, in review, published)");
     return out;
   }
-  if (to != "published") {
+  if (to == "draft") {
     return out;
   }
-  if (file.status != "in review" && file.status != "published") {
+  if (to == "published" && file.status != "in review" && file.status != "published") {
     out.push_back("the postmortem is \"" + file.status +
                   "\": it goes to review before it is published");
+  }
+  for (const auto& key : file.unwritten) {
+    out.push_back(key + ": not written yet (still n/a)");
+  }
+  if (!file.authors_named) {
+    out.push_back("Authors: none named (roles, not names, until the review)");
+  }
+  if (file.items.empty() && !file.no_items_explained) {
+    out.push_back("Action Items: none, and no sentence saying why none are needed");
   }
   if (file.reviewers.empty()) {
     out.push_back("Review: no reviewers named");
   }
-  for (const auto& item : file.unchecked) {
-    auto text = item;
-    text.erase(0, text.find_first_not_of(' '));
-    out.push_back("Review checklist: \"" + text + "\" is not ticked");
+  if (to == "published") {
+    for (const auto& item : file.unchecked) {
+      auto text = item;
+      text.erase(0, text.find_first_not_of(' '));
+      out.push_back("Review checklist: \"" + text + "\" is not ticked");
+    }
   }
   return out;
 }

@@ -45,6 +45,12 @@ struct PostmortemFile {
   std::vector<ActionItem> items;
   std::vector<std::string> reviewers;  // Review section: "Reviewers: ..." unless n/a
   std::vector<std::string> unchecked;  // checklist items not yet [x]
+  // The narrative keys still n/a or empty (Summary, Impact, Root causes,
+  // Trigger, Resolution), in the template's order.
+  std::vector<std::string> unwritten;
+  bool authors_named = false;  // Authors is not n/a
+  // No Action Items rows, but a sentence in the key saying why none are needed.
+  bool no_items_explained = false;
   std::vector<Problem> problems;
 };
 
@@ -60,9 +66,11 @@ struct CalloutFile {
 
 PostmortemFile read_postmortem(std::string_view doc, const std::string& path);
 
-// Why the postmortem cannot move from `from` to `to` (draft, in review,
-// published); empty when it can. Publishing needs the postmortem in review,
-// reviewers named and every checklist item ticked.
+// Why the postmortem cannot move to `to` (draft, in review, published);
+// empty when it can. A review needs the narrative written (Summary, Impact,
+// Root causes, Trigger, Resolution not n/a), Authors and Reviewers named and
+// an Action Item or a sentence saying why none; publishing needs that, the
+// postmortem in review first, and every checklist item ticked.
 std::vector<std::string> transition_blockers(const PostmortemFile& file, const std::string& to);
 CalloutFile read_callout(std::string_view doc, const std::string& path);
 

@@ -56,28 +56,53 @@ class PostmortemLifecycleTest : public ::testing::Test {
 };
 
 TEST_F(PostmortemLifecycleTest, EditsAndApiMoveThePostmortemThroughReview) {
-  // An engineer puts the postmortem in review by editing the Status key.
+  // An engineer puts the postmortem in review by editing the Status key while
+  // it is all n/a: the edit stands (the file is the truth), the callout's
+  // timeline says what the review gate missed, and it is counted.
   commit_by_hand(markdown::set_key(read_file(pm), "Status", "in review"), "postmortem in review");
-  ASSERT_TRUE(eventually(15, [&] {
-    return committed("callout.md").find("Postmortem - postmortem moved from draft to in review") !=
-           std::string::npos;
-  })) << daemon->log();
+  ASSERT_TRUE(eventually(
+      15,
+      [&] {
+        return committed("callout.md")
+                   .find(
+                       "Postmortem - postmortem moved from draft to in review by an edit, past the "
+                       "review gate: Summary: not written yet (still n/a); Impact: not written "
+                       "yet") != std::string::npos;
+      }))
+      << daemon->log() << committed("callout.md");
+  EXPECT_TRUE(eventually(10, [&] {
+    return testing::metric(
+               daemon->client()->Get("/metrics")->body,
+               "calloutd_postmortem_review_gate_bypassed_total{status=\"in review\"}") == 1;
+  }));
 
-  // Publishing is refused while the review is unfinished, with what is missing.
+  // Publishing is refused while the review is unfinished, with each missing item.
   auto refused = move_to("published");
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 409);
   auto answer = json::parse(refused->body);
   EXPECT_EQ(answer["error"], "the postmortem cannot move to \"published\"");
-  EXPECT_EQ(answer["missing"].size(), 6u);  // no reviewers, five unticked items
-  EXPECT_EQ(answer["missing"][0], "Review: no reviewers named");
-  EXPECT_EQ(answer["missing"][1],
+  // Five narrative keys, Authors, Action Items, Reviewers, five unticked boxes.
+  ASSERT_EQ(answer["missing"].size(), 13u) << answer.dump();
+  EXPECT_EQ(answer["missing"][0], "Summary: not written yet (still n/a)");
+  EXPECT_EQ(answer["missing"][5], "Authors: none named (roles, not names, until the review)");
+  EXPECT_EQ(answer["missing"][6], "Action Items: none, and no sentence saying why none are needed");
+  EXPECT_EQ(answer["missing"][7], "Review: no reviewers named");
+  EXPECT_EQ(answer["missing"][8],
             "Review checklist: \"Incident data collected for posterity\" is not ticked");
   EXPECT_EQ(markdown::key_text(committed("postmortem.md"), "Status"), "in review");
 
-  // Reviewers named, checklist ticked: the API publishes it.
+  // Written, reviewed, ticked: the API publishes it.
   ASSERT_TRUE(eventually(5, [&] { return git(repo, "status --porcelain").empty(); }));
   auto text = read_file(pm);
+  for (const char* key : {"Summary", "Impact", "Root causes", "Trigger", "Resolution"}) {
+    text = markdown::set_key(text, key, "The replica fell behind the primary's write load.");
+  }
+  text = markdown::set_key(text, "Authors", "Incident Lead, Operations");
+  text = markdown::set_key(text, "Action Items",
+                           "None needed: the lag cleared when the batch job ended.\n\n"
+                           "| Action Item | Type | Owner | Ticket | Due | Status |\n"
+                           "| --- | --- | --- | --- | --- | --- |");
   text = markdown::set_list_item(text, "Review", "Reviewers", "Ana, Bo");
   for (auto pos = text.find("- [ ] "); pos != std::string::npos; pos = text.find("- [ ] ")) {
     text.replace(pos, 6, "- [x] ");

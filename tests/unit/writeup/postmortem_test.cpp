@@ -1,6 +1,9 @@
 // The action-item reader on tables as people write them.
 #include "daemon/writeup/postmortem.hpp"
 
+#include "daemon/writeup/markdown.hpp"
+#include "daemon/writeup/render.hpp"
+
 #include <gtest/gtest.h>
 
 namespace calloutd {
@@ -239,6 +242,48 @@ TEST(CalloutFileTest, TeamRolesAsPeopleEditThem) {
                                                          {"Manager", ""},
                                                          {"Operations", "Ana"},
                                                          {"Secondary", "Bo  Builder"}}));
+}
+
+}  // namespace
+}  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// The review gate on the embedded template: all n/a, then written.
+TEST(ReviewGateTest, AReviewNeedsTheNarrativeAuthorsReviewersAndActionItems) {
+  const std::string blank = Templates::embedded().render_postmortem(CalloutView{});
+  EXPECT_EQ(transition_blockers(read_postmortem(blank, "pm.md"), "in review"),
+            (std::vector<std::string>{
+                "Summary: not written yet (still n/a)", "Impact: not written yet (still n/a)",
+                "Root causes: not written yet (still n/a)", "Trigger: not written yet (still n/a)",
+                "Resolution: not written yet (still n/a)",
+                "Authors: none named (roles, not names, until the review)",
+                "Action Items: none, and no sentence saying why none are "
+                "needed",
+                "Review: no reviewers named"}));
+  EXPECT_TRUE(transition_blockers(read_postmortem(blank, "pm.md"), "draft").empty());
+
+  std::string written = blank;
+  for (const char* key : {"Summary", "Impact", "Root causes", "Trigger", "Resolution"}) {
+    written = markdown::set_key(written, key, "The disk filled.");
+  }
+  written = markdown::set_key(written, "Authors", "Incident Lead");
+  written = markdown::set_list_item(written, "Review", "Reviewers", "Database team");
+  auto with_row = markdown::set_key(
+      written, "Action Items",
+      "| Action Item | Type | Owner | Ticket | Due | Status |\n| --- | --- | --- | --- | --- | "
+      "--- |\n| Alert on disk use | prevent | DB team | n/a | 2026-12-01 | TODO |");
+  EXPECT_TRUE(transition_blockers(read_postmortem(with_row, "pm.md"), "in review").empty());
+  auto explained = markdown::set_key(
+      written, "Action Items",
+      "None: the disk was replaced.\n\n| Action Item | Type | Owner | Ticket | Due | Status |\n"
+      "| --- | --- | --- | --- | --- | --- |");
+  EXPECT_TRUE(transition_blockers(read_postmortem(explained, "pm.md"), "in review").empty());
+  // Publishing also needs the review first and every box ticked.
+  auto publish = transition_blockers(read_postmortem(explained, "pm.md"), "published");
+  ASSERT_EQ(publish.size(), 6u);
+  EXPECT_EQ(publish[0], "the postmortem is \"draft\": it goes to review before it is published");
 }
 
 }  // namespace
