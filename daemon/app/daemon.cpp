@@ -275,6 +275,8 @@ void Daemon::check_work_limits() {
   auto r = m_engine.responder_stats(m_clock.now());
   m_metrics.set_responders(r.on_shift_by_role, r.work_seconds, r.over_limit, r.breaches,
                            r.handovers_overdue);
+  auto targets = m_engine.response_stats(m_clock.now());
+  m_metrics.set_response_targets(targets.past, targets.breaches);
   // State files found unreadable since the last tick (at start, by a fetch, by an event).
   m_metrics.set_state_files_unreadable(m_engine.unreadable_state_files());
 }

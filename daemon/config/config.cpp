@@ -92,10 +92,25 @@ void read_templates_dir(Checker& c, const YAML::Node& node, Config& cfg) {
   }
 }
 
+// response_targets: {MPI: {acknowledge, resolve}, HPI: {...}}.
+void read_response_targets(Checker& c, const YAML::Node& node, Config& cfg) {
+  if (!c.mapping(node, "response_targets", {"MPI", "HPI"})) {
+    return;
+  }
+  for (auto [name, target] : {std::pair{"MPI", &cfg.mpi_target}, {"HPI", &cfg.hpi_target}}) {
+    if (node[name]) {
+      const std::string section = std::string("response_targets.") + name;
+      read_durations(c, node[name], section,
+                     {{"acknowledge", &target->acknowledge}, {"resolve", &target->resolve}});
+    }
+  }
+}
+
 // The top-level sections, in the order they are read.
 void read_sections(Checker& c, const YAML::Node& root, Config& cfg) {
-  const std::set<std::string> k_sections{"web",       "repository",    "receivers", "routes",
-                                         "incidents", "templates_dir", "shifts",    "rota"};
+  const std::set<std::string> k_sections{"web",    "repository", "receivers",
+                                         "routes", "incidents",  "templates_dir",
+                                         "shifts", "rota",       "response_targets"};
   if (!c.mapping(root, "", k_sections)) {
     return;
   }
@@ -127,6 +142,9 @@ void read_sections(Checker& c, const YAML::Node& root, Config& cfg) {
   }
   if (root["templates_dir"]) {
     read_templates_dir(c, root["templates_dir"], cfg);
+  }
+  if (root["response_targets"]) {
+    read_response_targets(c, root["response_targets"], cfg);
   }
 }
 

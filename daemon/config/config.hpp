@@ -67,6 +67,14 @@ struct ShiftsConfig {
   std::chrono::seconds short_break{15 * 60};  // does not reset the clock
 };
 
+// How soon an incident of a severity is to be acknowledged and resolved (the
+// seed: critical now, error soon). An incident past one counts a breach when
+// the time passes, not at its resolution.
+struct ResponseTarget {
+  std::chrono::seconds acknowledge;
+  std::chrono::seconds resolve;
+};
+
 // The team's GitHub/GitLab repository the daemon pushes to and fetches from.
 // Enabled by `repository.remote` in the config.
 struct RemoteConfig {
@@ -132,6 +140,12 @@ struct Config {
   ReceiverAuth alertmanager_auth;
   PagerDutyConfig pagerduty;
   ShiftsConfig shifts;
+  // By severity; `response_targets.MPI.acknowledge` and the like.
+  ResponseTarget mpi_target{std::chrono::minutes(15), std::chrono::hours(4)};
+  ResponseTarget hpi_target{std::chrono::hours(1), std::chrono::hours(24)};
+  const ResponseTarget& target_for(Severity s) const {
+    return s == Severity::mpi ? mpi_target : hpi_target;
+  }
   std::vector<Rota> rotas;  // on-call rotas; the first covering a technology pre-fills roles
   std::vector<Route> routes = default_routes();
 

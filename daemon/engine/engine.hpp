@@ -118,6 +118,16 @@ class Engine {
   };
   ResponderStats responder_stats(TimePoint now) const;
 
+  // Response targets (config response_targets) against the open incidents:
+  // how many are past each target now, by "<severity> <target>" (target:
+  // acknowledge or resolve), and the targets passed since the last call, one
+  // entry per incident (a breach is counted when the target passes, once).
+  struct ResponseStats {
+    std::map<std::pair<std::string, std::string>, int> past;  // (severity, target) -> incidents
+    std::vector<std::pair<std::string, std::string>> breaches;
+  };
+  ResponseStats response_stats(TimePoint now);
+
   // What of `seen` (values the scanner read from files that changed) differs
   // from what the engine holds: people's edits to apply as events. Each is
   // given the commit that wrote its value (its identity) and that commit's
@@ -237,6 +247,7 @@ class Engine {
   ShiftBook m_shifts;                                 // as last committed
   std::uint64_t m_breaches = 0;
   std::map<std::string, std::uint64_t> m_unreadable;  // kind -> state files found unreadable
+  std::set<std::pair<std::string, std::string>> m_targets_passed;  // (state id, target) counted
 };
 
 }  // namespace calloutd

@@ -205,8 +205,10 @@ void Engine::AlertSteps::resolve_group() {
                                                : ", the last alerts of the group,");
   }
   plan.entries.emplace_back(
-      t, timeline_line(t, which + " resolved; " + resolution_facts(plan.state, t) +
-                              "; Status set to resolved"));
+      t,
+      timeline_line(t, which + " resolved; " +
+                           resolution_facts(plan.state, t, config.target_for(plan.state.severity)) +
+                           "; Status set to resolved"));
 }
 
 void Engine::AlertSteps::note_truncation() {

@@ -198,7 +198,7 @@ Engine::Plan Engine::decide_roles_edit(const FileObservation& o, TimePoint at, P
     }
     // Not before the holder took the role: their shift cannot end earlier.
     const TimePoint when = holder.empty() ? at : std::max(at, held->second.second);
-    plan.role_changes.push_back({role, person, when});
+    plan.role_changes.push_back({role, person, when, true});
     std::string text = person.empty() ? role + " left; nobody holds it now"
                        : holder.empty()
                            ? role + " taken"

@@ -103,6 +103,10 @@ struct Engine::Plan {
     std::string role;    // Operations, Secondary, ...
     std::string person;  // the new holder; "" when the role is left
     TimePoint at;
+    // Someone took the role (the API, calloutctl, an edit): the first
+    // Operations holder so named acknowledges the incident. A rota's
+    // pre-fill and PagerDuty's assignment do not.
+    bool taken = false;
   };
   std::vector<RoleChange> role_changes;
   std::map<std::string, std::string> postmortem_keys;      // postmortem.md key -> new value
@@ -125,9 +129,10 @@ inline constexpr const char* k_timeline_key = keys::k_incident_timeline;
 
 // engine_writeup.cpp: the lines of the write-ups the daemon owns, kept current.
 
-// How long the incident ran until `end`, and how soon it was acknowledged:
-// "open for 2m9s, not acknowledged".
-std::string resolution_facts(const GroupState& state, TimePoint end);
+// How long the incident ran until `end`, and how soon it was acknowledged,
+// against its response targets: "open for 2m9s (target 24h), not
+// acknowledged (target 1h)".
+std::string resolution_facts(const GroupState& state, TimePoint end, const ResponseTarget& target);
 // What an event did, for the lines the daemon keeps current.
 struct Progress {
   TimePoint at;                  // when the event was received

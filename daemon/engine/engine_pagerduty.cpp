@@ -88,6 +88,7 @@ struct Engine::PagerDutyStep {
   const PagerDutyConfig& config;
   Plan& plan;
   const std::string number;  // "#<n>", as the entries name the incident
+  const Config& full;        // the response targets
 
   using Handler = void (PagerDutyStep::*)();
   // The step for `event_type`; nullptr for a type calloutd records nothing for.
@@ -288,7 +289,9 @@ void Engine::PagerDutyStep::status_changed() {
     plan.summary = resolve ? "resolved" : "reopened";
   }
   add_entry("incident " + number + (resolve ? " resolved" : " reopened") + " in PagerDuty" +
-            (resolve ? "; " + resolution_facts(plan.state, e.occurred_at) : ""));
+            (resolve ? "; " + resolution_facts(plan.state, e.occurred_at,
+                                               full.target_for(plan.state.severity))
+                     : ""));
 }
 
 Engine::Plan Engine::decide_pagerduty(const Event& event, const PagerDutyEvent& e,
@@ -300,7 +303,7 @@ Engine::Plan Engine::decide_pagerduty(const Event& event, const PagerDutyEvent& 
     plan.outcome = e.is_incident() ? Outcome::unchanged : Outcome::ignored;
     return plan;  // a retry, or nothing calloutd acts on
   }
-  PagerDutyStep step{e, m_config->pagerduty, plan, "#" + std::to_string(e.number)};
+  PagerDutyStep step{e, m_config->pagerduty, plan, "#" + std::to_string(e.number), *m_config};
   if (!prior && !step.open(sid)) {
     return plan;
   }

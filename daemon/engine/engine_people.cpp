@@ -110,6 +110,12 @@ void Engine::apply_roles(Plan& plan, Overlay& view) const {
     if (!old.empty()) {
       shifts.leave(old, c.at);
     }
+    if (c.role == "Operations" && !c.person.empty() && c.taken &&
+        plan.state.acknowledged_at == TimePoint{}) {
+      // Someone took the incident on: its acknowledgement.
+      plan.state.acknowledged_at = c.at;
+      plan.acknowledged_at = plan.acknowledged_at.value_or(c.at);
+    }
     if (c.person.empty()) {
       plan.state.roles.erase(c.role);
     } else {
@@ -218,18 +224,18 @@ Engine::Plan Engine::decide_roles(const Event& event, const RoleRequest& r,
   const TimePoint at = r.at.value_or(event.received_at);
   std::string text;
   if (r.action == "join" && !person.empty() && holder != person) {
-    plan.role_changes.push_back({r.role, person, at});
+    plan.role_changes.push_back({r.role, person, at, true});
     text = holder.empty() ? r.role + " taken"
                           : "handover: " + r.role + " passes to the next holder (see Team roles)";
   } else if (r.action == "join" && !person.empty() && at < it->second.second) {
     // The holder was on it before they said so: apply_roles moves the start.
-    plan.role_changes.push_back({r.role, person, at});
+    plan.role_changes.push_back({r.role, person, at, true});
     text = r.role + " held from this time on (the start moved earlier; see Team roles)";
   } else if (r.action == "leave" && !holder.empty() && holder == person) {
     plan.role_changes.push_back({r.role, "", at});
     text = r.role + " left; nobody holds it now";
   } else if (r.action == "handover" && !to.empty() && holder != to) {
-    plan.role_changes.push_back({r.role, to, at});
+    plan.role_changes.push_back({r.role, to, at, true});
     text = "handover: " + r.role + " passes to the next holder (see Team roles)";
   }
   if (text.empty()) {
@@ -354,6 +360,33 @@ Engine::ResponderStats Engine::responder_stats(TimePoint now) const {
   }
   std::sort(stats.work_seconds.begin(), stats.work_seconds.end(),
             [](const auto& a, const auto& b) { return a.second > b.second; });
+  return stats;
+}
+
+}  // namespace calloutd
+
+namespace calloutd {
+
+Engine::ResponseStats Engine::response_stats(TimePoint now) {
+  ResponseStats stats;
+  for (const auto& [id, state] : m_states) {
+    if (state.resolved) {
+      continue;
+    }
+    const auto& target = m_config->target_for(state.severity);
+    const auto severity = severity_name(state.severity);
+    auto check = [&](const char* name, std::chrono::seconds within, bool met) {
+      if (met || now <= state.opened_at + within) {
+        return;
+      }
+      ++stats.past[{severity, name}];
+      if (m_targets_passed.insert({id, name}).second) {
+        stats.breaches.emplace_back(severity, name);
+      }
+    };
+    check("acknowledge", target.acknowledge, state.acknowledged_at != TimePoint{});
+    check("resolve", target.resolve, false);
+  }
   return stats;
 }
 

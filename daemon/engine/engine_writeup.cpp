@@ -21,15 +21,17 @@ void replace_line(std::string& text, const std::string& pattern, const std::stri
 
 }  // namespace
 
-std::string resolution_facts(const GroupState& state, TimePoint end) {
+std::string resolution_facts(const GroupState& state, TimePoint end, const ResponseTarget& target) {
   auto after = [&](TimePoint t) {
     return format_duration(std::chrono::duration_cast<std::chrono::seconds>(
         std::max(t, state.opened_at) - state.opened_at));
   };
-  return "open for " + after(end) + ", " +
+  auto within = [](std::chrono::seconds d) { return " (target " + format_duration(d) + ")"; };
+  return "open for " + after(end) + within(target.resolve) + ", " +
          (state.acknowledged_at == TimePoint{}
               ? std::string("not acknowledged")
-              : "acknowledged after " + after(state.acknowledged_at));
+              : "acknowledged after " + after(state.acknowledged_at)) +
+         within(target.acknowledge);
 }
 
 TimePoint incident_end(const GroupState& state) {

@@ -81,6 +81,26 @@ const FamilySpec k_journal_pending{"calloutd_journal_pending_events",
 const FamilySpec k_commit_retries{"calloutd_commit_retries_total",
                                   "Attempts to apply events again after a failed commit.",
                                   k_single};
+// Each severity with each response target.
+std::vector<Labels> severity_targets() {
+  std::vector<Labels> out;
+  for (const char* severity : {"MPI", "HPI"}) {
+    for (auto& labels : each("target", {"acknowledge", "resolve"}, {{"severity", severity}})) {
+      out.push_back(std::move(labels));
+    }
+  }
+  return out;
+}
+const FamilySpec k_target_breaches{
+    "calloutd_response_target_breaches_total",
+    "Incidents whose response target (response_targets: acknowledge, resolve) passed, counted "
+    "when it passes, by severity and target.",
+    severity_targets()};
+const FamilySpec k_past_target{
+    "calloutd_incidents_past_response_target",
+    "Open incidents past a response target now (not acknowledged, or not resolved, in time), "
+    "by severity and target.",
+    severity_targets()};
 const FamilySpec k_gate_bypassed{
     "calloutd_postmortem_review_gate_bypassed_total",
     "Postmortems an edit moved to in review or published without what the review gate asks "
@@ -265,6 +285,8 @@ Metrics::Metrics()
       m_journal_pending(gauge(*m_registry, k_journal_pending)),
       m_commit_retries(counter(*m_registry, k_commit_retries)),
       m_gate_bypassed(counters(*m_registry, k_gate_bypassed)),
+      m_target_breaches(counters(*m_registry, k_target_breaches)),
+      m_past_target(gauges(*m_registry, k_past_target)),
       m_reload_successful(gauge(*m_registry, k_reload_successful)),
       m_reload_success_time(gauge(*m_registry, k_reload_success_time)),
       m_journal_quarantined(counter(*m_registry, k_journal_quarantined)),
@@ -347,6 +369,18 @@ void Metrics::count_http_idle_closed() {
 
 void Metrics::count_http_timeout(const std::string& phase) {
   m_http.timeouts->Add({{"phase", phase}}).Increment();
+}
+
+void Metrics::set_response_targets(
+    const std::map<std::pair<std::string, std::string>, int>& past,
+    const std::vector<std::pair<std::string, std::string>>& breaches) {
+  for (const auto& labels : severity_targets()) {
+    auto it = past.find({labels.at("severity"), labels.at("target")});
+    m_past_target.Add(labels).Set(it == past.end() ? 0 : it->second);
+  }
+  for (const auto& [severity, target] : breaches) {
+    m_target_breaches.Add({{"severity", severity}, {"target", target}}).Increment();
+  }
 }
 
 void Metrics::count_review_gate_bypassed(const std::string& status) {

@@ -105,6 +105,10 @@ class Metrics {
 
   // Commits that failed and are retried while the daemon runs.
   void count_commit_retry();
+  // Open incidents past each (severity, target) now, and the targets that
+  // passed since the last call.
+  void set_response_targets(const std::map<std::pair<std::string, std::string>, int>& past,
+                            const std::vector<std::pair<std::string, std::string>>& breaches);
   // An edit moved a postmortem to `status` past the review gate.
   void count_review_gate_bypassed(const std::string& status);
   // The configuration loaded at start (true) or a reload's outcome.
@@ -135,6 +139,8 @@ class Metrics {
   prometheus::Gauge& m_journal_pending;
   prometheus::Counter& m_commit_retries;
   prometheus::Family<prometheus::Counter>& m_gate_bypassed;
+  prometheus::Family<prometheus::Counter>& m_target_breaches;
+  prometheus::Family<prometheus::Gauge>& m_past_target;
   prometheus::Gauge& m_reload_successful;
   prometheus::Gauge& m_reload_success_time;
   prometheus::Counter& m_journal_quarantined;

@@ -165,7 +165,8 @@ scrape_configs:
   // One entry for the resolution, with how long it lasted.
   EXPECT_NE(callout.find(", the last alert of the group, resolved; open for "), std::string::npos)
       << callout;
-  EXPECT_NE(callout.find(", not acknowledged; Status set to resolved\n"), std::string::npos)
+  EXPECT_NE(callout.find(", not acknowledged (target 15m); Status set to resolved\n"),
+            std::string::npos)
       << callout;
   EXPECT_NE(callout.find("- All alerts of the group resolved - DONE ("), std::string::npos);
   // Every file the daemon wrote passes its own blameless lint.

@@ -160,7 +160,9 @@ TEST_F(PagerDutyDaemonTest, SignedSequenceBecomesOneCallout) {
   EXPECT_EQ(commits(), after_first);
   EXPECT_EQ(t.find("note: Cache flushed.", t.find("note: Cache flushed.") + 1), std::string::npos);
   // The resolution says how long it lasted; every file passes the daemon's own lint.
-  EXPECT_NE(t.find("resolved in PagerDuty; open for 10m, acknowledged after 2m"), std::string::npos)
+  EXPECT_NE(
+      t.find("resolved in PagerDuty; open for 10m (target 4h), acknowledged after 2m (target 15m)"),
+      std::string::npos)
       << t;
   int lint_status = -1;
   auto lint = testing::lint_repository(dir.path() / "callouts", &lint_status);

@@ -129,7 +129,8 @@ TEST_F(EngineTest, LifecycleBecomesTimelineEntriesAndStatus) {
   EXPECT_EQ(timeline,
             "## Incident timeline\n\n"
             "- 2026-11-22 03:48:01 UTC - Alertmanager - HighRequestLatency (instance=api-2:8080), "
-            "the last alert of the group, resolved; open for 2m9s, not acknowledged; Status set "
+            "the last alert of the group, resolved; open for 2m9s (target 24h), not acknowledged "
+            "(target 1h); Status set "
             "to resolved\n"
             "- 2026-11-22 03:47:56 UTC - Alertmanager - HighRequestLatency (instance=api-1:8080) "
             "resolved\n"
@@ -354,7 +355,8 @@ TEST_F(EngineTest, ResolvingSeedsThePostmortemAndPinsTheGrafanaRange) {
   auto first = timeline.find("03:46:06 UTC - Alertmanager - BackupJobFailed firing (2 alerts)");
   auto last = timeline.find(
       "04:16:06 UTC - Alertmanager - BackupJobFailed (shard=1) and BackupJobFailed (shard=2), the "
-      "last alerts of the group, resolved; open for 30m, not acknowledged\n");
+      "last alerts of the group, resolved; open for 30m (target 24h), not acknowledged (target "
+      "1h)\n");
   ASSERT_NE(first, std::string::npos) << timeline;
   ASSERT_NE(last, std::string::npos) << timeline;
   EXPECT_LT(first, last);  // oldest first
@@ -611,6 +613,65 @@ TEST_F(EngineTest, CredentialsInAlertUrlsAreNotCommitted) {
   EXPECT_NE(files.find("(https://grafana.example/d/api?var-job=api&API_KEY=REDACTED)"),
             std::string::npos);
   EXPECT_NE(files.find("(https://alertmanager.example/?token=REDACTED)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace calloutd
+
+namespace calloutd {
+namespace {
+
+// Response targets: an open incident past one is counted once, when the
+// target passes; taking Operations acknowledges it (a rota's pre-fill does not).
+TEST_F(EngineTest, ResponseTargetsCountABreachWhenTheTargetPasses) {
+  auto r = engine.apply(sample_event("am-0.25-firing-two-alerts.json"));
+  ASSERT_EQ(r.outcome, Outcome::opened);  // HPI: acknowledge within 1h, resolve within 24h
+  const auto opened = at("2026-11-22T03:45:52.038Z");
+  auto before = engine.response_stats(opened + std::chrono::minutes(59));
+  EXPECT_TRUE(before.past.empty());
+  EXPECT_TRUE(before.breaches.empty());
+
+  auto late = engine.response_stats(opened + std::chrono::minutes(61));
+  using Key = std::pair<std::string, std::string>;
+  EXPECT_EQ(late.past, (std::map<Key, int>{{{"HPI", "acknowledge"}, 1}}));
+  EXPECT_EQ(late.breaches, (std::vector<Key>{{"HPI", "acknowledge"}}));
+  auto again = engine.response_stats(opened + std::chrono::minutes(62));
+  EXPECT_EQ(again.past.size(), 1u);
+  EXPECT_TRUE(again.breaches.empty()) << "a breach is counted once";
+
+  engine.apply(Event{2, opened + std::chrono::minutes(70),
+                     RoleRequest{r.incident_id, "join", "Operations", "Ann Lee", "", {}}});
+  auto taken = engine.response_stats(opened + std::chrono::minutes(71));
+  EXPECT_TRUE(taken.past.empty()) << "taking Operations acknowledges it";
+  auto day = engine.response_stats(opened + std::chrono::hours(25));
+  EXPECT_EQ(day.breaches, (std::vector<Key>{{"HPI", "resolve"}}));
+
+  engine.apply(sample_event("am-0.25-resolved.json", "2026-11-23T05:00:00Z"));
+  EXPECT_TRUE(engine.response_stats(opened + std::chrono::hours(26)).past.empty());
+  EXPECT_NE(repo.file(api).find("resolved; open for 2m9s (target 24h), acknowledged after 1h10m "
+                                "(target 1h); Status set to resolved"),
+            std::string::npos)
+      << repo.file(api);
+}
+
+TEST(ResponseTargetsConfigTest, PerSeverityWithDefaults) {
+  auto loaded = parse_config(R"(
+response_targets:
+  MPI:
+    acknowledge: 5m
+  HPI:
+    resolve: 3d
+)",
+                             "c.yml", "/");
+  ASSERT_TRUE(loaded.errors.empty());
+  EXPECT_EQ(loaded.config.target_for(Severity::mpi).acknowledge, std::chrono::minutes(5));
+  EXPECT_EQ(loaded.config.target_for(Severity::mpi).resolve, std::chrono::hours(4));
+  EXPECT_EQ(loaded.config.target_for(Severity::hpi).acknowledge, std::chrono::hours(1));
+  EXPECT_EQ(loaded.config.target_for(Severity::hpi).resolve, std::chrono::hours(72));
+  auto bad = parse_config("response_targets:\n  P1: {acknowledge: 5m}\n", "c.yml", "/");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_NE(bad.errors[0].find("c.yml:2: response_targets.P1: unknown key"), std::string::npos)
+      << bad.errors[0];
 }
 
 }  // namespace

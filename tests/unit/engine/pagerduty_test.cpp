@@ -102,7 +102,7 @@ TEST_F(EnginePagerDutyTest, IncidentLifeBecomesTheCallout) {
   EXPECT_EQ(timeline(text),
             "## Incident timeline\n\n"
             "- 2021-06-04 14:00:00 UTC - PagerDuty - incident \\#9 resolved in PagerDuty; open for "
-            "24m31s, acknowledged after 4m31s\n"
+            "24m31s (target 4h), acknowledged after 4m31s (target 15m)\n"
             "- 2021-06-04 13:50:00 UTC - PagerDuty - note: Restarted the API pods \\| see "
             "\\<b\\>graph\\</b\\> \\# not a "
             "heading\n"
@@ -316,7 +316,8 @@ INSTANTIATE_TEST_SUITE_P(
         TypeCase{"incident.conference_bridge.updated", "conference bridge updated in PagerDuty"},
         TypeCase{"incident.reopened", "incident \\#9 reopened in PagerDuty"},
         TypeCase{"incident.resolved",
-                 "incident \\#9 resolved in PagerDuty; open for 4m31s, not acknowledged"}),
+                 "incident \\#9 resolved in PagerDuty; open for 4m31s (target 4h), not "
+                 "acknowledged (target 15m)"}),
     type_name);
 
 }  // namespace
