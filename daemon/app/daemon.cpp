@@ -13,6 +13,7 @@
 #include "daemon/app/watchdog.hpp"
 #include "daemon/base/clock.hpp"
 #include "daemon/base/log.hpp"
+#include "daemon/base/plural.hpp"
 #include "daemon/config/reload.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/git/maintenance.hpp"
@@ -46,14 +47,6 @@ Result<Templates> load_templates(const Config& config) {
     return Templates::embedded();
   }
   return Templates::load(config.templates_dir);
-}
-
-std::string joined(const std::vector<std::string>& lines, const char* separator) {
-  std::string out;
-  for (const auto& line : lines) {
-    out += (out.empty() ? "" : separator) + line;
-  }
-  return out;
 }
 
 // The label values the metrics show at 0 from the start: both severities,
@@ -225,7 +218,7 @@ Result<std::vector<std::string>> Daemon::reload() {
     log::info("configuration reloaded", {{"config", m_running->source}});
   } else {
     log::warn("configuration reloaded; changed settings that apply only after a restart",
-              {{"config", m_running->source}, {"restart_needed", joined(*applied, ", ")}});
+              {{"config", m_running->source}, {"restart_needed", join(*applied, ", ")}});
   }
   return applied;
 }
@@ -233,7 +226,7 @@ Result<std::vector<std::string>> Daemon::reload() {
 Result<std::vector<std::string>> Daemon::apply_reload() {
   auto loaded = m_reread();
   if (!loaded.errors.empty()) {
-    return Error{joined(loaded.errors, "\n")};
+    return Error{join(loaded.errors, "\n")};
   }
   auto restart_needed = restart_only_changes(*m_running, loaded.config);
   auto config = std::make_shared<const Config>(keep_restart_only(*m_running, loaded.config));

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "daemon/base/log.hpp"
+#include "daemon/base/plural.hpp"
 
 namespace calloutd {
 namespace {
@@ -17,14 +18,6 @@ struct Round {
   std::vector<bool> answered;
   std::size_t waiting = 0;
 };
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) {
-    out += (out.empty() ? "" : ", ") + n;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -93,7 +86,7 @@ void Watchdog::report(const std::vector<std::string>& silent) {
     log::error(
         "not pinging systemd's watchdog: a loop does not answer (systemd restarts the "
         "daemon if this lasts)",
-        {{"loops", joined(silent)}, {"deadline", std::to_string(deadline.count()) + "ms"}});
+        {{"loops", join(silent, ", ")}, {"deadline", std::to_string(deadline.count()) + "ms"}});
   } else {
     log::info("pinging systemd's watchdog again: every loop answers");
   }

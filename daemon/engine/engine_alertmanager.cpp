@@ -43,14 +43,6 @@ AlertNews news_of(const AlertGroup& g, const std::optional<GroupState>& prior) {
   return news;
 }
 
-std::string join(const std::vector<std::string>& parts, const std::string& separator) {
-  std::string out;
-  for (const auto& part : parts) {
-    out += (out.empty() ? "" : separator) + part;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string Engine::state_id_for(const AlertGroup& g, const Overlay& view) {

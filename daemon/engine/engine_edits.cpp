@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "daemon/base/log.hpp"
+#include "daemon/base/plural.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/engine/engine_internal.hpp"
 #include "daemon/text/untrusted_text.hpp"
@@ -220,11 +221,7 @@ Engine::Plan Engine::decide_postmortem_edit(const FileObservation& o, TimePoint 
     auto missing =
         transition_blockers(read_postmortem(**text, layout::postmortem_path(o.folder)), o.value);
     if (!missing.empty()) {
-      std::string list;
-      for (const auto& m : missing) {
-        list += (list.empty() ? "" : "; ") + m;
-      }
-      entry += " by an edit, past the review gate: " + list;
+      entry += " by an edit, past the review gate: " + join(missing, "; ");
       plan.gate_bypassed = o.value;
     }
   }

@@ -11,13 +11,8 @@
 namespace calloutd {
 namespace {
 
-constexpr const char* k_utc = R"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC)";
-
-// Replaces the first match of `pattern` (multi-line) in `text` with `with`.
-void replace_line(std::string& text, const std::string& pattern, const std::string& with) {
-  RE2 re("(?m)" + pattern);
-  RE2::Replace(&text, re, with);
-}
+// A time as the daemon writes it.
+const std::string k_utc = R"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC)";
 
 }  // namespace
 
@@ -43,21 +38,23 @@ TimePoint incident_end(const GroupState& state) {
 }
 
 std::string keep_current(std::string callout, const Progress& progress) {
-  replace_line(callout, std::string("^Last updated by calloutd at ") + k_utc + R"(\.$)",
-               "Last updated by calloutd at " + format_utc(progress.at) + ".");
+  // The daemon's own wording of each line; compiled once.
+  static const RE2 k_updated("(?m)^Last updated by calloutd at " + k_utc + R"(\.$)");
+  static const RE2 k_criterion_todo(R"((?m)^- All alerts of the group resolved - TODO$)");
+  static const RE2 k_criterion_done(R"((?m)^- All alerts of the group resolved - DONE \()" + k_utc +
+                                    R"(\)$)");
+  static const RE2 k_handover_due(R"((?m)^- Next Incident Lead: n/a \(handover due by )" + k_utc +
+                                  R"(\)$)");
+  RE2::Replace(&callout, k_updated, "Last updated by calloutd at " + format_utc(progress.at) + ".");
   if (progress.alerts_resolved) {
-    replace_line(callout, R"(^- All alerts of the group resolved - TODO$)",
+    RE2::Replace(&callout, k_criterion_todo,
                  "- All alerts of the group resolved - DONE (" + format_utc(progress.end) + ")");
   } else if (progress.reopened) {
-    replace_line(callout,
-                 std::string(R"(^- All alerts of the group resolved - DONE \()") + k_utc + R"(\)$)",
-                 "- All alerts of the group resolved - TODO");
+    RE2::Replace(&callout, k_criterion_done, "- All alerts of the group resolved - TODO");
   }
   if (progress.resolved) {
     // No handover is due for a resolved incident.
-    replace_line(callout,
-                 std::string(R"(^- Next Incident Lead: n/a \(handover due by )") + k_utc + R"(\)$)",
-                 "- Next Incident Lead: n/a");
+    RE2::Replace(&callout, k_handover_due, "- Next Incident Lead: n/a");
   }
   return callout;
 }

@@ -38,17 +38,7 @@ routes:
 )";
 
 // k_api_only plus a route for the database's alerts.
-constexpr const char* k_api_and_db = R"(
-repository:
-  path: callouts
-receivers:
-  alertmanager:
-    bearer_token_file: token
-routes:
-  - matchers: ['severity="warning"', 'service="api"']
-    severity: HPI
-    technology: api
-  - matchers: ['service="db"']
+const std::string k_api_and_db = std::string(k_api_only) + R"(  - matchers: ['service="db"']
     severity: MPI
     technology: postgres
 )";
