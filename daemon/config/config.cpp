@@ -194,6 +194,7 @@ LoadedConfig parse_config(const std::string& text, const std::string& source,
     c.error_at(e.mark.line + 1, "invalid YAML: " + e.msg);
   }
   out.errors = c.sorted_errors();
+  out.known_keys = c.known_keys();
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -157,6 +158,9 @@ struct Config {
 struct LoadedConfig {
   Config config;
   std::vector<std::string> errors;  // each `FILE:LINE: message`; empty when valid
+  // Every key the reader allows in the sections the file has (`routes[].matchers`):
+  // the configuration reference in docs/ is checked against it.
+  std::set<std::string> known_keys;
 };
 
 // Reads `path`. Files it names (tokens, passwords) are read relative to it.

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <re2/re2.h>
+
 #include "daemon/base/duration.hpp"
 
 namespace calloutd::config_detail {
@@ -29,6 +31,12 @@ std::vector<std::string> Checker::sorted_errors() const {
 
 bool Checker::mapping(const YAML::Node& node, const std::string& path,
                       const std::set<std::string>& allowed) {
+  static const RE2 k_index(R"(\[\d+\])");
+  std::string section = path;
+  RE2::GlobalReplace(&section, k_index, "[]");
+  for (const auto& key : allowed) {
+    m_known_keys.insert(section.empty() ? key : section + "." + key);
+  }
   if (node.IsNull()) {
     return false;  // a key with only comments under it: all defaults
   }

@@ -62,10 +62,15 @@ class Checker {
   // `value` relative to the config file's folder, unless absolute or empty.
   std::string resolve_path(const std::string& value) const;
 
+  // Every key the mappings read so far allow, as `section.key` with list
+  // items written `[]` (`routes[].matchers`): what the docs must cover.
+  const std::set<std::string>& known_keys() const { return m_known_keys; }
+
  private:
   std::string m_source;
   std::string m_base_dir;
   std::vector<std::pair<int, std::string>> m_errors;
+  std::set<std::string> m_known_keys;
 };
 
 // repository_section.cpp: `repository`, with its `remote`.

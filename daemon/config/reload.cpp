@@ -56,4 +56,15 @@ Config keep_restart_only(const Config& running, Config loaded) {
   return loaded;
 }
 
+std::vector<std::string> restart_only_keys() {
+  std::vector<std::string> keys;
+  Config a;
+  Config b;
+  each_restart_only(a, b, [&](const char* key, const auto&, const auto&) {
+    std::string k = key;
+    keys.push_back(k.substr(0, k.find(' ')));  // without " (--flag)"
+  });
+  return keys;
+}
+
 }  // namespace calloutd

@@ -20,4 +20,7 @@ std::vector<std::string> restart_only_changes(const Config& running, const Confi
 // with after the reload.
 Config keep_restart_only(const Config& running, Config loaded);
 
+// Every restart-only key as written in calloutd.yml (`repository.remote.url`).
+std::vector<std::string> restart_only_keys();
+
 }  // namespace calloutd
