@@ -105,6 +105,16 @@ bool Engine::AlertSteps::open_or_reopen(const std::vector<const Alert*>& firing,
   plan.route = route_for(config.routes, firing);
   if (plan.route == nullptr) {
     plan.outcome = Outcome::ignored;
+    // At debug level: alerts that open nothing by design (warnings) are common.
+    const Labels& labels = firing.front()->labels;
+    auto label = [&](const char* name) {
+      auto it = labels.find(name);
+      return it == labels.end() ? std::string() : it->second;
+    };
+    log::debug("no route takes the alert group; nothing is written",
+               {{"receiver", g.receiver},
+                {"alertname", label("alertname")},
+                {"severity", label("severity")}});
     return false;
   }
   plan.opening = firing;
