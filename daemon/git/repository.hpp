@@ -27,7 +27,7 @@ struct CommitRequest {
   std::string message;
   // Files removed (`git rm`): a path that is absent in the parent is skipped;
   // a folder emptied by it goes too, as in git.
-  std::vector<std::string> removals;
+  std::vector<std::string> removals = {};
 };
 
 // unsafe_path: a path of the request is not a plain relative path, or goes
