@@ -21,11 +21,11 @@ using testing::state_files;
 // A notification of group `name` (its one alert firing or resolved), routed
 // to api/ by api_routes().
 Event group_event(std::uint64_t seq, const std::string& name, AlertStatus status,
-                  const std::string& received) {
+                  const std::string& received, const std::string& starts = "2026-09-01T00:00:00Z") {
   Alert alert;
   alert.status = status;
   alert.labels = {{"alertname", name}, {"severity", "warning"}, {"service", "api"}};
-  alert.starts_at = at("2026-09-01T00:00:00Z");
+  alert.starts_at = at(starts);
   alert.fingerprint = "fp-" + name;
   if (status == AlertStatus::resolved) {
     alert.ends_at = at(received);
@@ -119,8 +119,8 @@ TEST_F(StateTidyTest, TheRetentionNeverGoesBelowTheReopenWindow) {
 TEST_F(StateTidyTest, APrunedGroupThatFiresAgainOpensANewCallout) {
   auto first = incident("OldOutage", "2026-09-01T00:00:00Z", "2026-09-01T01:00:00Z");
   ASSERT_EQ(engine.tidy_state(at("2026-11-01T00:00:00Z")).pruned, 1u);
-  auto again =
-      engine.apply(group_event(++seq, "OldOutage", AlertStatus::firing, "2026-11-02T00:00:00Z"));
+  auto again = engine.apply(group_event(++seq, "OldOutage", AlertStatus::firing,
+                                        "2026-11-02T00:00:00Z", "2026-11-01T23:59:00Z"));
   EXPECT_EQ(again.outcome, Outcome::opened) << again.error;
   EXPECT_NE(again.incident_id, first.incident_id);
   EXPECT_FALSE(repo.file(first.folder + "/callout.md").empty());
