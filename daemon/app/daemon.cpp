@@ -111,8 +111,11 @@ class Daemon {
   // loop's ticks run the 4-hour rule; HTTP asks the engine about incidents;
   // the metrics learn the build and the label values known in advance.
   void wire();
-  // The 4-hour rule, and the responder metrics it feeds.
+  // The 4-hour rule, and the responder metrics it feeds; then tidy_state.
   void check_work_limits();
+  // .calloutd/ pruned and moved to shards (at the first tick, then hourly),
+  // and the state metrics.
+  void tidy_state();
   // systemd's watchdog, when the unit sets WatchdogSec=: pinged while the
   // engine's strand and the HTTP I/O loop answer.
   void start_watchdog();
@@ -184,6 +187,7 @@ Engine& Daemon::loaded_engine() {
   m_metrics.count_journal_quarantined(m_journal.quarantined().size());
   m_engine.load();
   m_metrics.set_state_files_unreadable(m_engine.unreadable_state_files());
+  m_metrics.set_state_files(m_engine.state_count());
   return m_engine;
 }
 
@@ -272,6 +276,16 @@ void Daemon::check_work_limits() {
   m_metrics.set_response_targets(targets.past, targets.breaches);
   // State files found unreadable since the last tick (at start, by a fetch, by an event).
   m_metrics.set_state_files_unreadable(m_engine.unreadable_state_files());
+  tidy_state();
+}
+
+void Daemon::tidy_state() {
+  auto tidy = m_engine.tidy_state(m_clock.now());
+  m_metrics.count_state_pruned(tidy.pruned);
+  m_metrics.set_state_files(m_engine.state_count());
+  if (!tidy.commit.empty()) {
+    m_pipeline.publish();  // a commit outside the pipeline, published like its own
+  }
 }
 
 void Daemon::start(int port) {

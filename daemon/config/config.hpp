@@ -134,6 +134,10 @@ struct Config {
   std::string journal_dir;    // empty: <repo_path>/.git/calloutd
   std::string templates_dir;  // empty: the templates compiled into the binary
   std::chrono::seconds reopen_window{3600};
+  // repository.state_retention: a resolved group's state file is removed
+  // from .calloutd/groups/ this long after it resolved (never sooner than the
+  // reopen window or PagerDuty's 48-hour redelivery window); at least 48h.
+  std::chrono::seconds state_retention{30 * 24 * 3600};
   std::chrono::seconds postmortem_overdue_after{24 * 3600};  // resolved, still a draft
   std::chrono::milliseconds poll_interval{2000};  // how often to look for engineers' commits
   RemoteConfig remote;

@@ -164,8 +164,16 @@ void read_maintenance(Checker& c, const YAML::Node& node, MaintenanceConfig& m) 
 void read_repository(Checker& c, const YAML::Node& node, Config& cfg) {
   if (!c.mapping(node, "repository",
                  {"path", "branch", "author_name", "author_email", "journal_dir", "poll_interval",
-                  "remote", "maintenance"})) {
+                  "remote", "maintenance", "state_retention"})) {
     return;
+  }
+  if (node["state_retention"]) {
+    c.duration(node["state_retention"], "repository.state_retention", cfg.state_retention);
+    if (cfg.state_retention < std::chrono::hours(48)) {
+      c.error(node["state_retention"],
+              "repository.state_retention: must be at least 48h (PagerDuty redelivers events "
+              "for 48 hours; a state pruned sooner would take a redelivery for a new incident)");
+    }
   }
   if (node["maintenance"]) {
     read_maintenance(c, node["maintenance"], cfg.maintenance);

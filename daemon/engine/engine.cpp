@@ -141,8 +141,6 @@ std::string outcome_name(Outcome o) {
   return "failed";
 }
 
-constexpr const char* k_shifts_path = ".calloutd/shifts.json";
-
 Engine::Engine(const Config& config, Repository& repository, const Templates& templates)
     : m_config(&config),
       m_repository(repository),
@@ -202,17 +200,14 @@ Result<std::optional<ShiftBook>> Engine::read_shifts(const std::string& commit) 
                          : text.error()};
 }
 
+// Both layouts are read (see state_path): a shard's file wins over a flat
+// one of the same group, which only a version before the shards wrote.
 void Engine::reload(const std::string& commit) {
   std::map<std::string, GroupState> states;
-  for (const auto& name : m_repository.list(commit, k_state_dir)) {
-    if (!name.ends_with(".json")) {
-      continue;  // not a state file (refresh_file reads only these too)
-    }
-    auto path = std::string(k_state_dir) + "/" + name;
+  for (const auto& [id, path] : state_files(commit)) {
     auto state = read_state(commit, path);
-    auto id = name.substr(0, name.size() - 5);
     if (state.ok() && *state) {
-      states[(*state)->group_id] = std::move(**state);
+      states[id] = std::move(**state);
     } else if (!state.ok()) {
       bool kept = m_states.contains(id);
       if (kept) {
@@ -230,6 +225,38 @@ void Engine::reload(const std::string& commit) {
   refresh_file(k_shifts_path, commit);
 }
 
+std::map<std::string, std::string> Engine::state_files(const std::string& commit) {
+  std::map<std::string, std::string> files;  // id -> path; shards first, so they win
+  std::vector<std::string> flat;
+  for (const auto& name : m_repository.list(commit, k_state_dir)) {
+    const auto path = std::string(k_state_dir) + "/" + name;
+    if (name.ends_with(".json")) {
+      flat.push_back(path);
+      continue;
+    }
+    for (const auto& file : m_repository.list(commit, path)) {
+      if (auto id = state_id_of_path(path + "/" + file)) {
+        files.emplace(*id, path + "/" + file);
+      }
+    }
+  }
+  for (const auto& path : flat) {
+    if (auto id = state_id_of_path(path)) {
+      files.emplace(*id, path);
+    }
+  }
+  return files;
+}
+
+Result<std::optional<GroupState>> Engine::read_group(const std::string& commit,
+                                                     const std::string& id) {
+  auto state = read_state(commit, state_path(id));
+  if (state.ok() && !*state) {
+    return read_state(commit, flat_state_path(id));
+  }
+  return state;
+}
+
 void Engine::refresh(const std::string& from, const std::string& to) {
   auto changed = from.empty() ? std::nullopt : m_repository.changed_files(from, to);
   if (!changed) {
@@ -244,7 +271,6 @@ void Engine::refresh(const std::string& from, const std::string& to) {
 
 // Reads again `path` at `to` when it is a state file; the caller rebuilds the index.
 void Engine::refresh_file(const std::string& path, const std::string& to) {
-  const std::string prefix = std::string(k_state_dir) + "/";
   if (path == k_shifts_path) {
     auto shifts = read_shifts(to);
     if (!shifts.ok()) {
@@ -257,18 +283,19 @@ void Engine::refresh_file(const std::string& path, const std::string& to) {
     }
     return;
   }
-  if (!path.starts_with(prefix) || !path.ends_with(".json")) {
+  auto id = state_id_of_path(path);
+  if (!id) {
     return;
   }
-  auto state = read_state(to, path);
-  auto id = path.substr(prefix.size(), path.size() - prefix.size() - 5);
+  // The group in either layout: a flat file moved to its shard is no removal.
+  auto state = read_group(to, *id);
   if (!state.ok()) {
     log::error("cannot read a group state file; the state in memory is kept",
                {{"file", path}, {"error", state.error()}});
   } else if (*state) {
-    m_states[(*state)->group_id] = std::move(**state);
+    m_states[*id] = std::move(**state);
   } else {
-    m_states.erase(id);
+    forget(*id);
   }
 }
 
@@ -308,7 +335,7 @@ Result<std::optional<GroupState>> Engine::state_for(const std::string& id, const
   if (auto it = view.unreadable.find(id); it != view.unreadable.end()) {
     return Error{it->second};
   }
-  auto state = read_state(view.head(), state_path(id));
+  auto state = read_group(view.head(), id);
   if (!state.ok()) {
     log::error("cannot read a group state file; its events fail until it is fixed",
                {{"file", state_path(id)}, {"error", state.error()}});
@@ -383,23 +410,15 @@ CommitOutcome Engine::commit_view(Overlay& view) {
     view.write(k_shifts_path, view.shifts->serialize());
   }
   // The README.md index, when what it lists changed.
-  if (!view.states.empty() && view.unsafe("README.md", PathKind::file)) {
-    log::warn("README.md is a symlink or a folder in the repository; the index is not updated",
-              {{"path", "README.md"}});
-  } else if (!view.states.empty()) {
+  if (!view.states.empty()) {
     auto states = m_states;
     for (const auto& [id, state] : view.states) {
       states[id] = state;
     }
-    auto readme = view.read("README.md");
-    if (!readme.ok()) {
-      // Not written over: the index is made again with the next commit.
-      log::warn("cannot read README.md; the index is not updated", {{"error", readme.error()}});
-    } else if (auto updated = with_index(*readme, index_section(states)); updated != *readme) {
-      view.write("README.md", updated);
-    }
+    write_index(view, states);
   }
-  auto committed = m_repository.commit(CommitRequest{view.head(), view.files(), message});
+  auto committed =
+      m_repository.commit(CommitRequest{view.head(), view.files(), message, view.removals()});
   if (committed.status == CommitStatus::committed) {
     for (auto& [id, state] : view.states) {
       m_states[id] = state;
@@ -409,6 +428,21 @@ CommitOutcome Engine::commit_view(Overlay& view) {
     }
   }
   return committed;
+}
+
+void Engine::write_index(Overlay& view, const std::map<std::string, GroupState>& states) const {
+  if (view.unsafe("README.md", PathKind::file)) {
+    log::warn("README.md is a symlink or a folder in the repository; the index is not updated",
+              {{"path", "README.md"}});
+    return;
+  }
+  auto readme = view.read("README.md");
+  if (!readme.ok()) {
+    // Not written over: the index is made again with the next commit.
+    log::warn("cannot read README.md; the index is not updated", {{"error", readme.error()}});
+  } else if (auto updated = with_index(*readme, index_section(states)); updated != *readme) {
+    view.write("README.md", updated);
+  }
 }
 
 std::string Engine::state_id_for(const Event& event, const Overlay& view) {
@@ -541,6 +575,10 @@ Result<Ok> Engine::write(Plan& plan, Overlay& view) const {
     view.write(layout::postmortem_path(plan.state.folder), **postmortem);
   }
   view.write(state_path(plan.state.group_id), serialize_state(plan.state));
+  // A flat file of a version before the shards moves with the group's next write.
+  if (m_repository.file_id(view.head(), flat_state_path(plan.state.group_id))) {
+    view.remove(flat_state_path(plan.state.group_id));
+  }
   return Ok{};
 }
 

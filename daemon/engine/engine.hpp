@@ -90,6 +90,27 @@ class Engine {
   // counts them.
   std::map<std::string, std::uint64_t> unreadable_state_files() const { return m_unreadable; }
 
+  // What tidy_state did: group state files at the head after it, those it
+  // removed and moved, and the commit ("" when nothing changed or it failed).
+  struct StateTidy {
+    std::size_t files = 0;
+    std::size_t pruned = 0;
+    std::size_t moved = 0;
+    std::size_t shifts_trimmed = 0;
+    std::string commit;
+    std::string error;
+  };
+  // Keeps .calloutd/ small, in one commit: removes the state files of groups
+  // resolved longer ago than prune_retention (and forgets them), moves flat
+  // state files to their shards, and drops from the shift book the people
+  // idle that long. At most once per `k_tidy_interval` (the first call runs),
+  // unless `when` says now. On the strand, like an event.
+  enum class When { due, now };
+  StateTidy tidy_state(TimePoint now, When when = When::due);
+  static constexpr std::chrono::hours k_tidy_interval{1};
+  // Group states held (one state file each under .calloutd/groups/).
+  std::size_t state_count() const { return m_states.size(); }
+
   // Applies one notification. Idempotent: applying the same event twice, or an
   // older one after a newer one, changes nothing the second time.
   ApplyResult apply(const Event& event);
@@ -155,6 +176,17 @@ class Engine {
   // Reads every group state and the shifts at `commit`, keeping what memory
   // holds for a file that cannot be read.
   void reload(const std::string& commit);
+  // The group state files at `commit`, by group id, in either layout (a
+  // shard's wins), and one group's state read from either.
+  std::map<std::string, std::string> state_files(const std::string& commit);
+  Result<std::optional<GroupState>> read_group(const std::string& commit, const std::string& id);
+  // Removes group `id` from memory: its state and the response targets
+  // counted for it (the caller rebuilds the correlation indexes).
+  void forget(const std::string& id);
+  // The tidy's changes to `view`, counted in `out`; the pruned ids.
+  std::vector<std::string> plan_tidy(Overlay& view, TimePoint now, StateTidy& out);
+  // The README.md index for `states`, written into `view` when it changed.
+  void write_index(Overlay& view, const std::map<std::string, GroupState>& states) const;
   void refresh_file(const std::string& path, const std::string& to);
   ApplyResult apply_to(const Event& event, Overlay& view);
   // The state id `event` is about ("" when none is known).
@@ -248,6 +280,7 @@ class Engine {
   std::uint64_t m_breaches = 0;
   std::map<std::string, std::uint64_t> m_unreadable;  // kind -> state files found unreadable
   std::set<std::pair<std::string, std::string>> m_targets_passed;  // (state id, target) counted
+  std::optional<TimePoint> m_last_tidy;                            // when tidy_state last ran
 };
 
 }  // namespace calloutd

@@ -31,6 +31,9 @@ class Engine::Overlay {
   }
   // The batch's own version of `path`, else the head's (see FileRead).
   FileRead read(const std::string& path) const {
+    if (m_removed.contains(path)) {
+      return std::optional<std::string>{};
+    }
     auto it = m_files.find(path);
     return it != m_files.end() ? FileRead(std::optional(it->second))
                                : m_repository.read(m_head, path);
@@ -47,6 +50,11 @@ class Engine::Overlay {
           all.insert(*name);
         }
       }
+      for (const auto& path : m_removed) {
+        if (auto name = child_of(dir, path); name && dir + "/" + *name == path) {
+          all.erase(*name);  // a removed file (a folder it empties may stay listed)
+        }
+      }
       it = m_names.emplace(dir, std::move(all)).first;
     }
     return it->second;
@@ -57,8 +65,20 @@ class Engine::Overlay {
         names.insert(*name);
       }
     }
+    m_removed.erase(path);
     m_files[path] = std::move(content);
   }
+  // `git rm path` in this batch's commit.
+  void remove(const std::string& path) {
+    m_files.erase(path);
+    m_removed.insert(path);
+    for (auto& [dir, names] : m_names) {
+      if (auto name = child_of(dir, path); name && dir + "/" + *name == path) {
+        names.erase(*name);
+      }
+    }
+  }
+  std::vector<std::string> removals() const { return {m_removed.begin(), m_removed.end()}; }
   std::vector<FileWrite> files() const {
     std::vector<FileWrite> out;
     for (const auto& [path, content] : m_files) {
@@ -88,6 +108,7 @@ class Engine::Overlay {
   Repository& m_repository;
   std::string m_head;
   std::map<std::string, std::string> m_files;
+  std::set<std::string> m_removed;                               // paths removed by this batch
   mutable std::map<std::string, std::set<std::string>> m_names;  // dir -> names, this batch
 };
 
@@ -126,6 +147,7 @@ struct Engine::Plan {
 };
 
 inline constexpr const char* k_timeline_key = keys::k_incident_timeline;
+inline constexpr const char* k_shifts_path = ".calloutd/shifts.json";
 
 // engine_writeup.cpp: the lines of the write-ups the daemon owns, kept current.
 

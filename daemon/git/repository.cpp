@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <sstream>
 #include <stdexcept>
@@ -87,6 +88,7 @@ bool holds(const git_tree_entry* e, PathKind kind) {
 // tree is rebuilt once however many files change in it.
 struct TreeEdit {
   std::map<std::string, git_oid> blobs;
+  std::set<std::string> removed;  // files removed from this folder
   std::map<std::string, TreeEdit> folders;
 
   void add(std::span<const std::string> parts, const git_oid& blob) {
@@ -97,12 +99,21 @@ struct TreeEdit {
     }
   }
 
+  void remove(std::span<const std::string> parts) {
+    if (parts.size() == 1) {
+      removed.insert(parts[0]);
+    } else {
+      folders[parts[0]].remove(parts.subspan(1));
+    }
+  }
+
   // Writes `base` (may be null), the tree at `prefix`, with these changes;
-  // its id into `out`. An entry of `base` that cannot hold what is written
-  // (see holds()), or a name written both as a file and as a folder, is
-  // refused: false with the entry's path in `unsafe`.
+  // its id into `out`, and into `empty` whether it holds nothing (then the
+  // parent drops it: git keeps no empty folders). An entry of `base` that
+  // cannot hold what is written (see holds()), or a name written both as a
+  // file and as a folder, is refused: false with the entry's path in `unsafe`.
   bool write(git_repository* repo, const git_tree* base, const std::string& prefix, git_oid* out,
-             std::string& unsafe) const {
+             std::string& unsafe, bool& empty) const {
     auto fits = [&](const std::string& name, PathKind kind) {
       const git_tree_entry* e =
           base != nullptr ? git_tree_entry_byname(base, name.c_str()) : nullptr;
@@ -117,6 +128,13 @@ struct TreeEdit {
       return false;
     }
     BuilderPtr builder(raw);
+    for (const auto& name : removed) {
+      // Only a file: a folder or a submodule of that name is not what was asked.
+      if (!fits(name, PathKind::file)) {
+        return false;
+      }
+      git_treebuilder_remove(raw, name.c_str());  // absent: nothing to remove
+    }
     for (const auto& [name, blob] : blobs) {
       if (!fits(name, PathKind::file) ||
           git_treebuilder_insert(nullptr, raw, name.c_str(), &blob, GIT_FILEMODE_BLOB) != 0) {
@@ -124,24 +142,39 @@ struct TreeEdit {
       }
     }
     for (const auto& [name, edit] : folders) {
-      if (!fits(name, PathKind::folder)) {
-        return false;
-      }
-      TreePtr sub;
-      if (base != nullptr) {
-        const git_tree_entry* e = git_tree_entry_byname(base, name.c_str());
-        git_tree* t = nullptr;
-        if (e != nullptr && git_tree_lookup(&t, repo, git_tree_entry_id(e)) == 0) {
-          sub.reset(t);
-        }
-      }
-      git_oid child;
-      if (!edit.write(repo, sub.get(), prefix + name + "/", &child, unsafe) ||
-          git_treebuilder_insert(nullptr, raw, name.c_str(), &child, GIT_FILEMODE_TREE) != 0) {
+      if (!fits(name, PathKind::folder) ||
+          !write_folder(repo, base, prefix, name, edit, raw, unsafe)) {
         return false;
       }
     }
+    empty = git_treebuilder_entrycount(raw) == 0;
     return git_treebuilder_write(out, raw) == 0;
+  }
+
+ private:
+  // Writes subfolder `name` of `base` with `edit` into `builder` (dropped
+  // when it ends up empty).
+  static bool write_folder(git_repository* repo, const git_tree* base, const std::string& prefix,
+                           const std::string& name, const TreeEdit& edit, git_treebuilder* builder,
+                           std::string& unsafe) {
+    TreePtr sub;
+    if (base != nullptr) {
+      const git_tree_entry* e = git_tree_entry_byname(base, name.c_str());
+      git_tree* t = nullptr;
+      if (e != nullptr && git_tree_lookup(&t, repo, git_tree_entry_id(e)) == 0) {
+        sub.reset(t);
+      }
+    }
+    git_oid child;
+    bool empty = false;
+    if (!edit.write(repo, sub.get(), prefix + name + "/", &child, unsafe, empty)) {
+      return false;
+    }
+    if (empty) {
+      git_treebuilder_remove(builder, name.c_str());  // absent: nothing to remove
+      return true;
+    }
+    return git_treebuilder_insert(nullptr, builder, name.c_str(), &child, GIT_FILEMODE_TREE) == 0;
   }
 };
 
@@ -268,10 +301,11 @@ CommitOutcome commit_failed(const std::string& what) {
   return CommitOutcome{CommitStatus::failed, "", what + ": " + git_error_text()};
 }
 
-// Writes a blob for each of `files` and adds it to `edit`. The outcome when
-// a path is refused or a blob cannot be written; nullopt to go on.
+// Writes a blob for each of `files` and adds it to `edit`, and `removals`
+// too. The outcome when a path is refused or a blob cannot be written;
+// nullopt to go on.
 std::optional<CommitOutcome> add_blobs(git_repository* repo, const std::vector<FileWrite>& files,
-                                       TreeEdit& edit) {
+                                       const std::vector<std::string>& removals, TreeEdit& edit) {
   for (const auto& file : files) {
     if (!is_safe_repo_path(file.path)) {
       return CommitOutcome{CommitStatus::unsafe_path, "",
@@ -283,6 +317,12 @@ std::optional<CommitOutcome> add_blobs(git_repository* repo, const std::vector<F
     }
     edit.add(split_path(file.path), blob);
   }
+  for (const auto& path : removals) {
+    if (!is_safe_repo_path(path)) {
+      return CommitOutcome{CommitStatus::unsafe_path, "", "refusing unsafe path \"" + path + "\""};
+    }
+    edit.remove(split_path(path));
+  }
   return std::nullopt;
 }
 
@@ -293,7 +333,8 @@ std::optional<CommitOutcome> apply_edit(git_repository* repo, const TreeEdit& ed
   git_oid root;
   git_tree* next = nullptr;
   std::string unsafe;
-  if (!edit.write(repo, tree.get(), "", &root, unsafe)) {
+  bool empty = false;  // a root tree may be empty (every file removed)
+  if (!edit.write(repo, tree.get(), "", &root, unsafe, empty)) {
     if (!unsafe.empty()) {
       return CommitOutcome{CommitStatus::unsafe_path, "",
                            "refusing to write through \"" + unsafe +
@@ -319,10 +360,10 @@ std::optional<CommitOutcome> build_commit_tree(git_repository* repo, const Commi
     return commit_failed("cannot read the parent commit " + request.parent);
   }
   TreeEdit edit;
-  if (auto stopped = add_blobs(repo, request.files, edit)) {
+  if (auto stopped = add_blobs(repo, request.files, request.removals, edit)) {
     return stopped;
   }
-  if (!request.files.empty()) {
+  if (!request.files.empty() || !request.removals.empty()) {
     if (auto stopped = apply_edit(repo, edit, tree)) {
       return stopped;
     }
@@ -516,6 +557,44 @@ bool update_worktree_file(const char* workdir, git_index* index, const git_tree*
   log::warn("left an uncommitted edit untouched; the daemon's change is committed on the branch",
             {{"file", file.path}});
   return index_changed;
+}
+
+// Removes one committed removal from the working tree and `index`: the
+// file (and its folder, when that empties) when both were clean (as at
+// `old_tree`, whose content of it is `old`); else only the index entry when
+// nothing was staged by hand, so that a later `git commit` does not bring it
+// back; an uncommitted edit stays. Whether the index changed.
+bool remove_worktree_file(const char* workdir, git_index* index, const git_tree* old_tree,
+                          const std::optional<std::string>& old, const std::string& path) {
+  std::optional<git_oid> old_oid = entry_id(old_tree, path);
+  const git_index_entry* staged = git_index_get_bypath(index, path.c_str(), 0);
+  if (staged == nullptr) {
+    return false;  // not tracked here (removed by hand already)
+  }
+  if (!old_oid || !git_oid_equal(&staged->id, &*old_oid)) {
+    log::warn("left a staged file untouched; its removal is committed on the branch",
+              {{"file", path}});
+    return false;
+  }
+  auto parts = split_path(path);
+  if (read_worktree_file(workdir, path) == old) {
+    std::string unsafe;
+    Fd dir = open_parent(workdir, parts, Create::no, unsafe);
+    if (dir.get() >= 0) {
+      ::unlinkat(dir.get(), parts.back().c_str(), 0);
+    }
+    if (parts.size() > 1) {
+      auto folder = std::vector<std::string>(parts.begin(), parts.end() - 1);
+      Fd above = open_parent(workdir, folder, Create::no, unsafe);
+      if (above.get() >= 0) {
+        ::unlinkat(above.get(), folder.back().c_str(), AT_REMOVEDIR);  // only when empty
+      }
+    }
+  } else {
+    log::warn("left an uncommitted edit untouched; the file's removal is committed on the branch",
+              {{"file", path}});
+  }
+  return git_index_remove_bypath(index, path.c_str()) == 0;
 }
 
 }  // namespace
@@ -771,7 +850,7 @@ CommitOutcome GitRepository::commit(const CommitRequest& request) {
   }
   char hex[GIT_OID_HEXSZ + 1];
   git_oid_tostr(hex, sizeof hex, &id);
-  sync_worktree(request.parent, request.files);
+  sync_worktree(request.parent, request.files, request.removals);
   return CommitOutcome{CommitStatus::committed, hex, ""};
 }
 
@@ -843,6 +922,7 @@ CommitOutcome GitRepository::move_branch(const std::string& expected, const std:
     return CommitOutcome{CommitStatus::committed, target, ""};
   }
   std::vector<FileWrite> files;
+  std::vector<std::string> removals;
   for (const auto& path : changed_files(expected, target).value_or(std::vector<std::string>{})) {
     auto content = read(target, path);
     if (!content.ok()) {
@@ -850,9 +930,11 @@ CommitOutcome GitRepository::move_branch(const std::string& expected, const std:
                 {{"file", path}, {"error", content.error()}});
     } else if (*content) {
       files.push_back({path, std::move(**content)});
+    } else {
+      removals.push_back(path);
     }
   }
-  sync_worktree(expected, files);
+  sync_worktree(expected, files, removals);
   return CommitOutcome{CommitStatus::committed, target, ""};
 }
 
@@ -891,7 +973,8 @@ bool GitRepository::keep(const std::string& ref, const std::string& commit) {
 }
 
 void GitRepository::sync_worktree(const std::string& old_commit,
-                                  const std::vector<FileWrite>& files) {
+                                  const std::vector<FileWrite>& files,
+                                  const std::vector<std::string>& removals) {
   const char* workdir = git_repository_workdir(m_repo);
   if (workdir == nullptr) {
     return;  // bare repository
@@ -931,6 +1014,13 @@ void GitRepository::sync_worktree(const std::string& old_commit,
       continue;
     }
     if (update_worktree_file(workdir, raw_index, old_tree.get(), *old, file)) {
+      index_changed = true;
+    }
+  }
+  for (const auto& path : removals) {
+    auto old = read(old_commit, path);
+    if (old.ok() && unsafe_in_worktree(workdir, path).empty() &&
+        remove_worktree_file(workdir, raw_index, old_tree.get(), *old, path)) {
       index_changed = true;
     }
   }

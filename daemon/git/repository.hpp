@@ -25,6 +25,9 @@ struct CommitRequest {
   std::string parent;  // commit id the changes were computed from; "" for an unborn branch
   std::vector<FileWrite> files;
   std::string message;
+  // Files removed (`git rm`): a path that is absent in the parent is skipped;
+  // a folder emptied by it goes too, as in git.
+  std::vector<std::string> removals = {};
 };
 
 // unsafe_path: a path of the request is not a plain relative path, or goes
@@ -154,7 +157,8 @@ class GitRepository final : public Repository {
   std::shared_mutex& writing() { return m_writing; }
 
  private:
-  void sync_worktree(const std::string& old_commit, const std::vector<FileWrite>& files);
+  void sync_worktree(const std::string& old_commit, const std::vector<FileWrite>& files,
+                     const std::vector<std::string>& removals = {});
   // Removes the branch's lock file when it is older than `max_age`.
   bool remove_stale_branch_lock(std::chrono::seconds max_age);
   std::string ref_name() const { return "refs/heads/" + m_options.branch; }

@@ -217,6 +217,14 @@ const FamilySpec k_gc_log{"calloutd_repository_gc_log_present",
                           "1 while a failed git gc's .git/gc.log is in the repository (see the "
                           "log and docs/maintenance.md).",
                           k_single};
+const FamilySpec k_state_files{
+    "calloutd_state_files",
+    "Group state files under .calloutd/groups/ in the repository (docs/state.md).", k_single};
+const FamilySpec k_state_pruned{
+    "calloutd_state_pruned_total",
+    "Group state files removed because their incident resolved longer ago than the retention "
+    "(repository.state_retention, docs/state.md); their callouts stay.",
+    k_single};
 
 // The remote's families, registered by enable_remote().
 const FamilySpec k_unpushed{"calloutd_remote_unpushed_commits",
@@ -403,6 +411,8 @@ void Metrics::register_repository() {
   m_repository.duration = &gauge(*m_registry, k_maintenance_duration);
   m_repository.runs = &counters(*m_registry, k_maintenance_runs);
   m_repository.gc_log = &gauge(*m_registry, k_gc_log);
+  m_repository.state_files = &gauge(*m_registry, k_state_files);
+  m_repository.state_pruned = &counter(*m_registry, k_state_pruned);
 }
 
 void Metrics::set_repository_objects(double size_bytes, double loose_objects, double packs) {
@@ -423,6 +433,14 @@ void Metrics::record_maintenance(const std::string& outcome, double seconds) {
 
 void Metrics::set_gc_log_present(bool present) {
   m_repository.gc_log->Set(present ? 1 : 0);
+}
+
+void Metrics::set_state_files(std::size_t files) {
+  m_repository.state_files->Set(static_cast<double>(files));
+}
+
+void Metrics::count_state_pruned(std::size_t pruned) {
+  m_repository.state_pruned->Increment(static_cast<double>(pruned));
 }
 
 void Metrics::count_commit_retry() {

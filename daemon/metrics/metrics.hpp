@@ -122,6 +122,10 @@ class Metrics {
   void set_repository_size_limit(double bytes);
   void record_maintenance(const std::string& outcome, double seconds);
   void set_gc_log_present(bool present);
+  // Group state files under .calloutd/groups/ now, and `pruned` more of
+  // them removed (resolved past the retention; docs/state.md).
+  void set_state_files(std::size_t files);
+  void count_state_pruned(std::size_t pruned);
 
   // The text exposition format, the process_* families read now.
   std::string serialize() const;
@@ -185,6 +189,8 @@ class Metrics {
     prometheus::Gauge* duration = nullptr;
     prometheus::Family<prometheus::Counter>* runs = nullptr;
     prometheus::Gauge* gc_log = nullptr;
+    prometheus::Gauge* state_files = nullptr;
+    prometheus::Counter* state_pruned = nullptr;
   } m_repository;
   void register_repository();
 

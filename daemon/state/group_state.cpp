@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
+
 #include "daemon/base/hash.hpp"
 #include "daemon/text/url_redact.hpp"
 
@@ -49,7 +52,44 @@ std::string group_id(const AlertGroup& group) {
 }
 
 std::string state_path(const std::string& id) {
+  // The hash part: after the source's prefix (pd-, man-); hex in every id
+  // calloutd makes. Anything else still gets a stable shard.
+  auto hash = id.substr(id.rfind('-') + 1);
+  auto shard = hash.size() >= 2 && std::isxdigit(static_cast<unsigned char>(hash[0])) != 0 &&
+                       std::isxdigit(static_cast<unsigned char>(hash[1])) != 0
+                   ? hash.substr(0, 2)
+                   : sha256_hex(id).substr(0, 2);
+  return std::string(k_state_dir) + "/" + shard + "/" + id + ".json";
+}
+
+std::string flat_state_path(const std::string& id) {
   return std::string(k_state_dir) + "/" + id + ".json";
+}
+
+std::optional<std::string> state_id_of_path(const std::string& path) {
+  const std::string prefix = std::string(k_state_dir) + "/";
+  if (!path.starts_with(prefix) || !path.ends_with(".json")) {
+    return std::nullopt;
+  }
+  auto rest = path.substr(prefix.size(), path.size() - prefix.size() - 5);
+  auto slash = rest.find('/');
+  if (slash != std::string::npos) {
+    rest = rest.substr(slash + 1);  // a shard's file: its path must be the id's own
+  }
+  if (rest.empty() || rest.find('/') != std::string::npos ||
+      (slash != std::string::npos && state_path(rest) != path)) {
+    return std::nullopt;
+  }
+  return rest;
+}
+
+bool prunable(const GroupState& s, TimePoint now, std::chrono::seconds keep) {
+  return s.resolved && s.resolved_at != TimePoint{} && now - s.resolved_at > keep;
+}
+
+std::chrono::seconds prune_retention(std::chrono::seconds reopen_window,
+                                     std::chrono::seconds retention) {
+  return std::max({reopen_window, std::chrono::seconds(k_pagerduty_redelivery), retention});
 }
 
 std::string serialize_state(const GroupState& s) {

@@ -1,9 +1,10 @@
 // What the daemon remembers about an alert group between notifications. It is
-// committed in the callouts repository (`.calloutd/groups/<group_id>.json`) in
-// the same commit as the markdown it explains, so the repository alone holds
-// the daemon's state after a restart.
+// committed in the callouts repository (`.calloutd/groups/<xx>/<group_id>.json`,
+// see state_path) in the same commit as the markdown it explains, so the
+// repository alone holds the daemon's state after a restart.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -71,8 +72,28 @@ struct GroupState {
 // groupKey text (HA peers may format it differently). 16 hex digits.
 std::string group_id(const AlertGroup& group);
 
-std::string state_path(const std::string& group_id);  // .calloutd/groups/<id>.json
 inline constexpr const char* k_state_dir = ".calloutd/groups";
+// Where group `group_id`'s state is written: `.calloutd/groups/<xx>/<id>.json`,
+// `xx` the first two hex digits of the id's hash part (`71995bb45926aa1b` ->
+// `71/`, `pd-bce23533d6573672` -> `bc/`), so that a commit rewrites one small
+// shard's tree, not one with an entry per group ever seen.
+std::string state_path(const std::string& group_id);
+// Where versions before the shards wrote it: `.calloutd/groups/<id>.json`.
+// Still read (the sharded file wins when both exist); moved by Engine::tidy_state.
+std::string flat_state_path(const std::string& group_id);
+// The group id of a state file's path in either layout; nullopt for any
+// other path (a file that is not a state file, a deeper folder).
+std::optional<std::string> state_id_of_path(const std::string& path);
+
+// Whether the state of a group resolved at `s.resolved_at` may be removed at
+// `now`: resolved, and longer ago than `keep` (see prune_retention).
+bool prunable(const GroupState& s, TimePoint now, std::chrono::seconds keep);
+// How long a resolved group's state is kept: the longest of the reopen
+// window (a re-fire within it reopens the callout), PagerDuty's 48-hour
+// redelivery window (pd_events) and `retention` (repository.state_retention).
+std::chrono::seconds prune_retention(std::chrono::seconds reopen_window,
+                                     std::chrono::seconds retention);
+inline constexpr std::chrono::hours k_pagerduty_redelivery{48};
 
 std::string serialize_state(const GroupState& state);
 // nullopt when `text` is not a state file this version understands.

@@ -52,6 +52,15 @@ std::chrono::seconds ShiftBook::worked(const std::string& person, TimePoint now)
   return std::chrono::duration_cast<std::chrono::seconds>(now - m_shifts.at(person).start);
 }
 
+std::size_t ShiftBook::forget_idle_before(TimePoint cutoff) {
+  return std::erase_if(m_shifts, [&](const auto& entry) {
+    const Shift& s = entry.second;
+    // Past the short break too, whatever the cutoff: only shifts that are over.
+    return s.holds == 0 && s.idle_since && *s.idle_since < cutoff &&
+           *s.idle_since + m_short_break < cutoff;
+  });
+}
+
 Shift* ShiftBook::find(const std::string& person) {
   auto it = m_shifts.find(person);
   return it == m_shifts.end() ? nullptr : &it->second;

@@ -40,6 +40,12 @@ class ShiftBook {
   std::chrono::seconds worked(const std::string& person, TimePoint now) const;
   bool on_shift(const std::string& person, TimePoint now) const;
 
+  // Drops the people who hold no role and have been idle since before
+  // `cutoff` (their shift is long over: a new role starts a new one, as if
+  // they had never been here), so the book does not grow with everyone who
+  // ever held a role. How many were dropped.
+  std::size_t forget_idle_before(TimePoint cutoff);
+
   Shift* find(const std::string& person);
   const std::map<std::string, Shift>& shifts() const { return m_shifts; }
 

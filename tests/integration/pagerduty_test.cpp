@@ -219,8 +219,8 @@ TEST_F(PagerDutyDaemonTest, AlertmanagerAndPagerDutyMergeInBothOrders) {
   ASSERT_TRUE(settled(4));
   auto files = git(dir.path() / "callouts", "ls-tree -r --name-only main");
   EXPECT_EQ(files,
-            ".calloutd/groups/71995bb45926aa1b.json\n"
-            ".calloutd/groups/pd-bce23533d6573672.json\n"
+            ".calloutd/groups/71/71995bb45926aa1b.json\n"
+            ".calloutd/groups/bc/pd-bce23533d6573672.json\n"
             ".calloutd/shifts.json\n"
             "README.md\n"
             "checkout/checkout-latency-8-2026-11-22/callout.md\n"

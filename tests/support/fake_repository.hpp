@@ -3,6 +3,7 @@
 // committing between the engine's read and its commit.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "daemon/git/repository.hpp"
+#include "daemon/state/group_state.hpp"
 
 namespace calloutd::testing {
 
@@ -136,6 +138,9 @@ class FakeRepository final : public Repository {
       }
       next[f.path] = f.content;
     }
+    for (const auto& path : request.removals) {
+      next.erase(path);
+    }
     push(std::move(next), request.message, false);
     return {CommitStatus::committed, head(), ""};
   }
@@ -194,5 +199,22 @@ class FakeRepository final : public Repository {
   std::vector<bool> m_by_hand;
   std::map<std::string, std::string> m_read_failures;  // path -> why reading it fails
 };
+
+// The group state files at `commit`, in either layout (flat or sharded), sorted.
+inline std::vector<std::string> state_files(Repository& repo, const std::string& commit) {
+  std::vector<std::string> paths;
+  for (const auto& name : repo.list(commit, k_state_dir)) {
+    const auto path = std::string(k_state_dir) + "/" + name;
+    if (name.ends_with(".json")) {
+      paths.push_back(path);
+      continue;
+    }
+    for (const auto& file : repo.list(commit, path)) {
+      paths.push_back(path + "/" + file);
+    }
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
 
 }  // namespace calloutd::testing

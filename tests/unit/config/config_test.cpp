@@ -210,6 +210,19 @@ TEST(ConfigTest, RepositoryMaintenanceAndItsMistakes) {
                   "c.yml:6: repository.maintenance.prune: unknown key \"prune\""));
 }
 
+TEST(ConfigTest, StateRetentionAndItsMinimum) {
+  EXPECT_EQ(parse_config("", "c.yml", ".").config.state_retention, std::chrono::hours(24 * 30));
+  auto ok = parse_config("repository:\n  state_retention: 90d\n", "c.yml", ".");
+  ASSERT_TRUE(ok.errors.empty()) << ok.errors.front();
+  EXPECT_EQ(ok.config.state_retention, std::chrono::hours(24 * 90));
+  auto bad = parse_config("repository:\n  branch: main\n  state_retention: 24h\n", "c.yml", ".");
+  EXPECT_THAT(bad.errors,
+              ::testing::ElementsAre(
+                  "c.yml:3: repository.state_retention: must be at least 48h (PagerDuty "
+                  "redelivers events for 48 hours; a state pruned sooner would take a redelivery "
+                  "for a new incident)"));
+}
+
 TEST(ConfigTest, WebLimitsAndTheirMistakes) {
   auto ok = parse_config(R"(web:
   read_header_timeout: 5s

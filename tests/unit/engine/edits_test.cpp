@@ -41,8 +41,7 @@ class EngineEditsTest : public ::testing::Test {
   std::string callout() const { return opened.folder + "/callout.md"; }
   // The one group's state, as committed.
   GroupState state() {
-    auto name = repo.list(repo.head(), k_state_dir).front();
-    return *parse_state(repo.file(std::string(k_state_dir) + "/" + name));
+    return *parse_state(repo.file(testing::state_files(repo, repo.head()).front()));
   }
 
   Config config;
@@ -206,10 +205,10 @@ TEST_F(EngineEditsTest, WhatTheDaemonWroteIsNotAnEdit) {
             Outcome::updated);
   // The state and the file now disagree, without a person touching Status.
   auto before = repo.head();
-  auto name = repo.list(before, k_state_dir).front();
+  auto path = testing::state_files(repo, before).front();
   auto drifted = state();
   drifted.resolved = false;
-  repo.commit_by_hand(std::string(k_state_dir) + "/" + name, serialize_state(drifted));
+  repo.commit_by_hand(path, serialize_state(drifted));
   engine.refresh(before, repo.head());
   ASSERT_EQ(engine.open_incidents().size(), 1u);
   EXPECT_TRUE(apply_edits(engine, repo, at("2026-11-22T04:32:00Z")).empty());

@@ -502,9 +502,9 @@ TEST_F(EnginePagerDutyTest, EventIdsAreForgottenAfterTheRetryWindow) {
 TEST_F(EnginePagerDutyTest, StateFilesWithBareEventIdsAreStillRead) {
   engine.apply(pd("incident.triggered", "E1", "2021-06-04T13:35:29Z"));
   engine.apply(pd("incident.acknowledged", "E2", "2021-06-04T13:40:00Z"));
-  auto dir = repo.list(repo.head(), ".calloutd/groups");
-  ASSERT_EQ(dir.size(), 1u);
-  const auto path = ".calloutd/groups/" + dir.front();
+  auto paths = testing::state_files(repo, repo.head());
+  ASSERT_EQ(paths.size(), 1u);
+  const auto path = paths.front();
   auto state = json::parse(repo.file(path));
   // As the previous version wrote it.
   state["pagerduty"].erase("applied_events");
@@ -534,8 +534,8 @@ TEST_F(EnginePagerDutyTest, CredentialsInIncidentUrlsAreNotCommitted) {
         {"conference_url", "https://meet.example/j/1?passwd=PW1&x=1"}};
   }));
   std::string files = repo.file(callout);
-  for (const auto& name : repo.list(repo.head(), ".calloutd/groups")) {
-    files += repo.file(".calloutd/groups/" + name);
+  for (const auto& path : testing::state_files(repo, repo.head())) {
+    files += repo.file(path);
   }
   for (const char* secret : {"pa55", "S1G", "PW1"}) {
     EXPECT_EQ(files.find(secret), std::string::npos) << secret << " in\n" << files;

@@ -32,7 +32,7 @@ class StateFilesTest : public ::testing::Test {
         Event{2, at("2026-11-22T04:00:00Z"),
               RoleRequest{opened.incident_id, "join", "Operations", "Ann Lee", "", {}}});
     EXPECT_EQ(joined.outcome, Outcome::updated);
-    state_file = std::string(k_state_dir) + "/" + repo.list(repo.head(), k_state_dir).front();
+    state_file = testing::state_files(repo, repo.head()).front();
   }
 
   // Commits `content` as `path` by hand, and tells `e` the branch moved (a fetch).

@@ -60,5 +60,23 @@ TEST(ShiftsTest, SurvivesARestart) {
   EXPECT_FALSE(again.on_shift("ana", at("05:00")));
 }
 
+// The book does not grow with everyone who ever held a role: people idle
+// since before the cutoff go; anyone holding a role, or on a short break, stays.
+TEST(ShiftsTest, PeopleIdleSinceBeforeTheCutoffAreForgotten) {
+  ShiftBook book;
+  book.join("ana", at("01:00"));
+  book.leave("ana", at("02:00"));  // idle since 02:00
+  book.join("bo", at("01:00"));    // still holding a role
+  book.join("cy", at("01:00"));
+  book.leave("cy", at("05:50"));  // on a short break at the cutoff
+  EXPECT_EQ(book.forget_idle_before(at("06:00")), 1u);
+  EXPECT_EQ(book.find("ana"), nullptr);
+  EXPECT_NE(book.find("bo"), nullptr);
+  EXPECT_NE(book.find("cy"), nullptr);
+  // Ana's next role starts a new shift, as it would have anyway.
+  book.join("ana", at("07:00"));
+  EXPECT_EQ(book.worked("ana", at("08:00")), 1h);
+}
+
 }  // namespace
 }  // namespace calloutd
