@@ -167,14 +167,17 @@ json measure(double minute, double elapsed, const Daemon& d, const fs::path& rep
   row["minute"] = minute;
   row["elapsed_s"] = elapsed;
   row["callouts"] = callouts;
+  auto list = d.client().Get("/api/v1/incidents");
+  row["open_incidents"] = list ? json::parse(list->body)["incidents"].size() : 0;
   row["repository"] = to_json(repository_size(repo), callouts);
   row["rss_mib"] = d.child->memory_mib("VmRSS:");
   return row;
 }
 
 void print_header() {
-  std::printf("%6s %8s %8s %9s %11s %8s %9s %6s %8s %8s %7s\n", "minute", "opened", "callouts",
-              ".git MiB", "MiB per 1k", "loose", "loose MiB", "packs", "RSS MiB", "2xx", "errors");
+  std::printf("%6s %8s %6s %8s %9s %11s %8s %9s %6s %8s %8s %7s\n", "minute", "opened", "open",
+              "callouts", ".git MiB", "MiB per 1k", "loose", "loose MiB", "packs", "RSS MiB", "2xx",
+              "errors");
 }
 
 void print_row(const json& row) {
@@ -182,12 +185,13 @@ void print_row(const json& row) {
   double per_1k = r.contains("per_1000_callouts")
                       ? r["per_1000_callouts"]["git_bytes"].get<double>() / (1024.0 * 1024.0)
                       : 0;
-  std::printf(
-      "%6.1f %8ld %8ju %9.1f %11.1f %8ju %9.1f %6ju %8.1f %8ld %7ld\n", row["minute"].get<double>(),
-      row["groups_opened"].get<long>(), row["callouts"].get<std::uintmax_t>(),
-      mib(r["git_bytes"].get<std::uintmax_t>()), per_1k, r["loose_objects"].get<std::uintmax_t>(),
-      mib(r["loose_bytes"].get<std::uintmax_t>()), r["packs"].get<std::uintmax_t>(),
-      row["rss_mib"].get<double>(), row["requests_2xx"].get<long>(), row["errors"].get<long>());
+  std::printf("%6.1f %8ld %6zu %8ju %9.1f %11.1f %8ju %9.1f %6ju %8.1f %8ld %7ld\n",
+              row["minute"].get<double>(), row["groups_opened"].get<long>(),
+              row["open_incidents"].get<std::size_t>(), row["callouts"].get<std::uintmax_t>(),
+              mib(r["git_bytes"].get<std::uintmax_t>()), per_1k,
+              r["loose_objects"].get<std::uintmax_t>(), mib(r["loose_bytes"].get<std::uintmax_t>()),
+              r["packs"].get<std::uintmax_t>(), row["rss_mib"].get<double>(),
+              row["requests_2xx"].get<long>(), row["errors"].get<long>());
 }
 
 json soak_header(const SoakOptions& options) {
