@@ -5,211 +5,29 @@
 //
 //   calloutd_bench --calloutd BIN --bare-server BIN --lua FILE --sample FILE
 //                  --out results.json [--quick]
+//   calloutd_bench --soak MINUTES --calloutd BIN --sample FILE --out soak.json
+//                  [--repository-extra YAML]   (soak.hpp)
 #include <git2.h>
-#include <httplib.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
+#include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "soak.hpp"
+#include "support.hpp"
 
+namespace calloutd::bench {
 namespace {
 
-namespace fs = std::filesystem;
-using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const fs::path& p, const std::string& s) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << s;
-}
-
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  char buf[4096];
-  std::size_t n = 0;
-  while (p != nullptr && (n = std::fread(buf, 1, sizeof buf, p)) > 0) {
-    out.append(buf, n);
-  }
-  if (p != nullptr) {
-    ::pclose(p);
-  }
-  return out;
-}
-
-// A port nobody listens on now (bound to 0, read back, closed).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// A child process; stdout and stderr to `log`.
-class Child {
- public:
-  Child(const std::vector<std::string>& argv, const fs::path& log, const fs::path& cwd) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-      args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    if (posix_spawn(&m_pid, args[0], &fa, nullptr, args.data(), environ) != 0) {
-      throw std::runtime_error("cannot start " + argv[0]);
-    }
-    posix_spawn_file_actions_destroy(&fa);
-  }
-  ~Child() { stop(); }
-  pid_t pid() const { return m_pid; }
-  void stop() {
-    if (m_pid > 0) {
-      ::kill(m_pid, SIGTERM);
-      int st = 0;
-      ::waitpid(m_pid, &st, 0);
-      m_pid = -1;
-    }
-  }
-  // VmRSS / VmHWM in MiB.
-  double memory_mib(const char* field) const {
-    std::ifstream in("/proc/" + std::to_string(m_pid) + "/status");
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind(field, 0) == 0) {
-        return std::stod(line.substr(std::strlen(field) + 1)) / 1024.0;
-      }
-    }
-    return 0;
-  }
-
- private:
-  pid_t m_pid = -1;
-};
-
-bool wait_for(double seconds, const std::function<bool()>& ok) {
-  auto start = Clock::now();
-  while (seconds_since(start) < seconds) {
-    if (ok()) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
-struct Daemon {
-  std::unique_ptr<Child> child;
-  int port = 0;
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(120);
-    c.set_tcp_nodelay(true);
-    return c;
-  }
-};
-
-const std::string k_config = R"(web:
-  max_pending_events: 100000
-routes:
-  - matchers: ['severity="critical"']
-    severity: MPI
-    technology: bench
-repository:
-  path: callouts
-  poll_interval: 2s
-)";
-
-// Starts calloutd in `dir` (its repository in dir/callouts); waits until ready.
-// `remote`: a repository.remote url, or "" for none.
-Daemon start_daemon(const std::string& binary, const fs::path& dir, double* ready_after = nullptr,
-                    const std::string& remote = "") {
-  write_file(
-      dir / "calloutd.yml",
-      k_config + (remote.empty() ? std::string()
-                                 : "  remote:\n    url: " + remote +
-                                       "\n    fetch_interval: 1s\n    max_retry_delay: 1s\n"));
-  Daemon d;
-  d.port = free_port();
-  auto start = Clock::now();
-  d.child = std::make_unique<Child>(
-      std::vector<std::string>{binary, "--config.file=calloutd.yml",
-                               "--web.listen-address=127.0.0.1:" + std::to_string(d.port),
-                               "--log.level=warn"},
-      dir / "calloutd.log", dir);
-  bool up = wait_for(600, [&] {
-    auto c = d.client();
-    c.set_connection_timeout(0, 200000);
-    auto r = c.Get("/-/ready");
-    return r && r->status == 200;
-  });
-  if (!up) {
-    throw std::runtime_error("calloutd did not become ready; see " +
-                             (dir / "calloutd.log").string());
-  }
-  if (ready_after != nullptr) {
-    *ready_after = seconds_since(start);
-  }
-  return d;
-}
-
-// One alert group of the storm: distinct group, alert name and fingerprint.
-std::string storm_body(const json& sample, int i) {
-  json j = sample;
-  std::string name = "storm-" + std::to_string(i);
-  j["groupKey"] = "{}:{alertname=\"" + name + "\"}";
-  j["groupLabels"] = {{"alertname", name}};
-  j["commonLabels"]["alertname"] = name;
-  j["commonLabels"]["severity"] = "critical";
-  json alert = j["alerts"][0];
-  alert["labels"]["alertname"] = name;
-  alert["labels"]["severity"] = "critical";
-  char fp[17];
-  std::snprintf(fp, sizeof fp, "%016x", i + 1);
-  alert["fingerprint"] = fp;
-  j["alerts"] = json::array({alert});
-  j["status"] = "firing";
-  return j.dump();
-}
+constexpr double k_mib = 1024.0 * 1024.0;
 
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) {
@@ -297,6 +115,20 @@ json refire(const std::string& calloutd, const std::string& bare, const std::str
   auto commits = run("git -C '" + (dir / "callouts").string() + "' rev-list --count HEAD");
   std::printf("commits in the repository after the re-fires: %s", commits.c_str());
   return rows;
+}
+
+// The clone's size after a load phase, printed and per 1,000 callouts.
+json repository_report(const fs::path& worktree, std::size_t callouts) {
+  auto size = repository_size(worktree);
+  json j = to_json(size, callouts);
+  double per = callouts > 0 ? 1000.0 / static_cast<double>(callouts) : 0;
+  std::printf(
+      "repository: .git %.1f MiB (%.1f MiB per 1,000 callouts); %ju loose objects (%.0f per "
+      "1,000), %.1f MiB; %ju packs, %.1f MiB\n",
+      mib(size.git_bytes), mib(size.git_bytes) * per, size.loose_objects,
+      static_cast<double>(size.loose_objects) * per, mib(size.loose_bytes), size.packs,
+      mib(size.pack_bytes));
+  return j;
 }
 
 json storm(const std::string& calloutd, const json& sample, const fs::path& work, int n,
@@ -416,6 +248,7 @@ json storm(const std::string& calloutd, const json& sample, const fs::path& work
       percentile(history, 0.99));
   std::printf("RSS: %.1f MiB before, peak %.1f MiB, %.1f MiB after the drain\n", rss_before, peak,
               steady);
+  row["repository"] = repository_report(dir / "callouts", open);
   return row;
 }
 
@@ -435,7 +268,8 @@ json remote_storm(const std::string& calloutd, const json& sample, const fs::pat
   for (int k = 0; k < daemons; ++k) {
     auto home = dir / ("daemon-" + std::to_string(k));
     fs::create_directories(home);
-    pair.push_back(start_daemon(calloutd, home, nullptr, bare.string()));
+    pair.push_back(
+        start_daemon(calloutd, home, nullptr, {.remote = bare.string(), .repository_extra = ""}));
   }
   std::vector<std::string> bodies;
   for (int i = 0; i < n; ++i) {
@@ -656,79 +490,91 @@ The volume filled up.
 )";
 }
 
-}  // namespace
+using Options = std::map<std::string, std::string>;
 
-int main(int argc, char** argv) {
-  std::map<std::string, std::string> opt;
-  bool quick = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--quick") {
-      quick = true;
-    } else if (a.rfind("--", 0) == 0 && i + 1 < argc) {
-      opt[a.substr(2)] = argv[++i];
-    }
+// The ceiling: the same two files the daemon wrote for the first storm group,
+// committed directly.
+json ceiling(const fs::path& work, bool quick, const std::string& callout,
+             const std::string& postmortem) {
+  std::cout << "\n== Ceiling: two-file commits made directly ==\n";
+  json rows = json::array();
+  for (int n : quick ? std::vector<int>{200} : std::vector<int>{1000, 10000}) {
+    double lg = libgit2_commits(work / ("libgit2-" + std::to_string(n)), n, callout, postmortem);
+    // git from the shell: 1,000 commits at most (10,000 would take minutes; the rate holds).
+    int git_n = std::min(n, 1000);
+    double cli = git_cli_commits(work / ("git-" + std::to_string(n)), git_n, callout, postmortem);
+    std::printf("%6d commits: libgit2 loop %.0f commits/s; git CLI %.0f commits/s (over %d)\n", n,
+                lg, cli, git_n);
+    rows.push_back({{"commits", n},
+                    {"libgit2_commits_per_second", lg},
+                    {"git_cli_commits_per_second", cli},
+                    {"git_cli_measured_over", git_n}});
   }
-  for (const char* required : {"calloutd", "bare-server", "lua", "sample", "out"}) {
-    if (!opt.contains(required)) {
-      std::cerr << "usage: calloutd_bench --calloutd BIN --bare-server BIN --lua FILE --sample "
-                   "FILE --out FILE [--quick]\n";
-      return 2;
-    }
+  return rows;
+}
+
+// Every phase in turn, each result into `results`.
+void run_phases(Options& opt, bool quick, const json& sample, const fs::path& work, json& results) {
+  results["refire"] = refire(opt["calloutd"], opt["bare-server"], opt["lua"], sample, work, quick);
+  json storms = json::array();
+  for (int n : quick ? std::vector<int>{200} : std::vector<int>{1000, 10000}) {
+    storms.push_back(storm(opt["calloutd"], sample, work, n, 16));
   }
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens
-  git_libgit2_init();
+  results["storm"] = storms;
+  json remote = json::array();
+  for (int daemons : {1, 2}) {
+    remote.push_back(remote_storm(opt["calloutd"], sample, work, quick ? 200 : 1000, daemons));
+  }
+  results["remote"] = remote;
+
+  auto sample_repo = work / (quick ? "storm-200" : "storm-1000") / "callouts";
+  auto callout = run("git -C '" + sample_repo.string() +
+                     "' show HEAD:bench/storm-0-2026-11-22/callout.md 2>/dev/null");
+  auto postmortem = run("git -C '" + sample_repo.string() +
+                        "' show HEAD:bench/storm-0-2026-11-22/postmortem.md 2>/dev/null");
+  results["ceiling"] = ceiling(work, quick, callout, postmortem);
+
+  std::cout << "\n== Scale with the repository (cold start, /metrics scrape) ==\n";
+  json scales = json::array();
+  for (int folders : quick ? std::vector<int>{1000} : std::vector<int>{1000, 10000}) {
+    scales.push_back(scale(opt["calloutd"], work, folders, callout.empty() ? "# x\n" : callout,
+                           postmortem_with_items()));
+  }
+  results["scale"] = scales;
+
+  std::cout << "\n== Repository size per 1,000 callouts (after each storm) ==\n";
+  for (const auto& row : storms) {
+    const auto& per = row["repository"]["per_1000_callouts"];
+    std::printf("%6d groups: .git %.1f MiB, %.0f loose objects, %.1f MiB in packs\n",
+                row["groups"].get<int>(), per["git_bytes"].get<double>() / k_mib,
+                per["loose_objects"].get<double>(), per["pack_bytes"].get<double>() / k_mib);
+  }
+}
+
+bool has_options(const Options& opt, std::initializer_list<const char*> names) {
+  return std::all_of(names.begin(), names.end(), [&](const char* n) { return opt.contains(n); });
+}
+
+int bench_main(Options& opt, bool quick) {
   auto work = fs::temp_directory_path() / ("calloutd-bench-" + std::to_string(::getpid()));
   fs::create_directories(work);
   auto started = Clock::now();
   json sample = json::parse(read_file(opt["sample"]));
+  if (opt.contains("soak")) {
+    int rc = run_soak({.calloutd = opt["calloutd"],
+                       .minutes = std::stod(opt["soak"]),
+                       .repository_extra = opt["repository-extra"],
+                       .out = opt["out"]},
+                      sample, work);
+    fs::remove_all(work);
+    return rc;
+  }
   json results;
   results["machine"] = {{"cpus", std::thread::hardware_concurrency()},
                         {"kernel", run("uname -r").substr(0, run("uname -r").find('\n'))}};
   results["quick"] = quick;
   try {
-    results["refire"] =
-        refire(opt["calloutd"], opt["bare-server"], opt["lua"], sample, work, quick);
-    json storms = json::array();
-    for (int n : quick ? std::vector<int>{200} : std::vector<int>{1000, 10000}) {
-      storms.push_back(storm(opt["calloutd"], sample, work, n, 16));
-    }
-    results["storm"] = storms;
-    json remote = json::array();
-    for (int daemons : {1, 2}) {
-      remote.push_back(remote_storm(opt["calloutd"], sample, work, quick ? 200 : 1000, daemons));
-    }
-    results["remote"] = remote;
-
-    std::cout << "\n== Ceiling: two-file commits made directly ==\n";
-    // The same content the daemon writes for a storm group.
-    auto sample_repo = work / (quick ? "storm-200" : "storm-1000") / "callouts";
-    auto callout = run("git -C '" + sample_repo.string() +
-                       "' show HEAD:bench/storm-0-2026-11-22/callout.md 2>/dev/null");
-    auto postmortem = run("git -C '" + sample_repo.string() +
-                          "' show HEAD:bench/storm-0-2026-11-22/postmortem.md 2>/dev/null");
-    json ceiling = json::array();
-    for (int n : quick ? std::vector<int>{200} : std::vector<int>{1000, 10000}) {
-      double lg = libgit2_commits(work / ("libgit2-" + std::to_string(n)), n, callout, postmortem);
-      // git from the shell: 1,000 commits at most (10,000 would take minutes; the rate holds).
-      int git_n = std::min(n, 1000);
-      double cli = git_cli_commits(work / ("git-" + std::to_string(n)), git_n, callout, postmortem);
-      std::printf("%6d commits: libgit2 loop %.0f commits/s; git CLI %.0f commits/s (over %d)\n", n,
-                  lg, cli, git_n);
-      ceiling.push_back({{"commits", n},
-                         {"libgit2_commits_per_second", lg},
-                         {"git_cli_commits_per_second", cli},
-                         {"git_cli_measured_over", git_n}});
-    }
-    results["ceiling"] = ceiling;
-
-    std::cout << "\n== Scale with the repository (cold start, /metrics scrape) ==\n";
-    json scales = json::array();
-    for (int folders : quick ? std::vector<int>{1000} : std::vector<int>{1000, 10000}) {
-      scales.push_back(scale(opt["calloutd"], work, folders, callout.empty() ? "# x\n" : callout,
-                             postmortem_with_items()));
-    }
-    results["scale"] = scales;
+    run_phases(opt, quick, sample, work, results);
   } catch (const std::exception& e) {
     std::cerr << "bench failed: " << e.what() << "\n";
     results["error"] = e.what();
@@ -740,6 +586,36 @@ int main(int argc, char** argv) {
   std::printf("\nbench done in %.0f s; results in %s\n", seconds_since(started),
               opt["out"].c_str());
   fs::remove_all(work);
-  git_libgit2_shutdown();
   return 0;
+}
+
+}  // namespace
+}  // namespace calloutd::bench
+
+int main(int argc, char** argv) {
+  using namespace calloutd::bench;
+  Options opt;
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--quick") {
+      quick = true;
+    } else if (a.rfind("--", 0) == 0 && i + 1 < argc) {
+      opt[a.substr(2)] = argv[++i];
+    }
+  }
+  bool soak = opt.contains("soak");
+  if (!(soak ? has_options(opt, {"calloutd", "sample", "out"})
+             : has_options(opt, {"calloutd", "bare-server", "lua", "sample", "out"}))) {
+    std::cerr << "usage: calloutd_bench --calloutd BIN --bare-server BIN --lua FILE --sample "
+                 "FILE --out FILE [--quick]\n"
+                 "       calloutd_bench --soak MINUTES --calloutd BIN --sample FILE --out FILE "
+                 "[--repository-extra YAML]\n";
+    return 2;
+  }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens
+  git_libgit2_init();
+  int rc = bench_main(opt, quick);
+  git_libgit2_shutdown();
+  return rc;
 }
