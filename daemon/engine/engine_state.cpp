@@ -7,6 +7,7 @@
 #include "daemon/base/plural.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/engine/engine_internal.hpp"
+#include "daemon/writeup/repo_index.hpp"
 
 namespace calloutd {
 namespace {
@@ -28,9 +29,12 @@ std::vector<std::string> Engine::plan_tidy(Overlay& view, TimePoint now, StateTi
   const auto keep = prune_retention(m_config->reopen_window, m_config->state_retention);
   std::vector<std::string> pruned;
   auto files = state_files(view.head());
+  // A pending postmortem stays listed in the README index, however old.
+  const auto listed = index_kept(m_states);
   for (const auto& [id, path] : files) {
     auto it = m_states.find(id);
-    const bool prune = it != m_states.end() && prunable(it->second, now, keep);
+    const bool prune =
+        it != m_states.end() && !listed.contains(id) && prunable(it->second, now, keep);
     const auto flat = flat_state_path(id);
     const bool has_flat = path == flat || m_repository.file_id(view.head(), flat).has_value();
     if (prune) {

@@ -22,9 +22,8 @@ std::string link_to(const GroupState& s, const std::string& file) {
   return "[" + markdown::escape_inline(s.folder) + "](" + s.folder + "/" + file + ")";
 }
 
-}  // namespace
-
-std::string index_section(const std::map<std::string, GroupState>& states) {
+// The states with a folder, newest first.
+std::vector<const GroupState*> newest_first(const std::map<std::string, GroupState>& states) {
   std::vector<const GroupState*> all;
   for (const auto& [id, s] : states) {
     if (!s.folder.empty()) {
@@ -34,6 +33,23 @@ std::string index_section(const std::map<std::string, GroupState>& states) {
   std::sort(all.begin(), all.end(), [](const GroupState* a, const GroupState* b) {
     return a->opened_at != b->opened_at ? a->opened_at > b->opened_at : a->folder < b->folder;
   });
+  return all;
+}
+
+}  // namespace
+
+std::set<std::string> index_kept(const std::map<std::string, GroupState>& states) {
+  std::set<std::string> kept;
+  for (const auto& [id, s] : states) {
+    if (!s.resolved || postmortem_pending(s.resolved, s.postmortem_status)) {
+      kept.insert(id);
+    }
+  }
+  return kept;
+}
+
+std::string index_section(const std::map<std::string, GroupState>& states) {
+  auto all = newest_first(states);
   std::string open = "| Callout | Severity | Opened |\n| --- | --- | --- |\n";
   std::string pending = "| Postmortem | Status | Resolved |\n| --- | --- | --- |\n";
   std::size_t open_count = 0, pending_count = 0;

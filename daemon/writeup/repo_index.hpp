@@ -6,6 +6,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,11 @@ namespace calloutd {
 inline bool postmortem_pending(bool incident_resolved, std::string_view postmortem_status) {
   return incident_resolved && postmortem_status != "published";
 }
+
+// The ids of the states the index must keep listing, however old: open
+// incidents and pending postmortems (the team's to-do list). Pruning keeps
+// these; a callout past the retention leaves only the recent list.
+std::set<std::string> index_kept(const std::map<std::string, GroupState>& states);
 
 // The marked section for `states` (by state id), newest first.
 std::string index_section(const std::map<std::string, GroupState>& states);

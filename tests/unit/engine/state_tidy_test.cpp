@@ -5,8 +5,11 @@
 // opening a new callout.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "daemon/engine/engine.hpp"
 #include "daemon/state/group_state.hpp"
+#include "tests/support/edits.hpp"
 #include "tests/support/events.hpp"
 #include "tests/support/fake_repository.hpp"
 #include "tests/support/test_support.hpp"
@@ -44,16 +47,32 @@ class StateTidyTest : public ::testing::Test {
  protected:
   StateTidyTest() { config.routes = testing::api_routes().routes; }
 
-  // Opens group `name` at `opened` and, unless `resolved` is empty, resolves it then.
+  // Opens group `name` at `opened` and, unless `resolved` is empty, resolves it
+  // then and publishes its postmortem an hour later (a pending one is kept).
   ApplyResult incident(const std::string& name, const std::string& opened,
-                       const std::string& resolved = "") {
+                       const std::string& resolved = "", bool publish = true) {
     auto r = engine.apply(group_event(++seq, name, AlertStatus::firing, opened));
     EXPECT_EQ(r.outcome, Outcome::opened) << r.error;
     if (!resolved.empty()) {
       EXPECT_EQ(engine.apply(group_event(++seq, name, AlertStatus::resolved, resolved)).outcome,
                 Outcome::updated);
+      if (publish) {
+        publish_postmortem(r.folder, at(resolved) + std::chrono::hours(1));
+      }
     }
     return r;
+  }
+  // An engineer sets the postmortem's Status to published and commits.
+  void publish_postmortem(const std::string& folder, TimePoint when) {
+    testing::edit_by_hand(
+        repo, folder + "/postmortem.md",
+        [](std::string text) {
+          auto at = text.find("## Status\n\ndraft");
+          EXPECT_NE(at, std::string::npos);
+          return text.replace(at, strlen("## Status\n\ndraft"), "## Status\n\npublished");
+        },
+        when);
+    EXPECT_EQ(testing::apply_edits(engine, repo, when).size(), 1u);
   }
   static std::string id_of(const std::string& name) {
     return group_id(
@@ -91,6 +110,16 @@ TEST_F(StateTidyTest, OldResolvedGroupsArePrunedInOneCommitOpenAndRecentOnesKept
   EXPECT_TRUE(engine.has_incident(open.incident_id));
   EXPECT_FALSE(engine.has_incident(old.incident_id));
   EXPECT_EQ(engine.state_count(), 2u);
+}
+
+TEST_F(StateTidyTest, APendingPostmortemKeepsItsStateUntilPublished) {
+  auto pending = incident("OldOutage", "2026-09-01T00:00:00Z", "2026-09-01T01:00:00Z", false);
+  // Past the retention, but the README index lists it under Postmortems pending.
+  EXPECT_EQ(engine.tidy_state(at("2026-11-01T00:00:00Z")).pruned, 0u);
+  EXPECT_TRUE(engine.has_incident(pending.incident_id));
+  publish_postmortem(pending.folder, at("2026-11-01T00:10:00Z"));
+  EXPECT_EQ(engine.tidy_state(at("2026-11-01T02:00:00Z")).pruned, 1u);
+  EXPECT_FALSE(engine.has_incident(pending.incident_id));
 }
 
 TEST_F(StateTidyTest, RunsAtMostHourlyUnlessAskedNow) {
