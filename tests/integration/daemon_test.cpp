@@ -387,10 +387,19 @@ TEST_F(DaemonTest, EngineersEditsInTheWorkingTreeSurvive) {
             "api service is creating latency failures due to GC pauses");
   EXPECT_NE(committed.find("(instance=api-1:8080) resolved"), std::string::npos);
   EXPECT_EQ(committed.find(note), std::string::npos);  // still uncommitted...
-  auto worktree = read_file(path);
+  // The working tree takes the daemon's change just after the commit moves
+  // the branch: wait for it there.
+  std::string worktree;
+  EXPECT_TRUE(testing::eventually(5,
+                                  [&] {
+                                    worktree = read_file(path);
+                                    return worktree.find("(instance=api-1:8080) resolved") !=
+                                           std::string::npos;
+                                  }))
+      << worktree << "\n"
+      << d->log();
   EXPECT_EQ(markdown::key_text(worktree, "Overview of actions taken"),
             note);  // ...and in the working tree
-  EXPECT_NE(worktree.find("(instance=api-1:8080) resolved"), std::string::npos);
   EXPECT_EQ(git(repo(), "log --format=%s -1 main"),
             "api/high-request-latency-2026-11-22: 1 timeline entry\n");
 }
