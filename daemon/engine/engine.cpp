@@ -430,6 +430,12 @@ std::string Engine::state_id_for(const Event& event, const Overlay& view) {
   if (const auto* o = event.observation()) {
     return state_id_of("", o->folder);
   }
+  if (const auto* r = event.resolve()) {
+    return state_id_of(r->incident_id);
+  }
+  if (const auto* a = event.ack()) {
+    return state_id_of(a->incident_id);
+  }
   return "";
 }
 
@@ -452,6 +458,12 @@ Engine::Plan Engine::decide(const Event& event, const std::string& sid,
   }
   if (const auto* o = event.observation()) {
     return decide_observation(event, *o, prior);
+  }
+  if (const auto* r = event.resolve()) {
+    return decide_resolve(event, *r, prior);
+  }
+  if (const auto* a = event.ack()) {
+    return decide_ack(event, *a, prior);
   }
   return Plan{};
 }
