@@ -106,12 +106,13 @@ class Engine {
   // on (once per shift). Commits what it adds. Call regularly on the strand.
   void check_work_limits(TimePoint now);
 
-  // An API request (RoleRequest, ResolveRequest, AckRequest) checked against
-  // the committed state before it is journaled, so that the HTTP answer says
-  // what the engine will do: an unknown incident, a refusal (a leave by
-  // someone who does not hold the role, a resolution while alerts fire), or
-  // nothing to change. Read-only; on the strand. Applying the event decides
-  // again (the state may have moved in between).
+  // An API request about an incident (RoleRequest, ResolveRequest,
+  // AckRequest; for a PostmortemStatusChange only whether the incident is
+  // known) checked against the committed state before it is journaled, so
+  // that the HTTP answer says what the engine will do: an unknown incident,
+  // a refusal (a leave by someone who does not hold the role, a resolution
+  // while alerts fire), or nothing to change. Read-only; on the strand.
+  // Applying the event decides again (the state may have moved in between).
   struct Admission {
     enum class Verdict { accept, unchanged, unknown, conflict };
     Verdict verdict = Verdict::accept;

@@ -26,6 +26,9 @@ std::string incident_of(const Payload& request) {
   if (const auto* a = std::get_if<AckRequest>(&request)) {
     return a->incident_id;
   }
+  if (const auto* c = std::get_if<PostmortemStatusChange>(&request)) {
+    return c->incident_id;
+  }
   return "";
 }
 
