@@ -476,6 +476,9 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   }
   Plan plan = decide(event, sid, *prior, view);
   plan.at = event.received_at;
+  if (*prior && (*prior)->acknowledged_at != TimePoint{}) {
+    plan.acknowledged_at.reset();  // the first acknowledgement counts, once
+  }
   if (plan.acknowledged_at && plan.state.acknowledged_at == TimePoint{}) {
     plan.state.acknowledged_at = *plan.acknowledged_at;
   }

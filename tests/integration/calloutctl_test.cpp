@@ -433,6 +433,10 @@ TEST_F(CalloutctlTest, AckAndResolveACalloutOpenedByHand) {
                            "[0-9ms]+ \\(target 15m\\); Status set to resolved\n")))
       << manual();
   EXPECT_EQ(manual().find("handover due by"), std::string::npos) << manual();
+  int lint_status = -1;
+  auto lint = testing::lint_repository(repo, &lint_status);  // the daemon's files pass its lint
+  EXPECT_EQ(lint_status, 0) << lint;
+  EXPECT_NE(lint.find(" 0 errors, 0 warnings in "), std::string::npos) << lint;
   out = ctl("resolve " + id, &status);
   EXPECT_EQ(status, 0) << out;
   EXPECT_EQ(out, "unchanged: " + id + " is resolved already\n");

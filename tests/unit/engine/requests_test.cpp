@@ -3,9 +3,12 @@
 // applying them writes.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "daemon/engine/engine.hpp"
 #include "daemon/engine/manual.hpp"
 #include "daemon/writeup/markdown.hpp"
+#include "receivers/pagerduty.hpp"
 #include "tests/support/events.hpp"
 #include "tests/support/fake_repository.hpp"
 #include "tests/support/test_support.hpp"
@@ -119,6 +122,34 @@ TEST_F(EngineRequestsTest, AlertsThatFireKeepTheCalloutOpen) {
   EXPECT_EQ(apply(ResolveRequest{opened.incident_id, ""}, "2026-11-22T04:00:00Z").outcome,
             Outcome::ignored);
   EXPECT_EQ(repo.commit_count(), commits);
+}
+
+// The first acknowledgement counts, once: PagerDuty's after one by hand
+// changes neither the time nor the time-to-acknowledge figures.
+TEST(EngineAckTest, PagerDutysAcknowledgementAfterOneByHandIsNotCountedAgain) {
+  Config config;
+  testing::FakeRepository repo;
+  Templates templates = Templates::embedded();
+  Engine engine{config, repo, templates};
+  auto pd = [](const std::string& type, const std::string& id, const std::string& when) {
+    auto j = nlohmann::json::parse(testing::pagerduty_sample("pd-v3-incident.triggered.json"));
+    j["event"]["event_type"] = type;
+    j["event"]["id"] = id;
+    j["event"]["occurred_at"] = when;
+    auto e = receivers::parse_pagerduty(j.dump());
+    EXPECT_TRUE(e) << e.error();
+    return Event{1, at(when), e ? *e : PagerDutyEvent{}};
+  };
+  auto opened = engine.apply(pd("incident.triggered", "E1", "2026-11-22T03:00:00Z"));
+  ASSERT_EQ(opened.outcome, Outcome::opened);
+  auto ack = engine.apply(Event{2, at("2026-11-22T03:05:00Z"), AckRequest{opened.incident_id, ""}});
+  ASSERT_EQ(ack.outcome, Outcome::updated);
+  EXPECT_TRUE(ack.acknowledged_after_seconds);
+  auto pd_ack = engine.apply(pd("incident.acknowledged", "E2", "2026-11-22T03:20:00Z"));
+  ASSERT_EQ(pd_ack.outcome, Outcome::updated);
+  EXPECT_FALSE(pd_ack.acknowledged_after_seconds) << *pd_ack.acknowledged_after_seconds;
+  EXPECT_EQ(engine.admit(AckRequest{opened.incident_id, ""}).reason,
+            opened.incident_id + " was acknowledged at 2026-11-22 03:05:00 UTC");
 }
 
 // The roles API's leave by someone who does not hold the role is refused,
