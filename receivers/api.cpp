@@ -76,6 +76,20 @@ std::string manual_problem(const ManualIncident& m) {
   return "";
 }
 
+// A note as a resolution keeps it: one line, nothing hidden.
+std::string one_line(const std::string& note) {
+  return collapse_whitespace(without_hidden_controls(note));
+}
+
+// A resolution's note is one line the timeline can hold.
+std::string note_problem(const std::string& note) {
+  if (note.size() > k_max_note_bytes) {
+    return "note: longer than " + std::to_string(k_max_note_bytes) + " bytes (" +
+           std::to_string(note.size()) + "); the postmortem is the place for more";
+  }
+  return "";
+}
+
 // A record's fields are strings and all present: each read into its target.
 std::string read_strings(const json& record,
                          std::initializer_list<std::pair<const char*, std::string*>> fields) {
@@ -157,6 +171,39 @@ Result<Payload> postmortem_from_record(const json& record) {
   return Payload(std::move(c));
 }
 
+Result<Payload> resolve_from_record(const json& record) {
+  ResolveRequest r;
+  if (auto problem = read_strings(record, {{"incident_id", &r.incident_id}, {"note", &r.note}});
+      !problem.empty()) {
+    return Error{problem};
+  }
+  if (auto problem = note_problem(r.note); !problem.empty()) {
+    return Error{problem};
+  }
+  if (r.note != one_line(r.note)) {
+    return Error{"note: not one line of visible text, as a body's note is kept"};
+  }
+  return Payload(std::move(r));
+}
+
+Result<Payload> ack_from_record(const json& record) {
+  AckRequest a;
+  if (auto problem = read_strings(record, {{"incident_id", &a.incident_id}, {"person", &a.person}});
+      !problem.empty()) {
+    return Error{problem};
+  }
+  if (a.person != normalise_person_name(a.person)) {
+    return Error{"person: not a name in the form a body's person is kept"};
+  }
+  return Payload(std::move(a));
+}
+
+// A body that may be empty (curl -X POST with no data): {} then.
+json optional_object(std::string_view body) {
+  return body.find_first_not_of(" \t\r\n") == std::string_view::npos ? json::object()
+                                                                     : object_of(body);
+}
+
 }  // namespace
 
 Result<RoleRequest> parse_role_request(std::string_view body, const std::string& incident_id,
@@ -209,6 +256,27 @@ Result<PostmortemStatusChange> parse_postmortem_status(std::string_view body,
   return PostmortemStatusChange{incident_id, j["status"].get<std::string>()};
 }
 
+Result<ResolveRequest> parse_resolve_request(std::string_view body,
+                                             const std::string& incident_id) {
+  auto j = optional_object(body);
+  if (j.is_null() || (j.contains("note") && !j["note"].is_string())) {
+    return Error{"expected a JSON object {\"note\": \"...\"} (the note is optional)"};
+  }
+  ResolveRequest r{incident_id, one_line(field(j, "note"))};
+  if (auto problem = note_problem(r.note); !problem.empty()) {
+    return Error{problem};
+  }
+  return r;
+}
+
+Result<AckRequest> parse_ack_request(std::string_view body, const std::string& incident_id) {
+  auto j = optional_object(body);
+  if (j.is_null() || (j.contains("person") && !j["person"].is_string())) {
+    return Error{"expected a JSON object {\"person\": \"...\"} (the person is optional)"};
+  }
+  return AckRequest{incident_id, normalise_person_name(field(j, "person"))};
+}
+
 std::string api_record(const RoleRequest& r) {
   json record{{"kind", "roles"}, {"incident_id", r.incident_id}, {"action", r.action},
               {"role", r.role},  {"person", r.person},           {"to", r.to}};
@@ -230,6 +298,14 @@ std::string api_record(const PostmortemStatusChange& c) {
   return record.dump();
 }
 
+std::string api_record(const ResolveRequest& r) {
+  return json{{"kind", "resolve"}, {"incident_id", r.incident_id}, {"note", r.note}}.dump();
+}
+
+std::string api_record(const AckRequest& a) {
+  return json{{"kind", "ack"}, {"incident_id", a.incident_id}, {"person", a.person}}.dump();
+}
+
 Result<Payload> parse_api_record(std::string_view text) {
   auto record = json::parse(text, nullptr, false);
   if (record.is_discarded() || !record.is_object()) {
@@ -245,9 +321,15 @@ Result<Payload> parse_api_record(std::string_view text) {
   if (*kind == "incident") {
     return incident_from_record(record);
   }
+  if (*kind == "resolve") {
+    return resolve_from_record(record);
+  }
+  if (*kind == "ack") {
+    return ack_from_record(record);
+  }
   return Error{
       "kind: " + quote_excerpt(kind->is_string() ? kind->get<std::string>() : kind->dump()) +
-      " is not one of roles, incident, postmortem"};
+      " is not one of roles, incident, postmortem, resolve, ack"};
 }
 
 }  // namespace calloutd::receivers

@@ -34,14 +34,28 @@ Result<ManualIncident> parse_manual_incident(std::string_view body, TimePoint no
 Result<PostmortemStatusChange> parse_postmortem_status(std::string_view body,
                                                        const std::string& incident_id);
 
+// {"note": "..."} (optional; an empty body is {}): `incident_id` resolved
+// by hand. The note is kept as one line (whitespace collapsed, hidden
+// controls removed) of at most k_max_note_bytes bytes.
+Result<ResolveRequest> parse_resolve_request(std::string_view body, const std::string& incident_id);
+
+// {"person": "..."} (optional; an empty body is {}): `incident_id` acknowledged.
+Result<AckRequest> parse_ack_request(std::string_view body, const std::string& incident_id);
+
+// The longest note a resolution takes: a sentence for the timeline, not a report.
+inline constexpr std::size_t k_max_note_bytes = 500;
+
 // The journal record of an accepted request: a JSON object whose "kind" is
-// roles, incident or postmortem.
+// roles, incident, postmortem, resolve or ack.
 std::string api_record(const RoleRequest& request);
 std::string api_record(const ManualIncident& incident);
 std::string api_record(const PostmortemStatusChange& change);
+std::string api_record(const ResolveRequest& request);
+std::string api_record(const AckRequest& request);
 
-// A journal record back into its payload (RoleRequest, ManualIncident or
-// PostmortemStatusChange), held to the same rules as the body it came from.
+// A journal record back into its payload (RoleRequest, ManualIncident,
+// PostmortemStatusChange, ResolveRequest or AckRequest), held to the same
+// rules as the body it came from.
 // A record without "kind" is a postmortem status change (as written before
 // kinds were named). Errors name the field: `person: missing or not a string`.
 Result<Payload> parse_api_record(std::string_view record);

@@ -131,8 +131,23 @@ struct ManualIncident {
   TimePoint at{};  // when it was reported (chosen by the API, journaled)
 };
 
+// A callout resolved by hand through the API (calloutctl resolve): one opened
+// by hand, or one none of whose alerts fires any more.
+struct ResolveRequest {
+  std::string incident_id;
+  std::string note;  // what ended it, for the timeline; "" for none
+};
+
+// An acknowledgement through the API (calloutctl ack): someone took the
+// incident on. The first acknowledgement counts; `person` (optional) takes
+// Operations when nobody holds it, as PagerDuty's acknowledgement assigns it.
+struct AckRequest {
+  std::string incident_id;
+  std::string person;
+};
+
 using Payload = std::variant<AlertGroup, PagerDutyEvent, PostmortemStatusChange, RoleRequest,
-                             ManualIncident, FileObservation>;
+                             ManualIncident, FileObservation, ResolveRequest, AckRequest>;
 
 struct Event {
   std::uint64_t sequence = 0;  // journal sequence number
@@ -147,6 +162,8 @@ struct Event {
   const RoleRequest* role_request() const { return std::get_if<RoleRequest>(&payload); }
   const ManualIncident* manual() const { return std::get_if<ManualIncident>(&payload); }
   const FileObservation* observation() const { return std::get_if<FileObservation>(&payload); }
+  const ResolveRequest* resolve() const { return std::get_if<ResolveRequest>(&payload); }
+  const AckRequest* ack() const { return std::get_if<AckRequest>(&payload); }
 };
 
 }  // namespace calloutd

@@ -205,8 +205,7 @@ void Daemon::wire() {
     check_work_limits();
     m_http.log_refusal_counts();
   });
-  m_http.set_incident_lookup(
-      [this](const std::string& incident) { return m_engine.has_incident(incident); });
+  m_http.set_admission([this](const Payload& request) { return m_engine.admit(request); });
   m_http.set_reload([this] { return reload(); });
   m_metrics.set_config_reloaded(true);
 }

@@ -119,7 +119,19 @@ ApiAnswer api_get(const Context& ctx, const std::string& path) {
 }
 
 int report_failure(const Context& ctx, const std::string& what, const ApiAnswer& answer) {
-  ctx.err << "calloutctl: " << what << ": " << answer.error << "\n";
+  // A refusal may list its reasons: what the review gate misses, the alerts that fire.
+  std::vector<std::string> items;
+  for (const char* key : {"missing", "details"}) {
+    if (answer.body.is_object() && answer.body.contains(key) && answer.body[key].is_array()) {
+      for (const auto& item : answer.body[key]) {
+        items.push_back(item.is_string() ? item.get<std::string>() : item.dump());
+      }
+    }
+  }
+  ctx.err << "calloutctl: " << what << ": " << answer.error << (items.empty() ? "" : ":") << "\n";
+  for (const auto& item : items) {
+    ctx.err << "  - " << item << "\n";
+  }
   if (answer.status == 0 || answer.status >= 500) {
     return Exit::unavailable;
   }

@@ -25,6 +25,10 @@ Commands:
   render PATH --format F     a write-up as styled HTML or PDF for the affected teams
   install-hooks              a git pre-commit hook that lints staged write-ups
   shift start|end|handover   take, leave or hand over a role of an open incident
+  ack INCIDENT               acknowledge an incident (someone has taken it on)
+  resolve INCIDENT           resolve an incident by hand (no alert of it fires)
+  postmortem status INCIDENT draft|in-review|published
+                             move a postmortem through its review
 
 Options, before or after the command:
   --url URL          the daemon (default $CALLOUTD_URL, else http://127.0.0.1:9095)
@@ -115,9 +119,11 @@ int main(int argc, char** argv) {
   const auto& rest = line.rest;
   using Command = int (*)(const std::vector<std::string>&, Context&);
   static const std::map<std::string, Command> k_commands{
-      {"new", new_command},    {"list", list_command},     {"search", search_command},
-      {"lint", lint_command},  {"render", render_command}, {"install-hooks", hooks_command},
-      {"shift", shift_command}};
+      {"new", new_command},         {"list", list_command},
+      {"search", search_command},   {"lint", lint_command},
+      {"render", render_command},   {"install-hooks", hooks_command},
+      {"shift", shift_command},     {"ack", ack_command},
+      {"resolve", resolve_command}, {"postmortem", postmortem_command}};
   if (auto it = k_commands.find(command); it != k_commands.end()) {
     return it->second(rest, ctx);
   }

@@ -64,7 +64,8 @@ struct ApiAnswer {
 };
 ApiAnswer api_post(const Context& ctx, const std::string& path, const nlohmann::json& body);
 ApiAnswer api_get(const Context& ctx, const std::string& path);
-// Prints `what: error` for a failed answer and maps it to an exit code.
+// Prints `what: error` for a failed answer, then each item the daemon listed
+// ("missing", "details") on a line of its own, and maps it to an exit code.
 int report_failure(const Context& ctx, const std::string& what, const ApiAnswer& answer);
 
 int shift_command(const std::vector<std::string>& argv, Context& ctx);
@@ -75,6 +76,12 @@ int new_command(const std::vector<std::string>& argv, Context& ctx);
 int list_command(const std::vector<std::string>& argv, Context& ctx);
 int search_command(const std::vector<std::string>& argv, Context& ctx);
 int render_command(const std::vector<std::string>& argv, Context& ctx);
+int postmortem_command(const std::vector<std::string>& argv, Context& ctx);
+std::string postmortem_usage();
+int resolve_command(const std::vector<std::string>& argv, Context& ctx);
+std::string resolve_usage();
+int ack_command(const std::vector<std::string>& argv, Context& ctx);
+std::string ack_usage();
 int hooks_command(const std::vector<std::string>& argv, Context& ctx);
 std::string hooks_usage();
 

@@ -4,7 +4,6 @@
 #include "daemon/base/duration.hpp"
 #include "daemon/base/timefmt.hpp"
 #include "daemon/ctl/ctl.hpp"
-#include "daemon/text/untrusted_text.hpp"
 
 namespace calloutd::ctl {
 
@@ -79,34 +78,6 @@ Result<Ok> set_time(const Args& args, nlohmann::json& body) {
   return Ok{};
 }
 
-// For `shift end`: the refusal when `person` does not hold `role` on
-// `incident` as the daemon lists it ("" when they do, or when the list
-// cannot tell: the roles API then answers for itself). The roles API takes
-// a leave by someone else as "already so", so the check is made here.
-std::string not_the_holder(const Context& ctx, const std::string& incident, std::string role,
-                           const std::string& person) {
-  if (role == "Incident Lead") {
-    role = "Current Incident Lead";  // the template's label, as the daemon lists it
-  }
-  auto answer = api_get(ctx, "/api/v1/incidents");
-  if (answer.status != 200 || !answer.body.contains("incidents")) {
-    return "";
-  }
-  for (const auto& i : answer.body["incidents"]) {
-    if (i.value("id", "") != incident) {
-      continue;
-    }
-    auto roles = i.value("roles", nlohmann::json::object());
-    std::string holder = roles.contains(role) ? roles[role].get<std::string>() : "";
-    if (normalise_person_name(holder) == normalise_person_name(person)) {
-      return "";
-    }
-    return person + " does not hold " + role + " on " + incident + "; " +
-           (holder.empty() ? "nobody does" : holder + " does");
-  }
-  return "";
-}
-
 }  // namespace
 
 int shift_command(const std::vector<std::string>& argv, Context& ctx) {
@@ -131,14 +102,6 @@ int shift_command(const std::vector<std::string>& argv, Context& ctx) {
   }
   if (auto timed = set_time(*args, *body); !timed) {
     return usage(timed.error());
-  }
-  if (verb == "end") {
-    auto refusal = not_the_holder(ctx, incident, (*body)["role"].get<std::string>(),
-                                  (*body)["person"].get<std::string>());
-    if (!refusal.empty()) {
-      ctx.err << "calloutctl: shift end: " << refusal << "\n";
-      return Exit::refused;
-    }
   }
   auto answer = api_post(ctx, "/api/v1/incidents/" + incident + "/roles", *body);
   if (answer.status != 202) {

@@ -464,6 +464,12 @@ std::string Engine::state_id_for(const Event& event, const Overlay& view) {
   if (const auto* o = event.observation()) {
     return state_id_of("", o->folder);
   }
+  if (const auto* r = event.resolve()) {
+    return state_id_of(r->incident_id);
+  }
+  if (const auto* a = event.ack()) {
+    return state_id_of(a->incident_id);
+  }
   return "";
 }
 
@@ -487,6 +493,12 @@ Engine::Plan Engine::decide(const Event& event, const std::string& sid,
   if (const auto* o = event.observation()) {
     return decide_observation(event, *o, prior);
   }
+  if (const auto* r = event.resolve()) {
+    return decide_resolve(event, *r, prior);
+  }
+  if (const auto* a = event.ack()) {
+    return decide_ack(event, *a, prior);
+  }
   return Plan{};
 }
 
@@ -498,6 +510,9 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   }
   Plan plan = decide(event, sid, *prior, view);
   plan.at = event.received_at;
+  if (*prior && (*prior)->acknowledged_at != TimePoint{}) {
+    plan.acknowledged_at.reset();  // the first acknowledgement counts, once
+  }
   if (plan.acknowledged_at && plan.state.acknowledged_at == TimePoint{}) {
     plan.state.acknowledged_at = *plan.acknowledged_at;
   }

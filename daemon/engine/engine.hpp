@@ -127,8 +127,20 @@ class Engine {
   // on (once per shift). Commits what it adds. Call regularly on the strand.
   void check_work_limits(TimePoint now);
 
-  // True when `incident_id` is a known incident (for API answers).
-  bool has_incident(const std::string& incident_id) const;
+  // An API request about an incident (RoleRequest, ResolveRequest,
+  // AckRequest; for a PostmortemStatusChange only whether the incident is
+  // known) checked against the committed state before it is journaled, so
+  // that the HTTP answer says what the engine will do: an unknown incident,
+  // a refusal (a leave by someone who does not hold the role, a resolution
+  // while alerts fire), or nothing to change. Read-only; on the strand.
+  // Applying the event decides again (the state may have moved in between).
+  struct Admission {
+    enum class Verdict { accept, unchanged, unknown, conflict };
+    Verdict verdict = Verdict::accept;
+    std::string reason;                // the answer's sentence; empty for accept
+    std::vector<std::string> details;  // conflict: each item (the alerts that fire)
+  };
+  Admission admit(const Payload& request) const;
 
   struct ResponderStats {
     std::map<std::string, int> on_shift_by_role;
@@ -220,6 +232,11 @@ class Engine {
                     const std::optional<GroupState>& prior) const;
   Plan decide_manual(const ManualIncident& m, const std::string& id,
                      const std::optional<GroupState>& prior) const;
+  // Requests about an open incident made by hand (engine_requests.cpp).
+  Plan decide_resolve(const Event& event, const ResolveRequest& request,
+                      const std::optional<GroupState>& prior) const;
+  Plan decide_ack(const Event& event, const AckRequest& request,
+                  const std::optional<GroupState>& prior) const;
   // The state id of an incident id or folder, "" when unknown.
   std::string state_id_of(const std::string& incident_id, const std::string& folder = "") const;
   // Renders and edits the files of `plan` into `view`; an error (and

@@ -116,6 +116,10 @@ std::vector<HttpRoute> HttpServer::routes() {
   r.push_back({"POST", "/api/v1/incidents/{}/postmortem/status", api_body, "the API's limit",
                authenticated(""),
                [this](const HttpRequest& q) { return handle_postmortem_status(q); }});
+  r.push_back({"POST", "/api/v1/incidents/{}/resolve", api_body, "the API's limit",
+               authenticated(""), [this](const HttpRequest& q) { return handle_resolve(q); }});
+  r.push_back({"POST", "/api/v1/incidents/{}/ack", api_body, "the API's limit", authenticated(""),
+               [this](const HttpRequest& q) { return handle_ack(q); }});
   r.push_back({"POST", "/-/reload", 0, "", authenticated(""),
                [this](const HttpRequest&) { return handle_reload(); }});
   r.push_back({"GET", "/api/v1/incidents", 0, "", reads,
@@ -389,24 +393,73 @@ HttpResponse HttpServer::handle_postmortem_status(const HttpRequest& req) {
 // POST /api/v1/incidents/{id}/roles {"action": "join"|"leave"|"handover",
 // "role": "Operations", "person": "Ana", "to": "Bo"}. Authenticated like the
 // Alertmanager receiver; journaled before the 202, which echoes the record.
+// A leave by someone who does not hold the role is a 409 naming the holder.
 HttpResponse HttpServer::handle_roles(const HttpRequest& req) {
   const std::string& incident = req.params.at(0);
   auto parsed = receivers::parse_role_request(req.body, incident, std::chrono::system_clock::now());
   if (!parsed) {
     return HttpResponse::error(400, parsed.error());
   }
-  if (m_has_incident && !m_pipeline.on_strand([&] { return m_has_incident(incident); })) {
-    return HttpResponse::error(404, "no incident \"" + incident + "\"");
-  }
   auto record = receivers::api_record(*parsed);
-  auto outcome = m_pipeline.submit(receivers::k_api_source, record, std::move(*parsed), false, {});
-  if (auto* refusal = std::get_if<Submitter::Refusal>(&outcome)) {
-    return refusal_response(*refusal, 503);
-  }
   auto response = json::parse(record);
   response.erase("kind");
   response["status"] = "accepted";
-  return json_response(response, 202);
+  return submit_request(std::move(*parsed), record, response);
+}
+
+// POST /api/v1/incidents/{id}/resolve {"note": "..."}: a callout resolved by
+// hand (calloutctl resolve), journaled before the 202. 409 while alerts of
+// its group fire (Alertmanager would open it again); 200 "unchanged" when it
+// is resolved already.
+HttpResponse HttpServer::handle_resolve(const HttpRequest& req) {
+  auto parsed = receivers::parse_resolve_request(req.body, req.params.at(0));
+  if (!parsed) {
+    return HttpResponse::error(400, parsed.error());
+  }
+  auto record = receivers::api_record(*parsed);
+  json accepted{{"status", "accepted"}, {"incident", parsed->incident_id}, {"resolved", true}};
+  return submit_request(std::move(*parsed), record, accepted);
+}
+
+// POST /api/v1/incidents/{id}/ack {"person": "..."}: an acknowledgement
+// (calloutctl ack), journaled before the 202; the first one counts (200
+// "unchanged" after it), 409 for a resolved incident.
+HttpResponse HttpServer::handle_ack(const HttpRequest& req) {
+  auto parsed = receivers::parse_ack_request(req.body, req.params.at(0));
+  if (!parsed) {
+    return HttpResponse::error(400, parsed.error());
+  }
+  auto record = receivers::api_record(*parsed);
+  json accepted{{"status", "accepted"}, {"incident", parsed->incident_id}, {"acknowledged", true}};
+  return submit_request(std::move(*parsed), record, accepted);
+}
+
+HttpResponse HttpServer::submit_request(Payload request, const std::string& record,
+                                        const json& accepted) {
+  if (m_admit) {
+    auto admission = m_pipeline.on_strand([&] { return m_admit(request); });
+    using Verdict = Engine::Admission::Verdict;
+    switch (admission.verdict) {
+      case Verdict::unknown:
+        return HttpResponse::error(404, admission.reason);
+      case Verdict::conflict: {
+        json body{{"error", admission.reason}};
+        if (!admission.details.empty()) {
+          body["details"] = admission.details;
+        }
+        return json_response(body, 409);
+      }
+      case Verdict::unchanged:
+        return json_response(json{{"status", "unchanged"}, {"reason", admission.reason}});
+      case Verdict::accept:
+        break;
+    }
+  }
+  auto outcome = m_pipeline.submit(receivers::k_api_source, record, std::move(request), false, {});
+  if (auto* refusal = std::get_if<Submitter::Refusal>(&outcome)) {
+    return refusal_response(*refusal, 503);
+  }
+  return json_response(accepted, 202);
 }
 
 // POST /api/v1/incidents {"technology", "issue", "severity", "summary"}: a

@@ -13,6 +13,8 @@
 #include <string>
 #include <unordered_map>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "daemon/base/clock.hpp"
 #include "daemon/base/result.hpp"
 #include "daemon/config/config.hpp"
@@ -34,10 +36,11 @@ class HttpServer {
   HttpServer(const Config& config, Submitter& pipeline, Metrics& metrics,
              PostmortemCheck check = {});
 
-  // Answers whether an incident id is known (on the engine's strand).
-  void set_incident_lookup(std::function<bool(const std::string&)> lookup) {
-    m_has_incident = std::move(lookup);
-  }
+  // Checks an API request against the engine's state before it is journaled
+  // (on the engine's strand; Engine::admit): unknown incidents, refusals,
+  // requests that would change nothing.
+  using Admission = std::function<Engine::Admission(const Payload&)>;
+  void set_admission(Admission admit) { m_admit = std::move(admit); }
   ~HttpServer();
 
   // Reloads the configuration for POST /-/reload: the restart-only settings
@@ -69,6 +72,12 @@ class HttpServer {
   HttpResponse handle_postmortem_status(const HttpRequest& req);
   HttpResponse handle_new(const HttpRequest& req);
   HttpResponse handle_roles(const HttpRequest& req);
+  HttpResponse handle_resolve(const HttpRequest& req);
+  HttpResponse handle_ack(const HttpRequest& req);
+  // Journals the API request `request` (journal record `record`) once the
+  // engine admits it; 202 with `accepted`, else the engine's 404, 409 or 200.
+  HttpResponse submit_request(Payload request, const std::string& record,
+                              const nlohmann::json& accepted);
   HttpResponse handle_incidents() const;
   HttpResponse handle_ready() const;
   HttpResponse handle_reload();
@@ -90,7 +99,7 @@ class HttpServer {
   Metrics& m_metrics;
   std::atomic<bool> m_ready{false};
   PostmortemCheck m_engine_check;
-  std::function<bool(const std::string&)> m_has_incident;
+  Admission m_admit;
   std::mutex m_deliveries_mutex;
   std::deque<std::pair<std::string, std::chrono::steady_clock::time_point>> m_recent_deliveries;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> m_recent_delivery_set;

@@ -1,5 +1,5 @@
 // libFuzzer target: the incidents API's receiver, on arbitrary input read
-// both as a request body (roles, new incident, postmortem status) and as a
+// both as a request body (roles, new incident, postmortem status, resolve, ack) and as a
 // journal record (source "api"). Besides not crashing: every refusal says
 // why, what is accepted holds to the API's rules, and a payload's journal
 // record parses back to the same payload (what a replay applies is what was
@@ -28,6 +28,14 @@ bool same(const ManualIncident& a, const ManualIncident& b) {
 
 bool same(const PostmortemStatusChange& a, const PostmortemStatusChange& b) {
   return std::tie(a.incident_id, a.status) == std::tie(b.incident_id, b.status);
+}
+
+bool same(const ResolveRequest& a, const ResolveRequest& b) {
+  return std::tie(a.incident_id, a.note) == std::tie(b.incident_id, b.note);
+}
+
+bool same(const AckRequest& a, const AckRequest& b) {
+  return std::tie(a.incident_id, a.person) == std::tie(b.incident_id, b.person);
 }
 
 // The payload's record parses back to the same payload.
@@ -67,6 +75,12 @@ void check_bodies(const std::string& body) {
   }
   check(manual);
   check(receivers::parse_postmortem_status(body, "mysql-lag-2026-11-30"));
+  auto resolve = receivers::parse_resolve_request(body, "mysql-lag-2026-11-30");
+  if (resolve && resolve->note.size() > receivers::k_max_note_bytes) {
+    std::abort();
+  }
+  check(resolve);
+  check(receivers::parse_ack_request(body, "mysql-lag-2026-11-30"));
 }
 
 void check_record(const std::string& record) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/base/timefmt.hpp"
+#include "daemon/writeup/markdown.hpp"
 #include "tests/support/daemon_process.hpp"
 
 namespace calloutd {
@@ -306,6 +307,156 @@ TEST_F(CalloutctlTest, JournaledRoleChangeIsReplayedAsARoleChange) {
   })) << committed();
 }
 
+// An acknowledgement journaled but not applied when the daemon died is
+// applied at the next start: the resolve and ack endpoints journal through
+// the same path as the roles and postmortem endpoints (source "api").
+TEST_F(CalloutctlTest, JournaledAcknowledgementIsReplayed) {
+  daemon.reset();
+  auto journal = repo / ".git" / "calloutd" / "journal.jsonl";
+  auto text = testing::read_file(journal);
+  auto last = nlohmann::json::parse(text.substr(text.rfind('\n', text.size() - 2) + 1));
+  nlohmann::json record = nlohmann::json::object();
+  record["seq"] = last["seq"].get<int>() + 1;
+  record["received"] = format_rfc3339_millis(std::chrono::system_clock::now());
+  record["source"] = "api";
+  record["body"] = json{{"kind", "ack"}, {"incident_id", incident}, {"person", ""}}.dump();
+  record["verified"] = false;
+  testing::write_file(journal, text + record.dump() + "\n");
+  daemon = std::make_unique<DaemonProcess>(dir.path(),
+                                           std::vector<std::string>{"--config.file=calloutd.yml"});
+  EXPECT_TRUE(eventually(10, [&] {
+    return committed().find("calloutd API - incident acknowledged by hand\n") != std::string::npos;
+  })) << committed();
+}
+
+// `calloutctl postmortem status` through the API: the review gate's 409
+// prints each missing item; a written postmortem moves.
+TEST_F(CalloutctlTest, PostmortemStatusThroughTheApi) {
+  int status = -1;
+  auto out = ctl("postmortem status " + incident + " in-review", &status);
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_EQ(out.rfind("calloutctl: postmortem status: the postmortem cannot move to \"in "
+                      "review\":\n  - Summary: not written yet (still n/a)\n",
+                      0),
+            0u)
+      << out;
+  EXPECT_NE(out.find("\n  - Review: no reviewers named\n"), std::string::npos) << out;
+  out = ctl("postmortem status " + incident + " finished", &status);
+  EXPECT_EQ(status, 2) << out;
+  EXPECT_EQ(out.rfind("calloutctl postmortem: \"finished\" is not draft, in-review or "
+                      "published\nUsage:",
+                      0),
+            0u)
+      << out;
+
+  const auto pm = repo / folder / "postmortem.md";
+  auto text = testing::read_file(pm);
+  for (const char* key : {"Summary", "Impact", "Root causes", "Trigger", "Resolution"}) {
+    text = markdown::set_key(text, key, "The replica fell behind the primary's write load.");
+  }
+  text = markdown::set_key(text, "Authors", "Incident Lead, Operations");
+  text = markdown::set_key(text, "Action Items",
+                           "None needed: the lag cleared when the batch job ended.\n\n"
+                           "| Action Item | Type | Owner | Ticket | Due | Status |\n"
+                           "| --- | --- | --- | --- | --- | --- |");
+  text = markdown::set_list_item(text, "Review", "Reviewers", "Incident Lead");
+  write_file(pm, text);
+  git(repo, "-c user.name=Engineer -c user.email=e@example.com commit -qam 'postmortem written'",
+      &status);
+  ASSERT_EQ(status, 0);
+  out = ctl("postmortem status " + incident + " in-review", &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_EQ(out, "accepted: the postmortem of " + incident +
+                     " moves to \"in review\" (the daemon records it in the callout's timeline)\n");
+  EXPECT_TRUE(eventually(10, [&] {
+    return markdown::key_text(git(repo, "show main:" + folder + "/postmortem.md"), "Status") ==
+           "in review";
+  })) << daemon->log();
+}
+
+// `calloutctl ack` and `calloutctl resolve` for a callout opened by hand:
+// the first acknowledgement counts, a resolution states the response
+// targets; an alert-driven callout whose alerts fire is not resolved by hand.
+TEST_F(CalloutctlTest, AckAndResolveACalloutOpenedByHand) {
+  int status = -1;
+  auto out =
+      ctl("new --technology mysql --issue 'replication lag' --severity MPI "
+          "--summary 'Replica 3 is behind'",
+          &status);
+  ASSERT_EQ(status, 0) << out;
+  auto id = out.substr(std::string("accepted: incident ").size(), 14);
+  const std::string mysql =
+      "mysql/replication-lag-" + format_date(std::chrono::system_clock::now()) + "/callout.md";
+  auto manual = [&] {
+    int st = 0;
+    auto text = git(repo, "show main:" + mysql, &st);
+    return st == 0 ? text : "";
+  };
+  ASSERT_TRUE(eventually(10, [&] { return !manual().empty(); })) << daemon->log();
+
+  out = ctl("ack " + id + " --person 'Cai Lu'", &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_EQ(
+      out, "accepted: " + id + " acknowledged (the daemon records it in the callout's timeline)\n");
+  ASSERT_TRUE(eventually(10, [&] {
+    return manual().find("- Operations: Cai Lu\n") != std::string::npos;
+  })) << manual();
+  EXPECT_NE(manual().find(" - calloutd API - incident acknowledged by hand; Operations taken (see "
+                          "Team roles)\n"),
+            std::string::npos)
+      << manual();
+  out = ctl("ack " + id + " --person 'Dee Ray'", &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_EQ(out.rfind("unchanged: " + id + " was acknowledged at ", 0), 0u) << out;
+
+  out = ctl("resolve " + incident, &status);  // its alert still fires
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_EQ(out.rfind("calloutctl: resolve: " + incident +
+                          " is not resolved by hand while its alerts fire; resolve or silence "
+                          "them in Alertmanager:\n  - ",
+                      0),
+            0u)
+      << out;
+  out = ctl("resolve am-nope", &status);
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_EQ(out, "calloutctl: resolve: no incident \"am-nope\"\n");
+
+  out = ctl("resolve " + id + " --note 'the billing team sees no lag now'", &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_EQ(out, "accepted: " + id +
+                     " resolved (the daemon records it in the callout's timeline and Status)\n");
+  ASSERT_TRUE(eventually(10, [&] { return markdown::key_text(manual(), "Status") == "resolved"; }))
+      << manual();
+  EXPECT_TRUE(std::regex_search(
+      manual(), std::regex(" - calloutd API - callout resolved by hand: the billing team sees no "
+                           "lag now; open for [0-9ms]+ \\(target 4h\\), acknowledged after "
+                           "[0-9ms]+ \\(target 15m\\); Status set to resolved\n")))
+      << manual();
+  EXPECT_EQ(manual().find("handover due by"), std::string::npos) << manual();
+  int lint_status = -1;
+  auto lint = testing::lint_repository(repo, &lint_status);  // the daemon's files pass its lint
+  EXPECT_EQ(lint_status, 0) << lint;
+  EXPECT_NE(lint.find(" 0 errors, 0 warnings in "), std::string::npos) << lint;
+  out = ctl("resolve " + id, &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_EQ(out, "unchanged: " + id + " is resolved already\n");
+}
+
+// The roles API refuses a leave by someone who does not hold the role,
+// naming the holder; nothing is journaled.
+TEST_F(CalloutctlTest, RolesApiRefusesALeaveBySomeoneElse) {
+  auto leave = daemon->client()->Post(
+      "/api/v1/incidents/" + incident + "/roles", {{"Authorization", "Bearer s3cret-token"}},
+      json{{"action", "leave"}, {"role", "Secondary"}, {"person", "Ana Diaz"}}.dump(),
+      "application/json");
+  ASSERT_TRUE(leave);
+  EXPECT_EQ(leave->status, 409) << leave->body;
+  EXPECT_EQ(json::parse(leave->body)["error"],
+            "Ana Diaz does not hold Secondary on " + incident + "; Ben Ode does");
+  auto journal = testing::read_file(repo / ".git" / "calloutd" / "journal.jsonl");
+  EXPECT_EQ(journal.find(R"(\"leave\")"), std::string::npos) << journal;
+}
+
 }  // namespace
 }  // namespace calloutd
 
@@ -583,6 +734,14 @@ TEST_F(CalloutctlOfflineTest, CommandLineErrorsAreExact) {
       {"shift end am-1 --person Ana --ago soon", 2, "calloutctl shift: --ago: "},
       {"shift end am-1 --person Ana --at 2026-11-22T03:00:00Z", 3,
        "calloutctl: shift end: " + daemon_down},
+      {"postmortem status am-1", 2,
+       "calloutctl postmortem: expected status, an incident and draft, in-review or "
+       "published\nUsage:"},
+      {"postmortem status am-1 published", 3, "calloutctl: postmortem status: " + daemon_down},
+      {"resolve", 2, "calloutctl resolve: expected one incident\nUsage:"},
+      {"resolve am-1 --note x", 3, "calloutctl: resolve: " + daemon_down},
+      {"ack am-1 am-2", 2, "calloutctl ack: expected one incident\nUsage:"},
+      {"ack am-1 --person Ana", 3, "calloutctl: ack: " + daemon_down},
   };
   for (const auto& c : cases) {
     int status = -1;

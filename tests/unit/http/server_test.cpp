@@ -78,6 +78,9 @@ class HttpServerTest : public ::testing::Test {
   // Starts the server with `config` as the test changed it.
   void start() {
     server = std::make_unique<HttpServer>(config, submitter, metrics);
+    if (admission) {
+      server->set_admission(admission);  // before the server's thread starts
+    }
     auto bound = server->bind("127.0.0.1:0");
     ASSERT_TRUE(bound) << bound.error();
     port = *bound;
@@ -92,6 +95,7 @@ class HttpServerTest : public ::testing::Test {
   }
 
   Config config;
+  HttpServer::Admission admission;  // none: every request is journaled
   FakeSubmitter submitter;
   Metrics metrics;
   std::unique_ptr<HttpServer> server;
@@ -205,6 +209,57 @@ TEST_F(HttpServerTest, APipelineThatCannotJournalIsA503ToRetry) {
   ASSERT_TRUE(overloaded);
   EXPECT_EQ(overloaded->status, 503) << overloaded->body;
   EXPECT_NE(overloaded->body.find("overloaded"), std::string::npos) << overloaded->body;
+}
+
+// The resolve and ack endpoints: the engine's admission is answered before
+// anything is journaled (404, 409 with its details, 200 unchanged); only an
+// admitted request reaches the pipeline, as the API's journal record.
+TEST_F(HttpServerTest, RequestsByHandAreJournaledOnlyWhenTheEngineAdmitsThem) {
+  using Verdict = Engine::Admission::Verdict;
+  Engine::Admission answer;
+  std::mutex answer_mutex;  // the test sets it, the server's thread reads it
+  auto answer_with = [&](Engine::Admission a) {
+    std::lock_guard lock(answer_mutex);
+    answer = std::move(a);
+  };
+  admission = [&](const Payload&) {
+    std::lock_guard lock(answer_mutex);
+    return answer;
+  };
+  start();
+  httplib::Client client("127.0.0.1", port);
+  auto send = [&](const std::string& path, const std::string& body) {
+    auto r = client.Post(path, body, "application/json");
+    EXPECT_TRUE(r);
+    return r ? std::pair{r->status, json::parse(r->body, nullptr, false)} : std::pair{0, json()};
+  };
+  answer_with({Verdict::unknown, "no incident \"man-nope\"", {}});
+  auto [status, body] = send("/api/v1/incidents/man-nope/resolve", "");
+  EXPECT_EQ(status, 404);
+  EXPECT_EQ(body["error"], "no incident \"man-nope\"");
+  answer_with({Verdict::conflict, "it fires", {"alert 1f firing since 2026-11-22 03:45:52 UTC"}});
+  std::tie(status, body) = send("/api/v1/incidents/am-1/resolve", R"({"note":"done"})");
+  EXPECT_EQ(status, 409);
+  EXPECT_EQ(body, (json{{"error", "it fires"},
+                        {"details", {"alert 1f firing since 2026-11-22 03:45:52 UTC"}}}));
+  answer_with({Verdict::unchanged, "man-1 was acknowledged at 2026-11-22 03:10:00 UTC", {}});
+  std::tie(status, body) = send("/api/v1/incidents/man-1/ack", "{}");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body["status"], "unchanged");
+  std::tie(status, body) = send("/api/v1/incidents/man-1/ack", R"({"person":7})");
+  EXPECT_EQ(status, 400);
+  EXPECT_TRUE(submitter.calls().empty());
+
+  answer_with({});
+  std::tie(status, body) = send("/api/v1/incidents/man-1/ack", R"({"person":"Cai Lu"})");
+  EXPECT_EQ(status, 202);
+  EXPECT_EQ(body, (json{{"status", "accepted"}, {"incident", "man-1"}, {"acknowledged", true}}));
+  auto calls = submitter.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].source, "api");
+  EXPECT_EQ(json::parse(calls[0].body),
+            (json{{"kind", "ack"}, {"incident_id", "man-1"}, {"person", "Cai Lu"}}));
+  ASSERT_TRUE(std::holds_alternative<AckRequest>(calls[0].payload));
 }
 
 }  // namespace

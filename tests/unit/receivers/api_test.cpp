@@ -25,6 +25,10 @@ T record_payload(const std::string& record) {
   return typed != nullptr ? *typed : T{};
 }
 
+std::string json_note(const std::string& note) {
+  return R"({"note":")" + note + R"("})";
+}
+
 // The errors are the API's 400 bodies: pinned to the byte.
 TEST(ApiReceiverTest, RoleRequestErrorsNameTheProblem) {
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -161,8 +165,9 @@ TEST(ApiReceiverTest, RecordsOfTheFormerFormatParseAsBefore) {
 TEST(ApiReceiverTest, RecordErrorsNameTheField) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"[]", "not a JSON object"},
-      {R"({"kind":"shift"})", R"(kind: "shift" is not one of roles, incident, postmortem)"},
-      {R"({"kind":3})", R"(kind: "3" is not one of roles, incident, postmortem)"},
+      {R"({"kind":"shift"})",
+       R"(kind: "shift" is not one of roles, incident, postmortem, resolve, ack)"},
+      {R"({"kind":3})", R"(kind: "3" is not one of roles, incident, postmortem, resolve, ack)"},
       {R"({"status":"published"})", "incident_id: missing or not a string"},
       {R"({"kind":"roles","incident_id":"i","action":"join","role":"Operations","to":""})",
        "person: missing or not a string"},
@@ -181,6 +186,8 @@ TEST(ApiReceiverTest, RecordErrorsNameTheField) {
       {R"({"kind":"incident","technology":"mysql","issue":"lag","severity":"P2",)"
        R"("summary":"s","at":"2026-11-30T06:00:00.000Z"})",
        R"(severity "P2" is not MPI or HPI)"},
+      {R"({"kind":"resolve","incident_id":"i"})", "note: missing or not a string"},
+      {R"({"kind":"ack","incident_id":"i","person":null})", "person: missing or not a string"},
   };
   for (const auto& [record, error] : cases) {
     auto parsed = parse_api_record(record);
@@ -205,6 +212,38 @@ TEST(ApiReceiverTest, AcceptedBodiesRecordsParseBackTheSame) {
   auto manual_back = record_payload<ManualIncident>(api_record(*manual));
   EXPECT_EQ(manual_back.technology, "kube-state");
   EXPECT_EQ(manual_back.at, manual->at);
+}
+
+// calloutctl resolve and ack: an empty body is {}; the note is one line,
+// bounded; records parse back the same.
+TEST(ApiReceiverTest, ResolveAndAckBodies) {
+  auto bare = parse_resolve_request("", k_incident);
+  ASSERT_TRUE(bare) << bare.error();
+  EXPECT_EQ(bare->incident_id, k_incident);
+  EXPECT_EQ(bare->note, "");
+  auto noted =
+      parse_resolve_request(R"({"note":"  lag gone\n after the\u202e backup "})", k_incident);
+  ASSERT_TRUE(noted) << noted.error();
+  EXPECT_EQ(noted->note, "lag gone after the backup");
+  auto back = record_payload<ResolveRequest>(api_record(*noted));
+  EXPECT_EQ(back.incident_id, k_incident);
+  EXPECT_EQ(back.note, noted->note);
+  auto wordy = parse_resolve_request(json_note(std::string(501, 'x')), k_incident);
+  ASSERT_FALSE(wordy);
+  EXPECT_EQ(wordy.error(),
+            "note: longer than 500 bytes (501); the postmortem is the place for more");
+  EXPECT_EQ(parse_resolve_request(R"({"note":7})", k_incident).error(),
+            R"(expected a JSON object {"note": "..."} (the note is optional))");
+
+  auto ack = parse_ack_request(R"({"person":" Bo  Li "})", k_incident);
+  ASSERT_TRUE(ack) << ack.error();
+  EXPECT_EQ(ack->person, "Bo Li");
+  auto ack_back = record_payload<AckRequest>(api_record(*ack));
+  EXPECT_EQ(ack_back.incident_id, k_incident);
+  EXPECT_EQ(ack_back.person, "Bo Li");
+  EXPECT_TRUE(parse_ack_request(" ", k_incident));
+  EXPECT_EQ(parse_ack_request("[]", k_incident).error(),
+            R"(expected a JSON object {"person": "..."} (the person is optional))");
 }
 
 }  // namespace
