@@ -127,6 +127,9 @@ class Engine {
   // on (once per shift). Commits what it adds. Call regularly on the strand.
   void check_work_limits(TimePoint now);
 
+  // True when `incident_id` is a known incident (its state is kept).
+  bool has_incident(const std::string& incident_id) const;
+
   // An API request about an incident (RoleRequest, ResolveRequest,
   // AckRequest; for a PostmortemStatusChange only whether the incident is
   // known) checked against the committed state before it is journaled, so

@@ -204,6 +204,10 @@ Engine::Plan Engine::decide_postmortem(const Event& event, const PostmortemStatu
   return plan;
 }
 
+bool Engine::has_incident(const std::string& incident_id) const {
+  return !state_id_of(incident_id).empty();
+}
+
 Engine::Plan Engine::decide_roles(const Event& event, const RoleRequest& r,
                                   const std::optional<GroupState>& prior) const {
   Plan plan;
