@@ -481,23 +481,30 @@ Engine::Plan Engine::decide(const Event& event, const std::string& sid,
   if (const auto* pd = event.pagerduty()) {
     return decide_pagerduty(event, *pd, sid, prior);
   }
-  if (const auto* request = event.role_request()) {
-    return decide_roles(event, *request, prior);
-  }
   if (const auto* m = event.manual()) {
     return decide_manual(*m, sid, prior);
   }
+  // The rest are about an incident the engine knows: without its state (an
+  // unknown id, a folder people made by hand) there is nothing to change.
+  if (!prior) {
+    Plan ignored;
+    ignored.outcome = Outcome::ignored;
+    return ignored;
+  }
+  if (const auto* request = event.role_request()) {
+    return decide_roles(event, *request, *prior);
+  }
   if (const auto* change = event.postmortem()) {
-    return decide_postmortem(event, *change, prior, view);
+    return decide_postmortem(event, *change, *prior, view);
   }
   if (const auto* o = event.observation()) {
-    return decide_observation(event, *o, prior);
+    return decide_observation(event, *o, *prior);
   }
   if (const auto* r = event.resolve()) {
-    return decide_resolve(event, *r, prior);
+    return decide_resolve(event, *r, *prior);
   }
   if (const auto* a = event.ack()) {
-    return decide_ack(event, *a, prior);
+    return decide_ack(event, *a, *prior);
   }
   return Plan{};
 }

@@ -199,7 +199,8 @@ class Engine {
   // counted for it (the caller rebuilds the correlation indexes).
   void forget(const std::string& id);
   // The tidy's changes to `view`, counted in `out`; the pruned ids.
-  std::vector<std::string> plan_tidy(Overlay& view, TimePoint now, StateTidy& out);
+  std::vector<std::string> plan_tidy(Overlay& view, TimePoint now, std::chrono::seconds keep,
+                                     StateTidy& out);
   // The README.md index for `states`, written into `view` when it changed.
   void write_index(Overlay& view, const std::map<std::string, GroupState>& states) const;
   void refresh_file(const std::string& path, const std::string& to);
@@ -219,10 +220,10 @@ class Engine {
   Plan decide_pagerduty(const Event& event, const PagerDutyEvent& pd, const std::string& id,
                         const std::optional<GroupState>& prior) const;
   Plan decide_postmortem(const Event& event, const PostmortemStatusChange& change,
-                         const std::optional<GroupState>& prior, const Overlay& view) const;
+                         const GroupState& prior, const Overlay& view) const;
   // People's edits of a file (engine_edits.cpp).
   Plan decide_observation(const Event& event, const FileObservation& o,
-                          const std::optional<GroupState>& prior) const;
+                          const GroupState& prior) const;
   Plan decide_status_edit(const FileObservation& o, TimePoint at, Plan plan) const;
   Plan decide_severity_edit(const FileObservation& o, TimePoint at, Plan plan) const;
   Plan decide_roles_edit(const FileObservation& o, TimePoint at, Plan plan) const;
@@ -231,15 +232,13 @@ class Engine {
   bool differs(const FileObservation& o, const GroupState& s) const;
   // Fills in the commit that wrote `o`'s value; false when the daemon wrote it.
   bool attribute(FileObservation& o, const std::string& head);
-  Plan decide_roles(const Event& event, const RoleRequest& request,
-                    const std::optional<GroupState>& prior) const;
+  Plan decide_roles(const Event& event, const RoleRequest& request, const GroupState& prior) const;
   Plan decide_manual(const ManualIncident& m, const std::string& id,
                      const std::optional<GroupState>& prior) const;
   // Requests about an open incident made by hand (engine_requests.cpp).
   Plan decide_resolve(const Event& event, const ResolveRequest& request,
-                      const std::optional<GroupState>& prior) const;
-  Plan decide_ack(const Event& event, const AckRequest& request,
-                  const std::optional<GroupState>& prior) const;
+                      const GroupState& prior) const;
+  Plan decide_ack(const Event& event, const AckRequest& request, const GroupState& prior) const;
   // The state id of an incident id or folder, "" when unknown.
   std::string state_id_of(const std::string& incident_id, const std::string& folder = "") const;
   // Renders and edits the files of `plan` into `view`; an error (and

@@ -133,18 +133,14 @@ bool Engine::attribute(FileObservation& o, const std::string& head) {
 }
 
 Engine::Plan Engine::decide_observation(const Event& event, const FileObservation& o,
-                                        const std::optional<GroupState>& prior) const {
+                                        const GroupState& prior) const {
   Plan plan;
-  if (!prior) {
-    plan.outcome = Outcome::ignored;  // a folder people made by hand
-    return plan;
-  }
-  plan.state = *prior;
-  if (applied(o, *prior) || !differs(o, *prior)) {
+  plan.state = prior;
+  if (applied(o, prior) || !differs(o, prior)) {
     plan.outcome = Outcome::unchanged;  // seen before, or the state says so already
     return plan;
   }
-  const TimePoint at = edit_time(o.committed_at, prior->opened_at, event.received_at);
+  const TimePoint at = edit_time(o.committed_at, prior.opened_at, event.received_at);
   if (o.file == layout::k_postmortem_file) {
     plan = decide_postmortem_edit(o, at, std::move(plan));
   } else if (o.key == keys::k_status) {

@@ -163,14 +163,9 @@ std::string Engine::state_id_of(const std::string& incident_id, const std::strin
 }
 
 Engine::Plan Engine::decide_postmortem(const Event& event, const PostmortemStatusChange& change,
-                                       const std::optional<GroupState>& prior,
-                                       const Overlay& view) const {
+                                       const GroupState& prior, const Overlay& view) const {
   Plan plan;
-  if (!prior) {
-    plan.outcome = Outcome::ignored;  // a folder people made by hand, or an unknown id
-    return plan;
-  }
-  plan.state = *prior;
+  plan.state = prior;
   // Check again against the file as it is now.
   auto text = view.read(layout::postmortem_path(plan.state.folder));
   if (!text.ok()) {
@@ -209,13 +204,9 @@ bool Engine::has_incident(const std::string& incident_id) const {
 }
 
 Engine::Plan Engine::decide_roles(const Event& event, const RoleRequest& r,
-                                  const std::optional<GroupState>& prior) const {
+                                  const GroupState& prior) const {
   Plan plan;
-  if (!prior) {
-    plan.outcome = Outcome::ignored;
-    return plan;
-  }
-  plan.state = *prior;
+  plan.state = prior;
   auto it = plan.state.roles.find(r.role);
   const std::string holder =
       normalise_person_name(it == plan.state.roles.end() ? "" : it->second.first);

@@ -108,14 +108,10 @@ Engine::Admission Engine::admit(const Payload& request) const {
 }
 
 Engine::Plan Engine::decide_resolve(const Event& event, const ResolveRequest& r,
-                                    const std::optional<GroupState>& prior) const {
+                                    const GroupState& prior) const {
   Plan plan;
-  if (!prior) {
-    plan.outcome = Outcome::ignored;
-    return plan;
-  }
-  plan.state = *prior;
-  if (auto admission = admit_resolve(r, *prior); admission.verdict != Verdict::accept) {
+  plan.state = prior;
+  if (auto admission = admit_resolve(r, prior); admission.verdict != Verdict::accept) {
     if (admission.verdict == Verdict::conflict) {
       // Alerts fired again between the answer and now: the alerts decide.
       log::warn("resolution by hand not applied",
@@ -144,14 +140,10 @@ Engine::Plan Engine::decide_resolve(const Event& event, const ResolveRequest& r,
 }
 
 Engine::Plan Engine::decide_ack(const Event& event, const AckRequest& a,
-                                const std::optional<GroupState>& prior) const {
+                                const GroupState& prior) const {
   Plan plan;
-  if (!prior) {
-    plan.outcome = Outcome::ignored;
-    return plan;
-  }
-  plan.state = *prior;
-  if (admit_ack(a, *prior).verdict != Verdict::accept) {
+  plan.state = prior;
+  if (admit_ack(a, prior).verdict != Verdict::accept) {
     plan.outcome = Outcome::unchanged;  // the first acknowledgement counts
     return plan;
   }

@@ -25,8 +25,8 @@ void Engine::forget(const std::string& id) {
 // committed); a file that could not be read is left alone. A flat file of a
 // group kept moves to its shard as it is (byte for byte); one whose shard
 // exists already is older than it and goes.
-std::vector<std::string> Engine::plan_tidy(Overlay& view, TimePoint now, StateTidy& out) {
-  const auto keep = prune_retention(m_config->reopen_window, m_config->state_retention);
+std::vector<std::string> Engine::plan_tidy(Overlay& view, TimePoint now, std::chrono::seconds keep,
+                                           StateTidy& out) {
   std::vector<std::string> pruned;
   auto files = state_files(view.head());
   // A pending postmortem stays listed in the README index, however old.
@@ -76,14 +76,14 @@ Engine::StateTidy Engine::tidy_state(TimePoint now, When when) {
     return out;
   }
   m_last_tidy = now;  // a failure is tried again at the next interval, not at every tick
+  const auto keep = prune_retention(m_config->reopen_window, m_config->state_retention);
   for (int attempt = 0; attempt < k_tidy_attempts; ++attempt) {
     out = StateTidy{};
     Overlay view(m_repository, m_repository.head());
-    auto pruned = plan_tidy(view, now, out);
+    auto pruned = plan_tidy(view, now, keep, out);
     if (view.files().empty() && view.removals().empty()) {
       return out;
     }
-    const auto keep = prune_retention(m_config->reopen_window, m_config->state_retention);
     std::string message =
         "Prune .calloutd/: " + plural(out.pruned, "resolved group", "resolved groups") +
         " removed, " + plural(out.moved, "state file", "state files") +
