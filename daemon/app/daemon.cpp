@@ -231,6 +231,9 @@ Result<std::vector<std::string>> Daemon::apply_reload() {
   if (!loaded.errors.empty()) {
     return Error{join(loaded.errors, "\n")};
   }
+  if (auto weaker = weakens_authentication(*m_running, loaded.config); !weaker.empty()) {
+    return Error{loaded.config.source + ": " + weaker};
+  }
   auto restart_needed = restart_only_changes(*m_running, loaded.config);
   auto config = std::make_shared<const Config>(keep_restart_only(*m_running, loaded.config));
   if (auto exposure = unauthenticated_exposure(*config); !exposure.empty()) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "daemon/base/keep_running.hpp"
 #include "daemon/base/log.hpp"
 #include "daemon/base/plural.hpp"
 
@@ -95,15 +96,17 @@ void Watchdog::report(const std::vector<std::string>& silent) {
 
 void Watchdog::start() {
   m_thread = std::thread([this] {
-    std::unique_lock lock(m_mutex);
-    auto next = std::chrono::steady_clock::now();
-    while (!m_stopping) {
-      lock.unlock();
-      check();
-      lock.lock();
-      next += m_interval / 2;
-      m_wake.wait_until(lock, next, [this] { return m_stopping; });
-    }
+    keep_running("watchdog", [this] {
+      std::unique_lock lock(m_mutex);
+      auto next = std::chrono::steady_clock::now();
+      while (!m_stopping) {
+        lock.unlock();
+        check();
+        lock.lock();
+        next += m_interval / 2;
+        m_wake.wait_until(lock, next, [this] { return m_stopping; });
+      }
+    });
   });
 }
 

@@ -137,7 +137,8 @@ struct Config {
   // repository.state_retention: a resolved group's state file is removed
   // from .calloutd/groups/ this long after it resolved (never sooner than the
   // reopen window or PagerDuty's 48-hour redelivery window); at least 48h.
-  std::chrono::seconds state_retention{30 * 24 * 3600};
+  // None: `forever`, never removed.
+  std::optional<std::chrono::seconds> state_retention{std::chrono::hours(30 * 24)};
   std::chrono::seconds postmortem_overdue_after{24 * 3600};  // resolved, still a draft
   std::chrono::milliseconds poll_interval{2000};  // how often to look for engineers' commits
   RemoteConfig remote;

@@ -67,4 +67,20 @@ std::vector<std::string> restart_only_keys() {
   return keys;
 }
 
+namespace {
+
+bool asks_for_credentials(const Config& c) {
+  return c.alertmanager_auth.enabled() || (c.pagerduty.enabled && !c.pagerduty.secrets.empty());
+}
+
+}  // namespace
+
+std::string weakens_authentication(const Config& running, const Config& loaded) {
+  if (!asks_for_credentials(running) || asks_for_credentials(loaded)) {
+    return "";
+  }
+  return "the file removes every credential (receivers.alertmanager's token or basic_auth, "
+         "receivers.pagerduty's signing secrets): turning authentication off takes a restart";
+}
+
 }  // namespace calloutd

@@ -20,6 +20,11 @@ std::vector<std::string> restart_only_changes(const Config& running, const Confi
 // with after the reload.
 Config keep_restart_only(const Config& running, Config loaded);
 
+// Why a reload may not apply `loaded` over `running`: it removes every
+// credential `running` asks for (an emptied file, a template caught
+// mid-write). Turning authentication off takes a restart. Empty: it may.
+std::string weakens_authentication(const Config& running, const Config& loaded);
+
 // Every restart-only key as written in calloutd.yml (`repository.remote.url`).
 std::vector<std::string> restart_only_keys();
 

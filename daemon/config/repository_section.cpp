@@ -167,9 +167,14 @@ void read_repository(Checker& c, const YAML::Node& node, Config& cfg) {
                   "remote", "maintenance", "state_retention"})) {
     return;
   }
-  if (node["state_retention"]) {
-    c.duration(node["state_retention"], "repository.state_retention", cfg.state_retention);
-    if (cfg.state_retention < std::chrono::hours(48)) {
+  if (node["state_retention"] && node["state_retention"].IsScalar() &&
+      node["state_retention"].as<std::string>() == "forever") {
+    cfg.state_retention = std::nullopt;
+  } else if (node["state_retention"]) {
+    std::chrono::seconds retention = *cfg.state_retention;
+    c.duration(node["state_retention"], "repository.state_retention", retention);
+    cfg.state_retention = retention;
+    if (retention < std::chrono::hours(48)) {
       c.error(node["state_retention"],
               "repository.state_retention: must be at least 48h (PagerDuty redelivers events "
               "for 48 hours; a state pruned sooner would take a redelivery for a new incident)");

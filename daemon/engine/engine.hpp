@@ -199,7 +199,7 @@ class Engine {
   // counted for it (the caller rebuilds the correlation indexes).
   void forget(const std::string& id);
   // The tidy's changes to `view`, counted in `out`; the pruned ids.
-  std::vector<std::string> plan_tidy(Overlay& view, TimePoint now, std::chrono::seconds keep,
+  std::vector<std::string> plan_tidy(Overlay& view, TimePoint now, std::optional<std::chrono::seconds> keep,
                                      StateTidy& out);
   // The README.md index for `states`, written into `view` when it changed.
   void write_index(Overlay& view, const std::map<std::string, GroupState>& states) const;

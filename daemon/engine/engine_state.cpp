@@ -25,7 +25,8 @@ void Engine::forget(const std::string& id) {
 // committed); a file that could not be read is left alone. A flat file of a
 // group kept moves to its shard as it is (byte for byte); one whose shard
 // exists already is older than it and goes.
-std::vector<std::string> Engine::plan_tidy(Overlay& view, TimePoint now, std::chrono::seconds keep,
+std::vector<std::string> Engine::plan_tidy(Overlay& view, TimePoint now,
+                                           std::optional<std::chrono::seconds> keep,
                                            StateTidy& out) {
   std::vector<std::string> pruned;
   auto files = state_files(view.head());
@@ -34,7 +35,7 @@ std::vector<std::string> Engine::plan_tidy(Overlay& view, TimePoint now, std::ch
   for (const auto& [id, path] : files) {
     auto it = m_states.find(id);
     const bool prune =
-        it != m_states.end() && !listed.contains(id) && prunable(it->second, now, keep);
+        keep && it != m_states.end() && !listed.contains(id) && prunable(it->second, now, *keep);
     const auto flat = flat_state_path(id);
     const bool has_flat = path == flat || m_repository.file_id(view.head(), flat).has_value();
     if (prune) {
@@ -55,7 +56,7 @@ std::vector<std::string> Engine::plan_tidy(Overlay& view, TimePoint now, std::ch
   out.pruned = pruned.size();
   out.files = files.size() - pruned.size();
   ShiftBook shifts = m_shifts;
-  out.shifts_trimmed = shifts.forget_idle_before(now - keep);
+  out.shifts_trimmed = keep ? shifts.forget_idle_before(now - *keep) : 0;
   if (out.shifts_trimmed > 0) {
     view.write(k_shifts_path, shifts.serialize());
   }
@@ -87,9 +88,11 @@ Engine::StateTidy Engine::tidy_state(TimePoint now, When when) {
     std::string message =
         "Prune .calloutd/: " + plural(out.pruned, "resolved group", "resolved groups") +
         " removed, " + plural(out.moved, "state file", "state files") +
-        " moved to shards\n\nGroups resolved before " + format_rfc3339_millis(now - keep) +
-        " (repository.state_retention, the reopen window, PagerDuty's 48 h) are "
-        "forgotten; their callouts stay.\n";
+        " moved to shards\n\n" +
+        (keep ? "Groups resolved before " + format_rfc3339_millis(now - *keep) +
+                    " (repository.state_retention, the reopen window, PagerDuty's 48 h) are "
+                    "forgotten; their callouts stay.\n"
+              : std::string("Groups are kept forever (repository.state_retention: forever).\n"));
     auto committed =
         m_repository.commit(CommitRequest{view.head(), view.files(), message, view.removals()});
     if (committed.status == CommitStatus::parent_moved) {
@@ -105,7 +108,7 @@ Engine::StateTidy Engine::tidy_state(TimePoint now, When when) {
       forget(id);
     }
     if (out.shifts_trimmed > 0) {
-      m_shifts.forget_idle_before(now - keep);
+      m_shifts.forget_idle_before(now - *keep);
     }
     rebuild_index();
     log::info("pruned .calloutd/", {{"pruned", std::to_string(out.pruned)},

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <vector>
 
+#include "daemon/base/keep_running.hpp"
 #include "daemon/base/log.hpp"
 
 extern char** environ;
@@ -161,7 +162,7 @@ Maintenance::~Maintenance() {
 }
 
 void Maintenance::start() {
-  m_thread = std::thread([this] { run(); });
+  m_thread = std::thread([this] { keep_running("maintenance", [this] { run(); }); });
 }
 
 void Maintenance::stop() {

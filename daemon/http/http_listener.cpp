@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/base/keep_running.hpp"
 #include "daemon/base/log.hpp"
 #include "daemon/http/stream.hpp"
 #include "daemon/metrics/metrics.hpp"
@@ -41,6 +42,12 @@ using boost::system::error_code;
 // Request heads larger than this get 431: Alertmanager's and PagerDuty's are
 // well under 2 KiB.
 constexpr std::size_t k_max_header_bytes = 16 * 1024;
+// What a connection may hold unparsed at once: a head, or a chunk's size line
+// with its extensions, or the trailer. The parser takes body bytes out of the
+// buffer as they come, so only framing waiting for its CRLF piles up here; a
+// client that sends more of it than this gets a 400 without authenticating.
+// (Beast throws past 64 KiB in one trailer field: this keeps far below.)
+constexpr std::size_t k_max_buffered_bytes = 2 * k_max_header_bytes;
 constexpr std::size_t k_io_threads = 2;
 constexpr std::size_t k_worker_threads = 8;
 
@@ -102,6 +109,11 @@ HttpResponse too_large(const HttpRoute& route) {
       413, "request body too large (" +
                (route.max_body_key.empty() ? std::string("the limit") : route.max_body_key) +
                " is " + std::to_string(route.max_body) + ")");
+}
+
+HttpResponse framing_too_large() {
+  return HttpResponse::error(400, "malformed request body: a chunk extension or trailer "
+                                  "over " + std::to_string(k_max_buffered_bytes) + " bytes");
 }
 
 }  // namespace
@@ -287,11 +299,16 @@ Result<int> HttpListener::Impl::bind(const std::string& address) {
 
 void HttpListener::Impl::run() {
   asio::co_spawn(m_io, accept_loop(), asio::detached);
+  // An exception out of a handler (a composed operation's, below any
+  // coroutine's try) closes that connection only: the loop runs on.
+  auto serve_io = [this] {
+    keep_running("http", [this] { m_io.run(); }, std::chrono::milliseconds(0));
+  };
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < k_io_threads; ++i) {
-    threads.emplace_back([this] { m_io.run(); });
+    threads.emplace_back(serve_io);
   }
-  m_io.run();
+  serve_io();
   for (auto& t : threads) {
     t.join();
   }
@@ -406,7 +423,17 @@ void HttpListener::Impl::refuse_connection(Connection& c, const char* reason) {
 }
 
 asio::awaitable<void> HttpListener::Impl::serve(Handle c) {
-  beast::flat_buffer buffer;
+  // Closed and unregistered however the coroutine ends: normally, by an
+  // exception, or destroyed with its frame when a handler below it threw.
+  struct Registered {
+    Impl* impl;
+    Handle c;
+    ~Registered() {
+      c->close();
+      impl->forget_connection(c);
+    }
+  } registered{this, c};
+  beast::flat_buffer buffer(k_max_buffered_bytes);
   try {
     auto next = Next::another;
     if (c->stream.tls() && !co_await handshake(c)) {
@@ -420,9 +447,8 @@ asio::awaitable<void> HttpListener::Impl::serve(Handle c) {
     }
   } catch (const std::exception& e) {
     log::warn("HTTP connection failed", {{"remote", c->client}, {"error", e.what()}});
+    m_metrics.count_http_connection_error("exception");
   }
-  c->close();
-  forget_connection(c);
 }
 
 // The TLS handshake, within `header_timeout`: a slow handshake holds a
@@ -613,6 +639,12 @@ asio::awaitable<std::optional<HttpListener::Impl::Next>> HttpListener::Impl::rea
     co_await respond(c, too_large(route), version, false);
     co_return Next::drain_then_close;
   }
+  if (ec == http::error::buffer_overflow) {
+    count_refusal(&route, "bad_request");
+    m_metrics.count_http_connection_error("framing_limit");
+    co_await respond(c, framing_too_large(), version, false);
+    co_return Next::drain_then_close;
+  }
   if (ec == beast::error::timeout) {
     m_metrics.count_http_timeout("body");
   } else {
@@ -665,6 +697,9 @@ asio::awaitable<HttpResponse> HttpListener::Impl::on_worker(const HttpRoute* rou
   } catch (const std::exception& e) {
     log::error("request failed", {{"path", request.path}, {"error", e.what()}});
     co_return HttpResponse::error(500, std::string("internal error: ") + e.what());
+  } catch (...) {
+    log::error("request failed", {{"path", request.path}, {"error", "unknown exception"}});
+    co_return HttpResponse::error(500, "internal error");
   }
 }
 

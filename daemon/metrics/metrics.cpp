@@ -6,6 +6,7 @@
 #include <chrono>
 #include <initializer_list>
 
+#include "daemon/base/keep_running.hpp"
 #include "daemon/metrics/process.hpp"
 
 namespace calloutd {
@@ -189,6 +190,12 @@ const FamilySpec k_http_timeouts{
     "calloutd_http_request_timeouts_total",
     "HTTP requests cut off by a deadline, by phase (handshake: TLS, header, body, write).",
     each("phase", {"handshake", "header", "body", "write"})};
+const FamilySpec k_http_connection_errors{
+    "calloutd_http_connection_errors_total",
+    "HTTP connections closed on an error of the connection itself (framing_limit: chunk "
+    "extensions or trailers over the limit; exception: an exception in the connection's "
+    "handling, a bug).",
+    each("reason", {"framing_limit", "exception"})};
 
 // The repository's families, registered by register_repository().
 const FamilySpec k_repo_size{"calloutd_repository_size_bytes",
@@ -361,6 +368,11 @@ void Metrics::register_http() {
   m_http.refused = &counters(*m_registry, k_http_refused);
   m_http.idle_closed = &counter(*m_registry, k_http_idle_closed);
   m_http.timeouts = &counters(*m_registry, k_http_timeouts);
+  m_http.connection_errors = &counters(*m_registry, k_http_connection_errors);
+}
+
+void Metrics::count_http_connection_error(const std::string& reason) {
+  m_http.connection_errors->Add({{"reason", reason}}).Increment();
 }
 
 void Metrics::set_http_connections(double open) {
@@ -598,11 +610,38 @@ void Metrics::set_responders(const std::map<std::string, int>& on_shift_by_role,
   }
 }
 
+namespace {
+
+// The exceptions each thread survived (base/keep_running.hpp), read at the
+// scrape; every thread is listed from the start, at 0.
+prometheus::MetricFamily thread_exceptions() {
+  prometheus::MetricFamily family{
+      "calloutd_thread_exceptions_total",
+      "Exceptions that escaped a thread's work and that the daemon survived (a bug: the log "
+      "has each with its thread).",
+      prometheus::MetricType::Counter,
+      {}};
+  auto survived = survived_exceptions();
+  for (const char* thread : {"engine", "http", "maintenance", "remote", "watchdog"}) {
+    survived.try_emplace(thread, 0);
+  }
+  for (const auto& [thread, count] : survived) {
+    prometheus::ClientMetric metric;
+    metric.label.push_back({"thread", thread});
+    metric.counter.value = static_cast<double>(count);
+    family.metric.push_back(std::move(metric));
+  }
+  return family;
+}
+
+}  // namespace
+
 std::string Metrics::serialize() const {
   auto families = m_registry->Collect();
   for (auto& family : process_metrics(m_start_time_seconds)) {
     families.push_back(std::move(family));
   }
+  families.push_back(thread_exceptions());
   return prometheus::TextSerializer().Serialize(families);
 }
 

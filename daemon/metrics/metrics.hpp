@@ -102,6 +102,7 @@ class Metrics {
   void count_http_refused(const std::string& reason);
   void count_http_idle_closed();
   void count_http_timeout(const std::string& phase);
+  void count_http_connection_error(const std::string& reason);
 
   // Commits that failed and are retried while the daemon runs.
   void count_commit_retry();
@@ -177,6 +178,7 @@ class Metrics {
     prometheus::Family<prometheus::Counter>* refused = nullptr;
     prometheus::Counter* idle_closed = nullptr;
     prometheus::Family<prometheus::Counter>* timeouts = nullptr;
+    prometheus::Family<prometheus::Counter>* connection_errors = nullptr;
   } m_http;
   void register_http();
 

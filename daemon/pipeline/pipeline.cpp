@@ -6,6 +6,7 @@
 #include <map>
 
 #include "daemon/base/hash.hpp"
+#include "daemon/base/keep_running.hpp"
 #include "daemon/base/log.hpp"
 #include "receivers/alertmanager.hpp"
 #include "receivers/api.hpp"
@@ -141,7 +142,7 @@ std::size_t Pipeline::reapply(const std::vector<JournalRecord>& records) {
 
 void Pipeline::start() {
   if (!m_thread.joinable()) {
-    m_thread = std::thread([this] { m_io.run(); });
+    m_thread = std::thread([this] { keep_running("engine", [this] { m_io.run(); }); });
   }
 }
 

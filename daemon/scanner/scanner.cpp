@@ -228,11 +228,11 @@ void ScanLoop::tick() {
     if (ec || m_stopped) {
       return;
     }
+    tick();  // armed first: an exception below (survived by the strand's thread) stops no tick
     scan_if_needed(std::chrono::steady_clock::now() - m_last_scan > k_full_rescan);
     if (m_on_tick) {
       m_on_tick();
     }
-    tick();
   });
 }
 

@@ -87,9 +87,12 @@ bool prunable(const GroupState& s, TimePoint now, std::chrono::seconds keep) {
   return s.resolved && s.resolved_at != TimePoint{} && now - s.resolved_at > keep;
 }
 
-std::chrono::seconds prune_retention(std::chrono::seconds reopen_window,
-                                     std::chrono::seconds retention) {
-  return std::max({reopen_window, std::chrono::seconds(k_pagerduty_redelivery), retention});
+std::optional<std::chrono::seconds> prune_retention(
+    std::chrono::seconds reopen_window, std::optional<std::chrono::seconds> retention) {
+  if (!retention) {
+    return std::nullopt;
+  }
+  return std::max({reopen_window, std::chrono::seconds(k_pagerduty_redelivery), *retention});
 }
 
 std::string serialize_state(const GroupState& s) {

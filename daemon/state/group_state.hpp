@@ -90,9 +90,10 @@ std::optional<std::string> state_id_of_path(const std::string& path);
 bool prunable(const GroupState& s, TimePoint now, std::chrono::seconds keep);
 // How long a resolved group's state is kept: the longest of the reopen
 // window (a re-fire within it reopens the callout), PagerDuty's 48-hour
-// redelivery window (pd_events) and `retention` (repository.state_retention).
-std::chrono::seconds prune_retention(std::chrono::seconds reopen_window,
-                                     std::chrono::seconds retention);
+// redelivery window (pd_events) and `retention` (repository.state_retention);
+// none (kept forever) when `retention` is none.
+std::optional<std::chrono::seconds> prune_retention(
+    std::chrono::seconds reopen_window, std::optional<std::chrono::seconds> retention);
 inline constexpr std::chrono::hours k_pagerduty_redelivery{48};
 
 std::string serialize_state(const GroupState& state);

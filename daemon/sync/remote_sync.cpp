@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "daemon/base/keep_running.hpp"
 #include "daemon/base/log.hpp"
 #include "daemon/base/timefmt.hpp"
 
@@ -37,7 +38,7 @@ RemoteSync::~RemoteSync() {
 }
 
 void RemoteSync::start() {
-  m_thread = std::thread([this] { run(); });
+  m_thread = std::thread([this] { keep_running("remote", [this] { run(); }); });
 }
 
 void RemoteSync::poke() {

@@ -139,6 +139,16 @@ receivers:
     write_file(dir.path() / "password", "example-password\n");
     return start();
   }
+  // The config above with PagerDuty's receiver on too (signed: no credentials
+  // are asked before the body is read).
+  std::unique_ptr<DaemonProcess> start_with_pagerduty() {
+    write_file(dir.path() / "pd.secret", "example-signing-secret\n");
+    std::string config = k_config;
+    config.replace(config.find("receivers:\n"), 11,
+                   "receivers:\n  pagerduty:\n    signing_secret_files: [pd.secret]\n");
+    write_file(dir.path() / "calloutd.yml", config);
+    return start();
+  }
   std::unique_ptr<DaemonProcess> start() {
     return std::make_unique<DaemonProcess>(dir.path(),
                                            std::vector<std::string>{"--config.file=calloutd.yml"});
@@ -259,6 +269,56 @@ TEST_F(IntakeTest, ChunkedBodiesAreBoundedBeforeAndAfterAuthentication) {
   auto health = d->client()->Get("/-/healthy");
   ASSERT_TRUE(health);
   EXPECT_EQ(commits(), 0);
+}
+
+// Issue 25, finding 1: a trailer field of 64 KiB made Beast throw inside its
+// composed read, past every try, and the process aborted (exit 134), with no
+// credentials on PagerDuty's endpoint (its signature is checked after the
+// body). Now the trailer is refused with a 400 and the daemon serves on.
+TEST_F(IntakeTest, AHugeTrailerIsA400AndTheDaemonServesOn) {
+  auto d = start_with_pagerduty();
+  const std::string trailer = "0\r\nX-T: " + std::string(65536, 'a') + "\r\n\r\n";
+  for (const std::string& head :
+       {std::string("POST /api/v1/pagerduty HTTP/1.1\r\nHost: x\r\n"), post_head}) {
+    RawSocket s("127.0.0.2", d->port());
+    ASSERT_TRUE(s.connected());
+    s.send(head + "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n" + trailer);
+    auto answer = s.receive(5);
+    EXPECT_NE(answer.find("HTTP/1.1 400"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("trailer"), std::string::npos) << answer;
+    auto health = d->client()->Get("/-/healthy");
+    ASSERT_TRUE(health) << "the daemon died: " << d->log();
+    EXPECT_EQ(health->status, 200);
+  }
+  EXPECT_EQ(metric(scrape(*d), R"(calloutd_http_connection_errors_total{reason="framing_limit"})"),
+            2);
+  EXPECT_EQ(commits(), 0);
+}
+
+// Issue 25, finding 2: chunk extensions and trailers were buffered without
+// limit until a CRLF came (1 GiB in 6 s to PagerDuty's endpoint, RSS 1 GB).
+// Each is cut at the framing limit, before authentication, answered 400.
+TEST_F(IntakeTest, EndlessChunkExtensionsAndTrailersAreCutBeforeAuthentication) {
+  auto d = start_with_pagerduty();
+  const std::size_t kernel_buffers = 4 * 1024 * 1024;
+  const std::string filler(0x10000, 'a');
+  for (const std::string& framing : {std::string("2;ext="), std::string("2\r\n{}\r\n0\r\nX-T: ")}) {
+    RawSocket s("127.0.0.2", d->port(), 16 * 1024);
+    ASSERT_TRUE(s.send("POST /api/v1/pagerduty HTTP/1.1\r\nHost: x\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n" +
+                       framing));
+    for (int i = 0; i < 1600 && s.send(filler); ++i) {  // 100 MB at most
+    }
+    auto answer = s.receive(5);
+    EXPECT_LT(s.sent(), 64 * 1024 + kernel_buffers) << framing;
+    if (!answer.empty()) {  // a reset may take the answer with it; the bound is what counts
+      EXPECT_NE(answer.find(" 400 "), std::string::npos) << answer;
+    }
+  }
+  auto health = d->client()->Get("/-/healthy");
+  ASSERT_TRUE(health) << "the daemon died: " << d->log();
+  EXPECT_EQ(metric(scrape(*d), R"(calloutd_http_connection_errors_total{reason="framing_limit"})"),
+            2);
 }
 
 // A chunked body under the limit is read and accepted like any other.

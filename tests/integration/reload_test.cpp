@@ -140,6 +140,30 @@ TEST_F(ReloadTest, ABrokenFileIsRefusedWholeAndChangesNothing) {
   EXPECT_EQ(callouts("postgres"), 0u) << "the broken file's route was applied";
 }
 
+// Issue 25: an emptied calloutd.yml at a reload turned authentication off
+// with an info line. A reload that removes every credential is refused whole:
+// the running credentials stay, and the log says a restart does that.
+TEST_F(ReloadTest, AReloadThatRemovesEveryCredentialIsRefused) {
+  auto d = start();
+  std::size_t round = 0;
+  for (const char* weaker : {"", "# emptied by a template\n", "repository:\n  path: callouts\n"}) {
+    ++round;
+    write_file(dir.path() / "calloutd.yml", weaker);
+    d->process().kill(SIGHUP);
+    ASSERT_TRUE(logged(*d, "turning authentication off takes a restart", round)) << d->log();
+    EXPECT_EQ(occurrences(d->log(), "configuration not reloaded"), round);
+    auto unauthenticated = d->post_alertmanager(alert("Latency", "api"));
+    ASSERT_TRUE(unauthenticated);
+    EXPECT_EQ(unauthenticated->status, 401) << weaker;
+    auto scrape = d->client()->Get("/metrics", bearer)->body;
+    EXPECT_EQ(metric(scrape, "calloutd_config_last_reload_successful"), 0) << weaker;
+    // The running file again: a reload of it is taken (and told apart from the next refusal).
+    write_file(dir.path() / "calloutd.yml", k_api_only);
+    d->process().kill(SIGHUP);
+    ASSERT_TRUE(logged(*d, "msg=\"configuration reloaded\"", round)) << d->log();
+  }
+}
+
 TEST_F(ReloadTest, TheEndpointIsOffUnlessTheLifecycleFlagSaysSo) {
   auto d = start();
   auto r = d->client()->Post("/-/reload", bearer, "", "text/plain");

@@ -192,6 +192,45 @@ TEST_F(TlsTest, AReloadServesAReplacedCertificateAndKeepsTheOldOneWhenTheNewIsBa
   EXPECT_EQ(kept->server_subject, "/CN=calloutd-renewed");
 }
 
+// Issue 25: a web-config file emptied at a reload (comment-only, `{}`) turned
+// TLS and mTLS off in silence, and the reload counted as a success. It is
+// refused now: TLS stays on, the log says why; at start it is an error.
+TEST_F(TlsTest, AnEmptiedWebConfigNeverTurnsTlsOff) {
+  write_web_config("  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n");
+  auto d = start();
+  auto client = ca.client("alertmanager");
+  HttpsOptions with_cert{ca.ca_file(), client, std::chrono::seconds(10)};
+  std::size_t round = 0;
+  for (const char* emptied : {"", "# tls_server_config: rewritten by a template\n", "{}\n"}) {
+    ++round;
+    write_file(dir.path() / "web.yml", emptied);
+    d->process().kill(SIGHUP);
+    ASSERT_TRUE(testing::eventually(10, [&] {
+      return testing::occurrences(d->log(), "no tls_server_config: the file is empty") >= round;
+    })) << d->log();
+    EXPECT_EQ(testing::occurrences(d->log(), "configuration not reloaded"), round);
+    auto served = https_request(d->port(), "GET", "/-/healthy", with_cert);
+    ASSERT_TRUE(served) << served.error();
+    EXPECT_EQ(served->status, 200);
+    EXPECT_FALSE(https_request(d->port(), "GET", "/-/healthy", trusting()))
+        << "a client without a certificate was served";
+    auto plain = d->client()->Get("/-/healthy");
+    EXPECT_FALSE(plain && plain->status == 200) << "plain HTTP was served";
+  }
+  auto metrics = https_request(d->port(), "GET", "/metrics", with_cert, "",
+                               "Bearer example-bearer-token");
+  ASSERT_TRUE(metrics) << metrics.error();
+  EXPECT_EQ(testing::metric(metrics->body, "calloutd_config_last_reload_successful"), 0);
+
+  int status = 0;
+  auto out = testing::run("cd '" + dir.str() + "' && " + testing::calloutd_binary() +
+                              " --config.file=calloutd.yml --web.config.file=web.yml "
+                              "--web.listen-address=127.0.0.1:0 2>&1",
+                          &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_THAT(out, HasSubstr("web.yml:1: no tls_server_config: the file is empty"));
+}
+
 TEST(TlsContextTest, NamesTheFileAndOpenSslsReason) {
   TempDir dir;
   TestCa ca(dir.path());

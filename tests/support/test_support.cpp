@@ -1,5 +1,7 @@
 #include "tests/support/test_support.hpp"
 
+#include <cstdlib>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -213,8 +215,11 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
   return n;
 }
 
+// CALLOUTD_TEST_BINARY runs the tests against another build of the daemon
+// (main's, to see a new test fail there first).
 std::string calloutd_binary() {
-  return CALLOUTD_BINARY;
+  const char* other = std::getenv("CALLOUTD_TEST_BINARY");
+  return other != nullptr && *other != '\0' ? other : CALLOUTD_BINARY;
 }
 
 std::string calloutctl_binary() {

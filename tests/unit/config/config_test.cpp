@@ -223,6 +223,26 @@ TEST(ConfigTest, StateRetentionAndItsMinimum) {
                   "for a new incident)"));
 }
 
+// Issue 25: `1000000d` (someone's "keep forever") passed, wrapped negative
+// and pruned a group resolved seconds earlier. Refused with FILE:LINE now;
+// forever is spelled `forever`.
+TEST(ConfigTest, StateRetentionForeverAndDurationsPastTenYears) {
+  auto forever = parse_config("repository:\n  state_retention: forever\n", "c.yml", ".");
+  ASSERT_TRUE(forever.errors.empty()) << forever.errors.front();
+  EXPECT_FALSE(forever.config.state_retention);
+  auto bad = parse_config(
+      "repository:\n  state_retention: 1000000d\nresponse_targets:\n  MPI:\n"
+      "    acknowledge: 99999999999999999999s\n",
+      "c.yml", ".");
+  EXPECT_THAT(bad.errors,
+              ::testing::ElementsAre(
+                  "c.yml:2: repository.state_retention: duration \"1000000d\" is longer than 10 "
+                  "years (3652d12h), the most a setting takes",
+                  "c.yml:5: response_targets.MPI.acknowledge: duration "
+                  "\"99999999999999999999s\" is longer than 10 years (3652d12h), the most a "
+                  "setting takes"));
+}
+
 TEST(ConfigTest, WebLimitsAndTheirMistakes) {
   auto ok = parse_config(R"(web:
   read_header_timeout: 5s

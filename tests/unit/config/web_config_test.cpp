@@ -16,10 +16,18 @@ LoadedWebConfig parse(const std::string& text) {
   return parse_web_config(text, "web.yml", "/etc/calloutd");
 }
 
-TEST(WebConfigTest, EmptyFileMeansPlainHttp) {
-  auto w = parse("");
-  EXPECT_TRUE(w.errors.empty());
-  EXPECT_FALSE(w.config.tls);
+// Issue 25: an empty web-config file (a rewrite caught mid-write, an emptied
+// template) was read as "no TLS", and a reload turned TLS and mTLS off in
+// silence. A web-config file without tls_server_config is an error now.
+TEST(WebConfigTest, AFileWithoutTlsServerConfigIsAnError) {
+  for (const char* text : {"", "# all commented out\n", "{}\n", "---\n"}) {
+    auto w = parse(text);
+    ASSERT_THAT(w.errors, ElementsAre("web.yml:1: no tls_server_config: the file is empty "
+                                      "(turning TLS off takes a restart without "
+                                      "--web.config.file)"))
+        << text;
+    EXPECT_FALSE(w.config.tls);
+  }
 }
 
 TEST(WebConfigTest, ReadsTlsServerConfigWithPathsRelativeToTheFile) {

@@ -9,10 +9,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <mutex>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "daemon/base/keep_running.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace calloutd {
@@ -191,6 +194,28 @@ TEST_F(HttpServerTest, AnOversizedBodyIsA413BeforeTheBodyIsSent) {
                 metrics.serialize(),
                 R"(calloutd_webhook_requests_total{outcome="too_large",receiver="alertmanager"})"),
             1);
+}
+
+// Issue 25: an exception out of an I/O thread's handler (Beast's composed
+// operations throw past the connection's coroutine) ended the process. Each
+// I/O thread survives it: logged, counted, and the server answers on.
+TEST_F(HttpServerTest, AnExceptionOnAnIoThreadDoesNotStopTheServer) {
+  start();
+  const auto before = survived_exceptions()["http"];
+  std::atomic<int> thrown = 0;
+  for (int i = 0; i < 4; ++i) {  // more than the I/O threads: none is lost to it
+    server->post_to_io([&thrown] {
+      ++thrown;
+      throw std::length_error("field value too large");
+    });
+  }
+  ASSERT_TRUE(testing::eventually(10, [&] { return survived_exceptions()["http"] == before + 4; }));
+  EXPECT_EQ(thrown, 4);
+  auto r = post(testing::sample(k_sample));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_GE(testing::metric(metrics.serialize(), R"(calloutd_thread_exceptions_total{thread="http"})"),
+            4);
 }
 
 TEST_F(HttpServerTest, APipelineThatCannotJournalIsA503ToRetry) {
