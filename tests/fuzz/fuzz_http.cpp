@@ -3,7 +3,7 @@
 // place of the pipeline; each input is sent on a new connection, the write
 // side is shut, and the answer is read until the server closes. Besides not
 // crashing: no exception reaches an I/O thread's loop, every answer is an
-// HTTP/1.1 status line, and the server still answers a health check after
+// HTTP status line, and the server still answers a health check after
 // every input. PagerDuty is on (its body is read before authentication) and
 // Alertmanager asks for a token, so both sides of authentication are reached.
 #include <arpa/inet.h>
@@ -149,8 +149,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto& f = front();
   auto answer =
       exchange(f.port, std::string_view(reinterpret_cast<const char*>(data), size));
-  if (!answer.empty() && answer.rfind("HTTP/1.1 ", 0) != 0) {
-    fail("an answer that is not an HTTP/1.1 status line", answer);
+  // HTTP/1.0 requests are answered in HTTP/1.0.
+  if (!answer.empty() && answer.rfind("HTTP/1.1 ", 0) != 0 && answer.rfind("HTTP/1.0 ", 0) != 0) {
+    fail("an answer that is not an HTTP status line", answer);
   }
   if (!survived_exceptions().empty()) {
     fail("an exception reached an I/O thread's loop (see the log above)", answer);
