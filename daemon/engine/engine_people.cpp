@@ -360,7 +360,9 @@ namespace calloutd {
 
 Engine::ResponseStats Engine::response_stats(TimePoint now) {
   ResponseStats stats;
-  for (const auto& [id, state] : m_states) {
+  for (const auto& entry : m_states) {  // not a structured binding: clang 14 cannot capture one
+    const auto& id = entry.first;
+    const auto& state = entry.second;
     if (state.resolved) {
       continue;
     }

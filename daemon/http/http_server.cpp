@@ -57,11 +57,31 @@ std::string refusal_reason(const ReceiverAuth& auth, const std::string& header) 
   return "unsupported authorization scheme";
 }
 
+// API requests that may wait on the engine's strand at once: half of the
+// listener's 8 workers, so that webhooks always find one.
+constexpr int k_max_strand_waiters = 4;
+
 // PagerDuty retries a delivery for up to 48 hours.
 constexpr auto k_delivery_window = std::chrono::hours(48);
 constexpr std::size_t k_max_remembered_deliveries = 200000;
 
 }  // namespace
+
+template <typename Task>
+std::variant<decltype(std::declval<Task>()()), HttpResponse> HttpServer::waiting_for_engine(
+    Task task) {
+  if (++m_strand_waiters > k_max_strand_waiters) {
+    --m_strand_waiters;
+    auto busy = HttpResponse::error(503, "the engine is busy with earlier requests; retry");
+    busy.headers.emplace_back("Retry-After", "1");
+    return busy;
+  }
+  struct Release {
+    std::atomic<int>& waiters;
+    ~Release() { --waiters; }
+  } release{m_strand_waiters};
+  return task();
+}
 
 std::string unauthenticated_exposure(const Config& config) {
   auto hp = split_host_port(config.listen_address);
@@ -162,7 +182,11 @@ HttpResponse HttpServer::handle_reload() {
         "the lifecycle endpoints are off: start calloutd with --web.enable-lifecycle "
         "(SIGHUP reloads the configuration either way)");
   }
-  auto outcome = m_reload();
+  auto reloaded = waiting_for_engine([this] { return m_reload(); });  // it waits for the strand
+  if (auto* busy = std::get_if<HttpResponse>(&reloaded)) {
+    return *busy;
+  }
+  auto& outcome = std::get<0>(reloaded);
   if (!outcome) {
     return HttpResponse::error(500, "configuration not reloaded: " + outcome.error());
   }
@@ -371,7 +395,12 @@ HttpResponse HttpServer::handle_postmortem_status(const HttpRequest& req) {
   if (!m_engine_check) {
     return HttpResponse::error(404, "postmortem changes are not available here");
   }
-  auto blockers = m_pipeline.on_strand([&] { return m_engine_check(incident, status); });
+  auto checked = waiting_for_engine(
+      [&] { return m_pipeline.on_strand([&] { return m_engine_check(incident, status); }); });
+  if (auto* busy = std::get_if<HttpResponse>(&checked)) {
+    return *busy;
+  }
+  auto& blockers = std::get<0>(checked);
   if (!blockers) {
     return HttpResponse::error(404, blockers.error());
   }
@@ -437,7 +466,12 @@ HttpResponse HttpServer::handle_ack(const HttpRequest& req) {
 HttpResponse HttpServer::submit_request(Payload request, const std::string& record,
                                         const json& accepted) {
   if (m_admit) {
-    auto admission = m_pipeline.on_strand([&] { return m_admit(request); });
+    auto admitted = waiting_for_engine(
+        [&] { return m_pipeline.on_strand([&] { return m_admit(request); }); });
+    if (auto* busy = std::get_if<HttpResponse>(&admitted)) {
+      return *busy;
+    }
+    const auto& admission = std::get<0>(admitted);
     using Verdict = Engine::Admission::Verdict;
     switch (admission.verdict) {
       case Verdict::unknown:

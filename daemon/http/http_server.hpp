@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <utility>
+#include <variant>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -78,6 +80,12 @@ class HttpServer {
   // engine admits it; 202 with `accepted`, else the engine's 404, 409 or 200.
   HttpResponse submit_request(Payload request, const std::string& record,
                               const nlohmann::json& accepted);
+  // Runs `task`, which waits for the engine's strand, for an API request; or
+  // answers 503 when k_max_strand_waiters requests wait there already:
+  // whatever holds the strand, the other workers stay free for webhooks,
+  // which never wait on it.
+  template <typename Task>
+  std::variant<decltype(std::declval<Task>()()), HttpResponse> waiting_for_engine(Task task);
   HttpResponse handle_incidents() const;
   HttpResponse handle_ready() const;
   HttpResponse handle_reload();
@@ -99,6 +107,7 @@ class HttpServer {
   Metrics& m_metrics;
   std::atomic<bool> m_ready{false};
   PostmortemCheck m_engine_check;
+  std::atomic<int> m_strand_waiters{0};
   Admission m_admit;
   std::mutex m_deliveries_mutex;
   std::deque<std::pair<std::string, std::chrono::steady_clock::time_point>> m_recent_deliveries;

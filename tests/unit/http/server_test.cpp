@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <stdexcept>
 #include <nlohmann/json.hpp>
@@ -52,7 +53,32 @@ class FakeSubmitter final : public Submitter {
   }
   std::vector<IncidentSummary> open_incidents() const override { return {}; }
   bool stuck() const override { return false; }
-  void run_on_strand(const std::function<void()>& task) override { task(); }
+  void run_on_strand(const std::function<void()>& task) override {
+    {
+      std::unique_lock lock(m_mutex);
+      ++m_waiting;
+      m_changed.notify_all();
+      m_changed.wait(lock, [this] { return !m_held; });
+      --m_waiting;
+    }
+    task();
+  }
+
+  // The engine's strand busy (a latch): run_on_strand() waits until released.
+  void hold_strand() {
+    std::lock_guard lock(m_mutex);
+    m_held = true;
+  }
+  void release_strand() {
+    std::lock_guard lock(m_mutex);
+    m_held = false;
+    m_changed.notify_all();
+  }
+  // Waits until `n` callers wait for the strand.
+  bool wait_for_waiting(int n) {
+    std::unique_lock lock(m_mutex);
+    return m_changed.wait_for(lock, std::chrono::seconds(10), [&] { return m_waiting == n; });
+  }
 
   void refuse(Refusal refusal) {
     std::lock_guard lock(m_mutex);
@@ -65,6 +91,9 @@ class FakeSubmitter final : public Submitter {
 
  private:
   mutable std::mutex m_mutex;
+  std::condition_variable m_changed;
+  bool m_held = false;
+  int m_waiting = 0;
   std::optional<Refusal> m_refusal;
   std::vector<Submitted> m_calls;
 };
@@ -285,6 +314,49 @@ TEST_F(HttpServerTest, RequestsByHandAreJournaledOnlyWhenTheEngineAdmitsThem) {
   EXPECT_EQ(json::parse(calls[0].body),
             (json{{"kind", "ack"}, {"incident_id", "man-1"}, {"person", "Cai Lu"}}));
   ASSERT_TRUE(std::holds_alternative<AckRequest>(calls[0].payload));
+}
+
+// Issue 26: 8 API calls waiting on a busy strand took every worker, and a
+// webhook for a new group got its 200 after 19 s (Alertmanager gives up at
+// 10 s). With the strand held (a latch, not a time bound), at most 4 API
+// calls wait for it, the rest are told 503 to retry, and a webhook is
+// answered at once.
+TEST_F(HttpServerTest, AWebhookIsAnsweredWhileTheEngineIsBusy) {
+  admission = [](const Payload&) { return Engine::Admission{}; };
+  start();
+  submitter.hold_strand();
+  std::vector<std::thread> callers;
+  std::mutex statuses_mutex;
+  std::vector<int> statuses;
+  for (int i = 0; i < 8; ++i) {
+    callers.emplace_back([&] {
+      httplib::Client client("127.0.0.1", port);
+      client.set_read_timeout(30, 0);
+      auto r = client.Post("/api/v1/incidents/man-1/ack", R"({"person":"Cai Lu"})",
+                           "application/json");
+      std::lock_guard lock(statuses_mutex);
+      statuses.push_back(r ? r->status : 0);
+    });
+  }
+  ASSERT_TRUE(submitter.wait_for_waiting(4));
+  ASSERT_TRUE(testing::eventually(10, [&] {
+    std::lock_guard lock(statuses_mutex);
+    return statuses.size() == 4;
+  }));
+  {
+    std::lock_guard lock(statuses_mutex);
+    EXPECT_EQ(statuses, std::vector<int>(4, 503)) << "beyond 4 waiting, an API call is told to retry";
+  }
+  auto webhook = post(testing::sample(k_sample));  // the strand is still held
+  ASSERT_TRUE(webhook);
+  EXPECT_EQ(webhook->status, 200) << webhook->body;
+  EXPECT_TRUE(submitter.wait_for_waiting(4)) << "the waiting API calls were answered meanwhile";
+
+  submitter.release_strand();
+  for (auto& t : callers) {
+    t.join();
+  }
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 202), 4);
 }
 
 }  // namespace
