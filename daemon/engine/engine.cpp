@@ -11,6 +11,7 @@
 #include "daemon/base/hash.hpp"
 #include "daemon/base/log.hpp"
 #include "daemon/base/plural.hpp"
+#include "daemon/state/group_state.hpp"
 #include "daemon/engine/engine_internal.hpp"
 #include "daemon/engine/manual.hpp"
 #include "daemon/state/shifts.hpp"
@@ -374,6 +375,12 @@ std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
       rebuild_index();
       continue;
     }
+    if (committed.status == CommitStatus::committed && !m_reclaimed.empty()) {
+      // Counted with the paths not written through (calloutd_unsafe_paths_total).
+      auto& unsafe = results.front().unsafe_paths;
+      unsafe.insert(unsafe.end(), m_reclaimed.begin(), m_reclaimed.end());
+      m_reclaimed.clear();
+    }
     for (auto& r : results) {
       if (!changes_files(r.outcome)) {
         continue;
@@ -417,9 +424,11 @@ CommitOutcome Engine::commit_view(Overlay& view) {
     }
     write_index(view, states);
   }
-  auto committed =
-      m_repository.commit(CommitRequest{view.head(), view.files(), message, view.removals()});
+  auto replacements = reclaim_own_folder(view, message);
+  auto committed = m_repository.commit(
+      CommitRequest{view.head(), view.files(), message, view.removals(), replacements});
   if (committed.status == CommitStatus::committed) {
+    m_reclaimed.insert(m_reclaimed.end(), replacements.begin(), replacements.end());
     for (auto& [id, state] : view.states) {
       m_states[id] = state;
     }
@@ -428,6 +437,44 @@ CommitOutcome Engine::commit_view(Overlay& view) {
     }
   }
   return committed;
+}
+
+// .calloutd/ is the daemon's own folder. When people's commits put a symlink
+// or a file in the way of it (or of a folder in it), the entry is replaced
+// by the daemon's folder, never followed, and every state the daemon holds is
+// written again (the entry hid what the folder held); the message says so.
+std::vector<std::string> Engine::reclaim_own_folder(Overlay& view, std::string& message) {
+  std::set<std::string> in_the_way;
+  for (const auto& file : view.files()) {
+    if (!file.path.starts_with(".calloutd/")) {
+      continue;
+    }
+    if (auto prefix = view.unsafe(file.path, PathKind::file);
+        prefix && prefix->starts_with(".calloutd")) {
+      in_the_way.insert(*prefix);
+    }
+  }
+  if (in_the_way.empty()) {
+    return {};
+  }
+  for (const auto& [id, state] : m_states) {
+    if (!view.states.contains(id)) {
+      view.write(state_path(id), serialize_state(state));
+    }
+  }
+  for (const auto& [id, state] : view.states) {
+    view.write(state_path(id), serialize_state(state));
+  }
+  view.write(k_shifts_path, (view.shifts ? *view.shifts : m_shifts).serialize());
+  std::vector<std::string> replaced(in_the_way.begin(), in_the_way.end());
+  log::warn(
+      ".calloutd/ is the daemon's folder: a symlink or a file in its place is replaced by the "
+      "daemon's own folder, with every state it holds written again (docs/state.md)",
+      {{"replaced", join(replaced, ", ")}});
+  message += "\n" + join(replaced, ", ") +
+             " (a symlink or a file in the way) replaced by calloutd's own folder: .calloutd/ is "
+             "the daemon's (docs/state.md)\n";
+  return replaced;
 }
 
 void Engine::write_index(Overlay& view, const std::map<std::string, GroupState>& states) const {

@@ -201,6 +201,10 @@ class Engine {
   // The tidy's changes to `view`, counted in `out`; the pruned ids.
   std::vector<std::string> plan_tidy(Overlay& view, TimePoint now, std::optional<std::chrono::seconds> keep,
                                      StateTidy& out);
+  // Replaces a symlink or a file in the way of .calloutd/ (people's commit)
+  // by the daemon's own folder in `view`'s commit, all states written again;
+  // the entries to replace (a line added to `message` for them).
+  std::vector<std::string> reclaim_own_folder(Overlay& view, std::string& message);
   // The README.md index for `states`, written into `view` when it changed.
   void write_index(Overlay& view, const std::map<std::string, GroupState>& states) const;
   void refresh_file(const std::string& path, const std::string& to);
@@ -298,6 +302,7 @@ class Engine {
   ShiftBook m_shifts;                                 // as last committed
   std::uint64_t m_breaches = 0;
   std::map<std::string, std::uint64_t> m_unreadable;  // kind -> state files found unreadable
+  std::vector<std::string> m_reclaimed;  // replaced by reclaim_own_folder, not yet reported
   std::set<std::pair<std::string, std::string>> m_targets_passed;  // (state id, target) counted
   std::optional<TimePoint> m_last_tidy;                            // when tidy_state last ran
 };

@@ -93,8 +93,9 @@ Engine::StateTidy Engine::tidy_state(TimePoint now, When when) {
                     " (repository.state_retention, the reopen window, PagerDuty's 48 h) are "
                     "forgotten; their callouts stay.\n"
               : std::string("Groups are kept forever (repository.state_retention: forever).\n"));
-    auto committed =
-        m_repository.commit(CommitRequest{view.head(), view.files(), message, view.removals()});
+    auto replacements = reclaim_own_folder(view, message);
+    auto committed = m_repository.commit(
+        CommitRequest{view.head(), view.files(), message, view.removals(), replacements});
     if (committed.status == CommitStatus::parent_moved) {
       continue;  // someone committed meanwhile: plan again on the new head
     }
@@ -104,6 +105,7 @@ Engine::StateTidy Engine::tidy_state(TimePoint now, When when) {
       return out;
     }
     out.commit = committed.id;
+    m_reclaimed.insert(m_reclaimed.end(), replacements.begin(), replacements.end());
     for (const auto& id : pruned) {
       forget(id);
     }

@@ -88,7 +88,8 @@ bool holds(const git_tree_entry* e, PathKind kind) {
 // tree is rebuilt once however many files change in it.
 struct TreeEdit {
   std::map<std::string, git_oid> blobs;
-  std::set<std::string> removed;  // files removed from this folder
+  std::set<std::string> removed;   // files removed from this folder
+  std::set<std::string> replaced;  // entries of the base dropped whatever they are
   std::map<std::string, TreeEdit> folders;
 
   void add(std::span<const std::string> parts, const git_oid& blob) {
@@ -107,6 +108,14 @@ struct TreeEdit {
     }
   }
 
+  void replace(std::span<const std::string> parts) {
+    if (parts.size() == 1) {
+      replaced.insert(parts[0]);
+    } else {
+      folders[parts[0]].replace(parts.subspan(1));
+    }
+  }
+
   // Writes `base` (may be null), the tree at `prefix`, with these changes;
   // its id into `out`, and into `empty` whether it holds nothing (then the
   // parent drops it: git keeps no empty folders). An entry of `base` that
@@ -115,8 +124,9 @@ struct TreeEdit {
   bool write(git_repository* repo, const git_tree* base, const std::string& prefix, git_oid* out,
              std::string& unsafe, bool& empty) const {
     auto fits = [&](const std::string& name, PathKind kind) {
-      const git_tree_entry* e =
-          base != nullptr ? git_tree_entry_byname(base, name.c_str()) : nullptr;
+      const git_tree_entry* e = base != nullptr && !replaced.contains(name)
+                                    ? git_tree_entry_byname(base, name.c_str())
+                                    : nullptr;
       if ((e != nullptr && !holds(e, kind)) || (blobs.contains(name) && folders.contains(name))) {
         unsafe = prefix + name;
         return false;
@@ -128,6 +138,9 @@ struct TreeEdit {
       return false;
     }
     BuilderPtr builder(raw);
+    for (const auto& name : replaced) {
+      git_treebuilder_remove(raw, name.c_str());  // absent: nothing to remove
+    }
     for (const auto& name : removed) {
       // Only a file: a folder or a submodule of that name is not what was asked.
       if (!fits(name, PathKind::file)) {
@@ -143,7 +156,8 @@ struct TreeEdit {
     }
     for (const auto& [name, edit] : folders) {
       if (!fits(name, PathKind::folder) ||
-          !write_folder(repo, base, prefix, name, edit, raw, unsafe)) {
+          !write_folder(repo, replaced.contains(name) ? nullptr : base, prefix, name, edit, raw,
+                        unsafe)) {
         return false;
       }
     }
@@ -304,8 +318,10 @@ CommitOutcome commit_failed(const std::string& what) {
 // Writes a blob for each of `files` and adds it to `edit`, and `removals`
 // too. The outcome when a path is refused or a blob cannot be written;
 // nullopt to go on.
-std::optional<CommitOutcome> add_blobs(git_repository* repo, const std::vector<FileWrite>& files,
-                                       const std::vector<std::string>& removals, TreeEdit& edit) {
+std::optional<CommitOutcome> add_blobs(git_repository* repo, const CommitRequest& request,
+                                       TreeEdit& edit) {
+  const auto& files = request.files;
+  const auto& removals = request.removals;
   for (const auto& file : files) {
     if (!is_safe_repo_path(file.path)) {
       return CommitOutcome{CommitStatus::unsafe_path, "",
@@ -322,6 +338,12 @@ std::optional<CommitOutcome> add_blobs(git_repository* repo, const std::vector<F
       return CommitOutcome{CommitStatus::unsafe_path, "", "refusing unsafe path \"" + path + "\""};
     }
     edit.remove(split_path(path));
+  }
+  for (const auto& path : request.replacements) {
+    if (!is_safe_repo_path(path)) {
+      return CommitOutcome{CommitStatus::unsafe_path, "", "refusing unsafe path \"" + path + "\""};
+    }
+    edit.replace(split_path(path));
   }
   return std::nullopt;
 }
@@ -360,10 +382,10 @@ std::optional<CommitOutcome> build_commit_tree(git_repository* repo, const Commi
     return commit_failed("cannot read the parent commit " + request.parent);
   }
   TreeEdit edit;
-  if (auto stopped = add_blobs(repo, request.files, request.removals, edit)) {
+  if (auto stopped = add_blobs(repo, request, edit)) {
     return stopped;
   }
-  if (!request.files.empty() || !request.removals.empty()) {
+  if (!request.files.empty() || !request.removals.empty() || !request.replacements.empty()) {
     if (auto stopped = apply_edit(repo, edit, tree)) {
       return stopped;
     }

@@ -28,6 +28,10 @@ struct CommitRequest {
   // Files removed (`git rm`): a path that is absent in the parent is skipped;
   // a folder emptied by it goes too, as in git.
   std::vector<std::string> removals = {};
+  // Entries dropped first, whatever they are (a symlink, a file, a
+  // submodule), so that the files written may make a folder in their place:
+  // for a folder that is the daemon's own (.calloutd/), never for people's.
+  std::vector<std::string> replacements = {};
 };
 
 // unsafe_path: a path of the request is not a plain relative path, or goes

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/support/daemon_process.hpp"
 
 namespace calloutd {
@@ -134,6 +136,74 @@ TEST_F(SymlinkTest, SymlinkedIncidentFolderGetsTheNextName) {
   expect_symlink_untouched(k_folder);
   EXPECT_TRUE(logged_unsafe(*d, k_folder)) << d->log();
   EXPECT_EQ(metric(d->client()->Get("/metrics")->body, "calloutd_unsafe_paths_total"), 1);
+}
+
+// The sample as a group of its own, named `alertname`.
+std::string group(const std::string& alertname) {
+  auto body = nlohmann::json::parse(sample("am-0.25-firing-two-alerts.json"));
+  body["groupKey"] = "{}:{alertname=\"" + alertname + "\"}";
+  body["groupLabels"]["alertname"] = alertname;
+  body["commonLabels"]["alertname"] = alertname;
+  for (auto& a : body["alerts"]) {
+    a["labels"]["alertname"] = alertname;
+  }
+  return body.dump();
+}
+
+// Issue 26: a commit that made .calloutd a symlink, or .calloutd/groups a
+// file, stopped every callout (200 alerts answered 200, none committed,
+// /-/ready 503 until someone repaired the repository by hand). .calloutd/ is
+// the daemon's: its next commit replaces the entry by its own folder, with
+// every state it holds, and says so in the log and the commit message.
+TEST_F(SymlinkTest, ASymlinkOrAFileInPlaceOfTheDaemonsFolderIsReplacedByIt) {
+  for (const std::string& in_the_way : {std::string(".calloutd"), std::string(".calloutd/groups")}) {
+    SCOPED_TRACE(in_the_way);
+    TempDir run;
+    write_file(run.path() / "calloutd.yml", k_config);
+    write_file(run.path() / "token", "example-bearer-token\n");
+    const auto clone = run.path() / "callouts";
+    DaemonProcess d(run.path(), {"--config.file=calloutd.yml"});
+    ASSERT_EQ(d.post_alertmanager(group("Before"), bearer)->status, 200);
+    ASSERT_TRUE(testing::eventually(10, [&] {
+      return git(clone, "ls-tree -r --name-only main").find(".calloutd/groups/") !=
+             std::string::npos;
+    })) << d.log();
+    // An engineer's commit in the daemon's clone puts a symlink or a file there.
+    int status = 0;
+    git(clone, "rm -rq " + in_the_way, &status);
+    ASSERT_EQ(status, 0);
+    std::filesystem::remove_all(clone / in_the_way);
+    if (in_the_way == ".calloutd") {
+      std::filesystem::create_symlink(outside.path(), clone / in_the_way);
+    } else {
+      write_file(clone / in_the_way, "not a folder\n");
+    }
+    git(clone, "add -A", &status);
+    git(clone, "-c user.name=Eng -c user.email=e@example.com commit -qm 'tidy up'", &status);
+    ASSERT_EQ(status, 0);
+
+    constexpr int k_alerts = 20;
+    for (int i = 0; i < k_alerts; ++i) {
+      auto r = d.post_alertmanager(group("After" + std::to_string(i)), bearer);
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 200);
+    }
+    ASSERT_TRUE(testing::eventually(20, [&] {
+      return testing::occurrences(git(clone, "ls-tree -r --name-only main -- api"),
+                                  "/callout.md") == k_alerts + 1;
+    })) << d.log();
+    auto tree = git(clone, "ls-tree -r main -- .calloutd");
+    EXPECT_EQ(tree.find("120000"), std::string::npos) << tree;
+    EXPECT_EQ(testing::occurrences(tree, ".calloutd/groups/"), k_alerts + 1u)
+        << "every group's state is in the daemon's folder again: " << tree;
+    EXPECT_NE(git(clone, "log --format=%B main").find("replaced by calloutd's own folder"),
+              std::string::npos);
+    EXPECT_NE(d.log().find("replaced=" + in_the_way), std::string::npos) << d.log();
+    auto ready = d.client()->Get("/-/ready");
+    ASSERT_TRUE(ready);
+    EXPECT_EQ(ready->status, 200);
+    EXPECT_TRUE(std::filesystem::is_empty(outside.path()));
+  }
 }
 
 }  // namespace
