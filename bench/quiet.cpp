@@ -15,8 +15,9 @@ namespace {
 constexpr double k_commit_timeout_s = 10;
 
 // A daemon, and what tells when its branch moves: an inotify watch on
-// .git/refs/heads (git and libgit2 write a ref to <name>.lock and rename it
-// into place) and the repository, to read which commit the branch is at.
+// .git/refs/heads (libgit2 writes a ref to <name>.lock, then links a new one
+// into place or renames over an old one) and the repository, to read which
+// commit the branch is at.
 class Watched {
  public:
   Watched(const Target& target, const fs::path& dir)
@@ -24,7 +25,8 @@ class Watched {
     auto git_dir = dir / "callouts" / ".git";
     m_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (m_fd < 0 ||
-        ::inotify_add_watch(m_fd, (git_dir / "refs" / "heads").c_str(), IN_MOVED_TO) < 0 ||
+        ::inotify_add_watch(m_fd, (git_dir / "refs" / "heads").c_str(), IN_CREATE | IN_MOVED_TO) <
+            0 ||
         git_repository_open(&m_repo, git_dir.c_str()) != 0) {
       throw std::runtime_error("cannot watch " + git_dir.string());
     }
@@ -60,6 +62,8 @@ class Watched {
       }
     }
     ++m_missed;
+    std::cerr << m_label << ": no commit of group " << group << " seen within "
+              << k_commit_timeout_s << " s\n";
   }
 
   json report(int n) const {
@@ -97,7 +101,8 @@ class Watched {
   }
 
  private:
-  // Reads every pending event; true when a ref (not a lock file) was moved.
+  // Reads every pending event; true when a ref (not a lock file) was
+  // created or replaced.
   bool drain() {
     alignas(inotify_event) char buf[4096];
     bool moved = false;

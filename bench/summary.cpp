@@ -50,12 +50,17 @@ Figure quiet_field(std::string name, Better better, const char* field_name, doub
           }};
 }
 
+// 10000 as "10,000".
 std::string count(int n) {
-  auto s = std::to_string(n);
-  for (int at = static_cast<int>(s.size()) - 3; at > 0; at -= 3) {
-    s.insert(static_cast<std::size_t>(at), ",");
+  auto digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) {
+      out.push_back(',');
+    }
+    out.push_back(digits[i]);
   }
-  return s;
+  return out;
 }
 
 // The sizes a phase ran at, from the first run: storm groups, scale folders.
@@ -156,8 +161,16 @@ std::string reading(double ratio, Better better) {
 void print_row(const std::vector<std::string>& cells, const std::vector<std::size_t>& widths) {
   std::string line = "|";
   for (std::size_t i = 0; i < cells.size(); ++i) {
-    std::string pad(widths[i] - std::min(widths[i], cells[i].size()), ' ');
-    line += " " + (i == 0 ? cells[i] + pad : pad + cells[i]) + " |";
+    auto pad = widths[i] - std::min(widths[i], cells[i].size());
+    line.push_back(' ');
+    if (i > 0) {
+      line.append(pad, ' ');
+    }
+    line.append(cells[i]);
+    if (i == 0) {
+      line.append(pad, ' ');
+    }
+    line.append(" |");
   }
   std::printf("%s\n", line.c_str());
 }
@@ -172,8 +185,9 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
   print_row(rows.front(), widths);
   std::string rule = "|";
   for (std::size_t i = 0; i < widths.size(); ++i) {
-    rule +=
-        " " + (i == 0 ? std::string(widths[i], '-') : std::string(widths[i] - 1, '-') + ":") + " |";
+    rule.push_back(' ');
+    rule.append(i == 0 ? widths[i] : widths[i] - 1, '-');
+    rule.append(i == 0 ? " |" : ": |");
   }
   std::printf("%s\n", rule.c_str());
   for (std::size_t i = 1; i < rows.size(); ++i) {
@@ -199,8 +213,11 @@ void add_ceilings(const std::vector<json>& runs, const json& ceiling, std::size_
   }
   for (int conns : {1, 8, 32, 64}) {
     auto r = row_of(runs.front(), "refire", "connections", conns);
+    if (!r) {
+      continue;
+    }
     add("ceiling: bare cpp-httplib server, " + std::to_string(conns) + " conns (req/s)",
-        r ? std::optional<double>((*r)["bare_rps"].get<double>()) : std::nullopt);
+        (*r)["bare_rps"].get<double>());
   }
 }
 
@@ -227,6 +244,9 @@ json print_summary(const std::vector<json>& runs, const json& ceiling) {
       v.push_back(f.read(r));
       row.push_back(number(v.back()));
       values[r["label"].get<std::string>()] = v.back() ? json(*v.back()) : json();
+    }
+    if (std::none_of(v.begin(), v.end(), [](const auto& x) { return x.has_value(); })) {
+      continue;  // a phase left out (--only)
     }
     json j{{"figure", f.name}, {"values", values}};
     if (compare) {
