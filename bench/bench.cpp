@@ -7,7 +7,7 @@
 //   calloutd_bench --calloutd BIN --bare-server BIN --lua FILE --sample FILE
 //                  --out results.json [--quick] [--label NAME]
 //                  [--compare-calloutd OLD_BIN --compare-label OLD_NAME]
-//                  [--only refire|quiet|storm|remote|ceiling|scale]
+//                  [--only refire|quiet|storm|remote|ceiling|scale] [--groups N,N]
 //   calloutd_bench --soak MINUTES --calloutd BIN --sample FILE --out soak.json
 //                  [--repository-extra YAML]   (soak.hpp)
 //
@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -206,6 +207,14 @@ int bench_main(Options& opt, bool quick) {
     return rc;
   }
   auto targets = targets_of(opt);
+  auto sizes = plan(quick);
+  if (opt.contains("groups")) {  // the storms' sizes, for a profile of one: "1000" or "1000,10000"
+    sizes.storms.clear();
+    std::istringstream list(opt["groups"]);
+    for (std::string n; std::getline(list, n, ',');) {
+      sizes.storms.push_back(std::stoi(n));
+    }
+  }
   std::vector<json> runs;
   for (const auto& t : targets) {
     runs.push_back({{"label", t.label},
@@ -222,7 +231,7 @@ int bench_main(Options& opt, bool quick) {
   std::printf("load average (1, 5, 15 min) at the start: %s on %u cpus\n", load_average().c_str(),
               std::thread::hardware_concurrency());
   try {
-    run_phases(opt, plan(quick), targets, sample, work, runs, results);
+    run_phases(opt, sizes, targets, sample, work, runs, results);
   } catch (const std::exception& e) {
     std::cerr << "bench failed: " << e.what() << "\n";
     results["error"] = e.what();
@@ -269,7 +278,7 @@ int main(int argc, char** argv) {
              : has_options(opt, {"calloutd", "bare-server", "lua", "sample", "out"}))) {
     std::cerr << "usage: calloutd_bench --calloutd BIN --bare-server BIN --lua FILE --sample "
                  "FILE --out FILE [--quick] [--label NAME] [--compare-calloutd BIN "
-                 "--compare-label NAME] [--only PHASE]\n"
+                 "--compare-label NAME] [--only PHASE] [--groups N,N]\n"
                  "       calloutd_bench --soak MINUTES --calloutd BIN --sample FILE --out FILE "
                  "[--repository-extra YAML]\n";
     return 2;
