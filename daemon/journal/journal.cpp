@@ -1,5 +1,7 @@
 #include "daemon/journal/journal.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -286,8 +288,9 @@ std::uint64_t Journal::pushed() const {
   return m_pushed;
 }
 
-std::vector<JournalRecord> Journal::applied_after(std::uint64_t sequence) const {
-  std::uint64_t applied = this->applied();
+std::vector<JournalRecord> Journal::applied_after(std::uint64_t sequence,
+                                                  std::uint64_t up_to) const {
+  std::uint64_t applied = std::max(this->applied(), up_to);
   std::vector<JournalRecord> out;
   // Lines damaged since the start are skipped here; the next start quarantines them.
   for (auto& r : parse_journal(read_file(journal_path())).records) {

@@ -54,8 +54,9 @@ class Journal {
   void track_pushed();
   void mark_pushed(std::uint64_t sequence);
   std::uint64_t pushed() const;
-  // Records after `sequence` up to the applied mark, read from the file.
-  std::vector<JournalRecord> applied_after(std::uint64_t sequence) const;
+  // Records after `sequence` up to the applied mark (or `up_to` when
+  // further: events applied past one held for its group), read from the file.
+  std::vector<JournalRecord> applied_after(std::uint64_t sequence, std::uint64_t up_to = 0) const;
 
   std::uint64_t last_sequence() const;
 
