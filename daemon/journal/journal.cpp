@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <set>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -120,9 +122,10 @@ Journal::Journal(std::string dir, std::uint64_t compact_bytes)
   ParsedJournal parsed = parse_journal(read_file(path));
   check_applied_mark(applied, parsed);
   set_aside(parsed);
+  const auto beyond = applied_beyond_mark(applied);
   for (auto& r : parsed.records) {
     m_last_sequence = std::max(m_last_sequence, r.sequence);
-    if (r.sequence > applied) {
+    if (r.sequence > applied && !beyond(r.sequence)) {
       m_unapplied.push_back(std::move(r));
     }
   }
@@ -135,6 +138,27 @@ Journal::Journal(std::string dir, std::uint64_t compact_bytes)
   m_size = parsed.kept.size();
   ::lseek(m_fd, static_cast<off_t>(m_size), SEEK_SET);
   fsync_dir(m_dir);
+}
+
+// The `held` file (see mark_held): its first line the sequence every record
+// up to which was applied or held for its group, then the held ones. A file
+// that does not read so is ignored (then everything past the mark replays).
+std::function<bool(std::uint64_t)> Journal::applied_beyond_mark(std::uint64_t applied) const {
+  std::ifstream in(m_dir + "/held");
+  std::uint64_t processed = 0;
+  std::set<std::uint64_t> held;
+  if (!(in >> processed) || processed <= applied) {
+    return [](std::uint64_t) { return false; };
+  }
+  for (std::uint64_t seq = 0; in >> seq;) {
+    held.insert(seq);
+  }
+  if (!in.eof()) {
+    return [](std::uint64_t) { return false; };
+  }
+  return [processed, held = std::move(held)](std::uint64_t seq) {
+    return seq <= processed && !held.contains(seq);
+  };
 }
 
 std::string Journal::journal_path() const {
@@ -260,6 +284,18 @@ void Journal::mark_applied(std::uint64_t sequence) {
   compact_if_done();
 }
 
+// Not synced, like the applied mark: whenever it was written, every record
+// up to `processed` and not in `held` was applied then, so a stale file only
+// replays more (see applied_beyond_mark).
+void Journal::mark_held(std::uint64_t processed, const std::vector<std::uint64_t>& held) {
+  std::lock_guard lock(m_mutex);
+  std::string text = std::to_string(processed) + "\n";
+  for (auto seq : held) {
+    text += std::to_string(seq) + "\n";
+  }
+  write_text("held", text, false);
+}
+
 std::uint64_t Journal::applied() const {
   std::lock_guard lock(m_mutex);
   return m_applied;
@@ -321,12 +357,15 @@ std::uint64_t Journal::last_sequence() const {
 }
 
 void Journal::write_mark(const std::string& name, std::uint64_t sequence, bool sync) const {
+  write_text(name, std::to_string(sequence) + "\n", sync);
+}
+
+void Journal::write_text(const std::string& name, const std::string& text, bool sync) const {
   std::string tmp = m_dir + "/" + name + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     return;
   }
-  std::string text = std::to_string(sequence) + "\n";
   bool ok = write_all(fd, text.data(), text.size());
   if (sync) {
     ok = ok && ::fsync(fd) == 0;

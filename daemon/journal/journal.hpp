@@ -5,11 +5,13 @@
 // may lag behind without harm: it only bounds the replay.
 //
 // Files in `dir`: `journal.jsonl` (one JSON record per line, format in
-// journal_format.hpp), `applied` (the last applied sequence number) and
+// journal_format.hpp), `applied` (the last applied sequence number), `held`
+// (see mark_held) and
 // `journal.quarantine.jsonl` (damaged lines moved aside, see the constructor).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -47,6 +49,11 @@ class Journal {
   // once everything is applied and it has grown past the compaction size.
   void mark_applied(std::uint64_t sequence);
   std::uint64_t applied() const;
+  // Events held for their group keep the applied mark before them while
+  // later ones are applied: notes that every record up to `processed` was
+  // applied except those in `held`, so that the next start replays only
+  // those (and what follows `processed`), not the applied ones again.
+  void mark_held(std::uint64_t processed, const std::vector<std::uint64_t>& held);
 
   // With a remote: records stay until their commits are pushed (the `pushed`
   // file holds that mark), so that a push the remote rejects can be redone
@@ -66,6 +73,10 @@ class Journal {
 
  private:
   void write_mark(const std::string& name, std::uint64_t sequence, bool sync) const;
+  void write_text(const std::string& name, const std::string& text, bool sync) const;
+  // Whether a record past the applied mark `applied` was applied already
+  // (the `held` file says so).
+  std::function<bool(std::uint64_t)> applied_beyond_mark(std::uint64_t applied) const;
   void compact_if_done();  // with m_mutex held
   std::string journal_path() const;
   void check_applied_mark(std::uint64_t applied, const ParsedJournal& parsed) const;

@@ -389,16 +389,25 @@ void Pipeline::record_commit(const Queued& q, const ApplyResult& result,
 }
 
 void Pipeline::mark_applied(std::uint64_t sequence) {
+  const auto processed = sequence;
   if (!m_held.empty()) {
     sequence = std::min(sequence, m_held.front().event.sequence - 1);
   }
+  std::vector<std::uint64_t> held;
   for (const auto& [id, hold] : m_groups) {
+    for (const auto& q : hold.events) {
+      held.push_back(q.event.sequence);
+    }
     if (!hold.events.empty()) {
       sequence = std::min(sequence, hold.events.front().event.sequence - 1);
     }
   }
   if (sequence > m_journal.applied()) {
     m_journal.mark_applied(sequence);
+  }
+  // Past the mark, what a restart need not apply again (only the held ones).
+  if (processed > sequence) {
+    m_journal.mark_held(processed, held);
   }
 }
 

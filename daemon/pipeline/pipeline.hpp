@@ -6,6 +6,7 @@
 
 #include <utility>  // before Asio: Boost 1.74 misses it under C++20 with GCC 12
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -103,7 +104,7 @@ class Pipeline final : public Submitter {
   std::vector<HeldGroup> held_groups() const override;
   // On the strand: every event up to this sequence was applied or is held
   // (the applied mark stays before held events; this goes past them).
-  std::uint64_t processed() const { return m_processed; }
+  std::uint64_t processed() const { return std::max(m_processed, m_journal.applied()); }
   // On the strand, after the branch moved to `head`: when someone else moved
   // it (an engineer's commit, a fetch), what they committed may have
   // repaired a held group, so every held group is tried again now.

@@ -3,6 +3,8 @@
 // event is held for it alone (calloutd_events_held, the incidents API,
 // /-/ready's body), every other group's alerts commit promptly, and once an
 // engineer's commit removes the bad file the held event is applied by itself.
+// On ec8d518 the whole pipeline held behind that event: of 150 other groups,
+// 127 were committed (as a side effect of its retries) and 23 never were.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -34,7 +36,8 @@ routes:
 )";
 
 constexpr const char* k_firing = "am-0.25-firing-two-alerts.json";
-constexpr int k_other_groups = 30;
+// As many as the red team sent: more than one batch (128) behind the held event.
+constexpr int k_other_groups = 150;
 
 // The sample's notification as if for another alert name: another group.
 std::string other_group(int i) {

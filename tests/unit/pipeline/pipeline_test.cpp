@@ -292,7 +292,10 @@ TEST_F(PipelineTest, HeldEventsSurviveARestartAndCompaction) {
   metrics = std::make_unique<Metrics>();
   pipeline = std::make_unique<Pipeline>(*journal, *engine, *metrics, 100);
   pipeline->replay();
-  EXPECT_EQ(repo.commit_count(), commits);  // the other group's event changed nothing
+  EXPECT_EQ(repo.commit_count(), commits);
+  // The other group's event, applied past the mark, is not applied again.
+  EXPECT_EQ(metric(R"(calloutd_events_applied_total{outcome="unchanged"})"), 0);
+  EXPECT_EQ(metric(R"(calloutd_events_applied_total{outcome="failed"})"), 1);
   ASSERT_EQ(pipeline->held_groups().size(), 1u);
   EXPECT_EQ(pipeline->held_groups()[0].oldest_sequence, 1u);
   EXPECT_EQ(pipeline->pending(), 1u);
