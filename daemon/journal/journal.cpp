@@ -9,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <functional>
-#include <set>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -122,10 +120,11 @@ Journal::Journal(std::string dir, std::uint64_t compact_bytes)
   ParsedJournal parsed = parse_journal(read_file(path));
   check_applied_mark(applied, parsed);
   set_aside(parsed);
-  const auto beyond = applied_beyond_mark(applied);
+  const auto note = read_held_note(applied);
+  m_noted_processed = note.processed;
   for (auto& r : parsed.records) {
     m_last_sequence = std::max(m_last_sequence, r.sequence);
-    if (r.sequence > applied && !beyond(r.sequence)) {
+    if (r.sequence > applied && !note.applied(r.sequence)) {
       m_unapplied.push_back(std::move(r));
     }
   }
@@ -143,22 +142,19 @@ Journal::Journal(std::string dir, std::uint64_t compact_bytes)
 // The `held` file (see mark_held): its first line the sequence every record
 // up to which was applied or held for its group, then the held ones. A file
 // that does not read so is ignored (then everything past the mark replays).
-std::function<bool(std::uint64_t)> Journal::applied_beyond_mark(std::uint64_t applied) const {
+Journal::HeldNote Journal::read_held_note(std::uint64_t applied) const {
   std::ifstream in(m_dir + "/held");
-  std::uint64_t processed = 0;
-  std::set<std::uint64_t> held;
-  if (!(in >> processed) || processed <= applied) {
-    return [](std::uint64_t) { return false; };
+  HeldNote note;
+  if (!(in >> note.processed) || note.processed <= applied) {
+    return {};
   }
   for (std::uint64_t seq = 0; in >> seq;) {
-    held.insert(seq);
+    note.held.insert(seq);
   }
   if (!in.eof()) {
-    return [](std::uint64_t) { return false; };
+    return {};
   }
-  return [processed, held = std::move(held)](std::uint64_t seq) {
-    return seq <= processed && !held.contains(seq);
-  };
+  return note;
 }
 
 std::string Journal::journal_path() const {
@@ -284,16 +280,18 @@ void Journal::mark_applied(std::uint64_t sequence) {
   compact_if_done();
 }
 
-// Not synced, like the applied mark: whenever it was written, every record
-// up to `processed` and not in `held` was applied then, so a stale file only
-// replays more (see applied_beyond_mark).
+// Synced, unlike the applied mark (whose staleness replays at most what the
+// last seconds applied): this file stands for what was applied during a
+// whole hold, and an old one would name as held events released and applied
+// since. Commits are synced before it is written, so it never names as
+// applied an event whose commit a power loss could undo.
 void Journal::mark_held(std::uint64_t processed, const std::vector<std::uint64_t>& held) {
   std::lock_guard lock(m_mutex);
   std::string text = std::to_string(processed) + "\n";
   for (auto seq : held) {
     text += std::to_string(seq) + "\n";
   }
-  write_text("held", text, false);
+  write_text("held", text, true);
 }
 
 std::uint64_t Journal::applied() const {

@@ -79,23 +79,25 @@ void Pipeline::retry_groups(Due due) {
   schedule_group_retry();
 }
 
-// The group's events leave the hold while they are applied: those that
-// fail again come back to it (in order, the engine holding the rest of the
-// group behind the first); a commit that fails puts them all back.
+// The group's first events leave the hold while they are applied: those
+// that fail again come back to it (the engine holding the rest of the
+// batch behind the first), after the events still held, and are moved back
+// before them; a commit that fails puts them all back. The events still held
+// stay in the hold meanwhile, so that the applied mark cannot pass them.
 void Pipeline::retry_group(const std::string& id) {
   auto& hold = m_groups.at(id);
   const auto n = std::min(k_max_group_batch, hold.events.size());
   std::vector<Queued> batch(hold.events.begin(), hold.events.begin() + static_cast<long>(n));
   hold.events.erase(hold.events.begin(), hold.events.begin() + static_cast<long>(n));
-  auto rest = std::move(hold.events);
-  hold.events.clear();
+  const auto still_held = static_cast<long>(hold.events.size());
   m_metrics.count_commit_retry();
   auto applied = apply(batch, id);
   auto& after = m_groups.at(id);
   if (!applied.committed) {
     after.events.insert(after.events.begin(), batch.begin(), batch.end());
+  } else {
+    std::rotate(after.events.begin(), after.events.begin() + still_held, after.events.end());
   }
-  after.events.insert(after.events.end(), rest.begin(), rest.end());
   const auto done = applied.committed ? n - applied.held : 0;
   m_pending -= done;
   m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));

@@ -87,6 +87,12 @@ void Pipeline::replay() {
   if (!batch.empty()) {
     replay_batch(batch);
   }
+  // Every record the held file named as applied is so still; those it named
+  // as held were just replayed (held again, or applied).
+  m_processed = std::max(m_processed, m_journal.noted_processed());
+  if (m_processed > m_journal.applied()) {
+    mark_applied(m_processed);
+  }
   publish();
 }
 
@@ -388,26 +394,42 @@ void Pipeline::record_commit(const Queued& q, const ApplyResult& result,
                           {"commit", result.commit.substr(0, 12)}});
 }
 
-void Pipeline::mark_applied(std::uint64_t sequence) {
-  const auto processed = sequence;
-  if (!m_held.empty()) {
-    sequence = std::min(sequence, m_held.front().event.sequence - 1);
-  }
+// The oldest of every held event, not a group's first: while a group is
+// retried its events that fail again come back behind the ones still held.
+void Pipeline::mark_applied(std::uint64_t processed) {
+  auto mark = processed;
   std::vector<std::uint64_t> held;
+  if (!m_held.empty()) {
+    mark = std::min(mark, m_held.front().event.sequence - 1);
+  }
+  // Held for everyone, yet at or before `processed`: after a replay that
+  // could not commit, the events the held file named as held.
+  for (const auto& q : m_held) {
+    if (q.event.sequence > processed) {
+      break;
+    }
+    held.push_back(q.event.sequence);
+  }
   for (const auto& [id, hold] : m_groups) {
     for (const auto& q : hold.events) {
       held.push_back(q.event.sequence);
-    }
-    if (!hold.events.empty()) {
-      sequence = std::min(sequence, hold.events.front().event.sequence - 1);
+      mark = std::min(mark, q.event.sequence - 1);
     }
   }
-  if (sequence > m_journal.applied()) {
-    m_journal.mark_applied(sequence);
+  if (mark > m_journal.applied()) {
+    m_journal.mark_applied(mark);
   }
-  // Past the mark, what a restart need not apply again (only the held ones).
-  if (processed > sequence) {
+  // Until a replay has gone past what the journal's held file noted, that
+  // file says more than `processed` does: kept as it is.
+  if (processed < m_journal.noted_processed()) {
+    return;
+  }
+  // Past the mark, what a restart need not apply again (only the held ones);
+  // noted once more when the last hold is released, so that a stale mark
+  // after a power loss cannot bring back the held file's released events.
+  if (processed > mark || m_held_noted) {
     m_journal.mark_held(processed, held);
+    m_held_noted = processed > mark;
   }
 }
 

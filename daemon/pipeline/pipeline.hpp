@@ -139,9 +139,10 @@ class Pipeline final : public Submitter {
   bool failed_globally(const std::vector<Queued>& batch, const std::vector<ApplyResult>& results);
   void record_commit(const Queued& q, const ApplyResult& result,
                      std::chrono::steady_clock::time_point done);
-  // Moves the journal's applied mark to `sequence`, but never past a held
-  // event (of a group, or of the whole pipeline): a restart replays them.
-  void mark_applied(std::uint64_t sequence);
+  // Moves the journal's applied mark to `processed`, but never past a held
+  // event (of a group, or of the whole pipeline): a restart replays them;
+  // notes in the journal's held file which events past the mark were applied.
+  void mark_applied(std::uint64_t processed);
 
   // Held for its own group (held_groups.cpp): `q` waits behind that
   // group's earlier held events, retried with backoff; other groups go on.
@@ -191,6 +192,8 @@ class Pipeline final : public Submitter {
   boost::asio::steady_timer m_group_timer{m_io};
   // Every event up to this sequence was applied or held (for its group or all).
   std::uint64_t m_processed = 0;
+  // The journal's held file is in effect (names events past the mark as applied).
+  bool m_held_noted = m_journal.noted_processed() > 0;
   std::string m_own_commit;  // the pipeline's last commit, to tell others' moves of the branch
   mutable std::mutex m_held_mutex;
   std::vector<HeldGroup> m_held_snapshot;

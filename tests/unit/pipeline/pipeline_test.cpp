@@ -312,6 +312,52 @@ TEST_F(PipelineTest, HeldEventsSurviveARestartAndCompaction) {
   EXPECT_TRUE(committed(testing::sample(k_firing)));
 }
 
+// A held group with more events than one retry applies (128): while the
+// first ones are applied, the later ones are still held, so the applied mark
+// stops before them (on the branch's first version it went past them, and a
+// crash then would have lost them).
+TEST_F(PipelineTest, AHeldGroupRetriedPartlyKeepsTheMarkBeforeItsOtherEvents) {
+  break_samples_group();
+  pipeline = std::make_unique<Pipeline>(*journal, *engine, *metrics, 1000);
+  constexpr std::uint64_t k_events = 130;
+  for (std::uint64_t i = 0; i < k_events; ++i) {
+    submit_sample(i % 2 == 0 ? k_firing : k_resolved);
+  }
+  pipeline->io().poll();
+  ASSERT_EQ(pipeline->held_groups().size(), 1u);
+  EXPECT_EQ(pipeline->held_groups()[0].events, k_events);
+
+  repo.remove_by_hand(samples_state);
+  pipeline->branch_moved(repo.head());  // applies the first 128
+  ASSERT_EQ(pipeline->held_groups().size(), 1u);
+  EXPECT_EQ(pipeline->held_groups()[0].oldest_sequence, 129u);
+  EXPECT_EQ(journal->applied(), 128u);
+  EXPECT_EQ(testing::read_file(dir.path() / "held"), "130\n129\n130\n");
+
+  pipeline->branch_moved("someone else's");
+  EXPECT_TRUE(pipeline->held_groups().empty());
+  EXPECT_EQ(journal->applied(), k_events);
+  // Noted once more when released: nothing past the mark is held any more.
+  EXPECT_EQ(testing::read_file(dir.path() / "held"), "130\n");
+}
+
+// Restarted twice while a group is held: the second start does not apply
+// again the other group's event applied before the first (on the branch's
+// first version the first start's held file forgot it).
+TEST_F(PipelineTest, ASecondRestartWhileAGroupIsHeldAppliesNothingTwice) {
+  break_samples_group();
+  submit_sample(k_firing);
+  submit_body(other_group(1));
+  pipeline->io().poll();
+  for (int start = 0; start < 2; ++start) {
+    restart();
+    pipeline->replay();
+    EXPECT_EQ(metric(R"(calloutd_events_applied_total{outcome="unchanged"})"), 0) << start;
+    ASSERT_EQ(pipeline->held_groups().size(), 1u);
+  }
+  EXPECT_EQ(testing::read_file(dir.path() / "held"), "2\n1\n");
+}
+
 // A commit that fails is everyone's: the whole pipeline holds, as before,
 // even while a group is held for its own problem.
 TEST_F(PipelineTest, AFailedCommitStillHoldsEveryGroup) {
