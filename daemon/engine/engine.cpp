@@ -438,13 +438,27 @@ std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events,
   return gave_up;
 }
 
+// A failure that is not a group's own (a commit that fails) stops the
+// batch there: the events after it are not applied, so that none of them
+// is committed before an earlier one of its group.
 std::vector<ApplyResult> Engine::apply_each(const std::vector<Event>& events,
                                             std::set<std::string> held) {
   std::vector<ApplyResult> results;
+  std::string stopped;  // why a commit failed
   for (const auto& event : events) {
+    if (!stopped.empty()) {
+      ApplyResult r;
+      r.outcome = Outcome::failed;
+      r.failure = Failure::commit;
+      r.error = stopped;
+      results.push_back(std::move(r));
+      continue;
+    }
     auto r = apply_batch({event}, held).front();
     if (is_group_failure(r.failure) && !r.group.empty()) {
       held.insert(r.group);
+    } else if (r.outcome == Outcome::failed) {
+      stopped = r.error.empty() ? "an earlier event of the batch failed" : r.error;
     }
     results.push_back(std::move(r));
   }
