@@ -175,9 +175,9 @@ json measure(double minute, double elapsed, const Daemon& d, const fs::path& rep
 }
 
 void print_header() {
-  std::printf("%6s %8s %6s %8s %9s %11s %8s %9s %6s %8s %8s %7s\n", "minute", "opened", "open",
-              "callouts", ".git MiB", "MiB per 1k", "loose", "loose MiB", "packs", "RSS MiB", "2xx",
-              "errors");
+  std::printf("%6s %8s %6s %8s %9s %11s %8s %9s %6s %8s %8s %8s %7s\n", "minute", "opened", "open",
+              "callouts", ".git MiB", "MiB per 1k", "loose", "loose MiB", "packs", "RSS MiB",
+              "RSS/min", "2xx", "errors");
 }
 
 void print_row(const json& row) {
@@ -185,13 +185,14 @@ void print_row(const json& row) {
   double per_1k = r.contains("per_1000_callouts")
                       ? r["per_1000_callouts"]["git_bytes"].get<double>() / (1024.0 * 1024.0)
                       : 0;
-  std::printf("%6.1f %8ld %6zu %8ju %9.1f %11.1f %8ju %9.1f %6ju %8.1f %8ld %7ld\n",
+  std::printf("%6.1f %8ld %6zu %8ju %9.1f %11.1f %8ju %9.1f %6ju %8.1f %+8.1f %8ld %7ld\n",
               row["minute"].get<double>(), row["groups_opened"].get<long>(),
               row["open_incidents"].get<std::size_t>(), row["callouts"].get<std::uintmax_t>(),
               mib(r["git_bytes"].get<std::uintmax_t>()), per_1k,
               r["loose_objects"].get<std::uintmax_t>(), mib(r["loose_bytes"].get<std::uintmax_t>()),
               r["packs"].get<std::uintmax_t>(), row["rss_mib"].get<double>(),
-              row["requests_2xx"].get<long>(), row["errors"].get<long>());
+              row.value("rss_growth_mib_per_minute", 0.0), row["requests_2xx"].get<long>(),
+              row["errors"].get<long>());
 }
 
 json soak_header(const SoakOptions& options) {
@@ -232,6 +233,10 @@ int run_soak(const SoakOptions& options, const json& sample, const fs::path& wor
     std::this_thread::sleep_until(
         start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(at)));
     rows.push_back(measure(at / 60, seconds_since(start), d, repo, load));
+    const auto& before = rows[rows.size() - 2];
+    rows.back()["rss_growth_mib_per_minute"] =
+        (rows.back()["rss_mib"].get<double>() - before["rss_mib"].get<double>()) /
+        std::max(rows.back()["minute"].get<double>() - before["minute"].get<double>(), 1e-9);
     print_row(rows.back());
     write_file(options.out, results.dump(2) + "\n");
   }

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -23,6 +25,48 @@ namespace calloutd::bench {
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) {
+    return 0;
+  }
+  std::sort(v.begin(), v.end());
+  auto i = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+double histogram_quantile(const std::string& exposition, const std::string& name, double q) {
+  std::vector<std::pair<double, double>> buckets;  // le, cumulative count
+  std::regex line(name + R"re(_bucket\{le="([^"]+)"\} ([0-9.e+]+))re");
+  for (std::sregex_iterator it(exposition.begin(), exposition.end(), line), end; it != end; ++it) {
+    double le = (*it)[1] == "+Inf" ? INFINITY : std::stod((*it)[1]);
+    buckets.emplace_back(le, std::stod((*it)[2]));
+  }
+  if (buckets.empty() || buckets.back().second == 0) {
+    return 0;
+  }
+  double rank = q * buckets.back().second;
+  double prev_le = 0, prev_count = 0;
+  for (const auto& [le, count] : buckets) {
+    if (count >= rank) {
+      if (std::isinf(le)) {
+        return prev_le;
+      }
+      return prev_le + (le - prev_le) * (rank - prev_count) / std::max(count - prev_count, 1e-9);
+    }
+    prev_le = le;
+    prev_count = count;
+  }
+  return prev_le;
+}
+
+std::vector<std::size_t> in_turn(std::size_t targets, int row) {
+  std::vector<std::size_t> order(targets);
+  for (std::size_t k = 0; k < targets; ++k) {
+    order[k] = row % 2 == 0 ? k : targets - 1 - k;
+  }
+  return order;
 }
 
 std::string read_file(const fs::path& p) {

@@ -22,6 +22,11 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t);
+// The `q` quantile (0..1) of `v` by nearest rank; 0 when `v` is empty.
+double percentile(std::vector<double> v, double q);
+// histogram_quantile over the cumulative buckets of the histogram `name` in
+// a Prometheus exposition (linear within a bucket, as Prometheus does).
+double histogram_quantile(const std::string& exposition, const std::string& name, double q);
 std::string read_file(const fs::path& p);
 void write_file(const fs::path& p, const std::string& s);
 // Runs `command` with the shell; its standard output.
@@ -69,6 +74,18 @@ Daemon start_daemon(const std::string& binary, const fs::path& dir, double* read
 // One alert group of the storm: distinct group, alert name and fingerprint
 // for each `i`; firing, or resolved (`firing` false).
 std::string storm_body(const json& sample, int i, bool firing = true);
+
+// A daemon under test: its binary and the label its figures carry (a
+// revision; the working tree's build with "+" when it has changes).
+struct Target {
+  std::string label;
+  std::string calloutd;
+};
+
+// The order the targets take their turn in row `row` of a phase: 0, 1, ...
+// in even rows and the reverse in odd ones, so that a steady drift of the
+// machine's load does not favour one of them.
+std::vector<std::size_t> in_turn(std::size_t targets, int row);
 
 // How much room a clone's .git takes, as `du` counts it (allocated blocks).
 struct RepositorySize {

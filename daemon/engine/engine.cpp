@@ -69,14 +69,16 @@ std::string seed_postmortem(std::string postmortem, const std::string& callout,
   // The callout lists newest first: walk it backwards so that entries of the
   // same second keep their order.
   auto entries = markdown::list_item_sources(callout, k_timeline_key);
+  std::vector<markdown::ListEntry> adding;
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-    const auto entry = for_postmortem(*it);
+    auto entry = for_postmortem(*it);
     if (have.insert(entry).second) {
-      postmortem = markdown::add_list_entry(postmortem, keys::k_timeline,
-                                            parse_timeline_time(entry).value_or(TimePoint{}), entry,
-                                            markdown::Order::oldest_first);
+      auto when = parse_timeline_time(entry).value_or(TimePoint{});
+      adding.push_back({when, std::move(entry)});
     }
   }
+  postmortem = markdown::add_list_entries(postmortem, keys::k_timeline, adding,
+                                          markdown::Order::oldest_first);
   if (is_grafana(state.dashboard_url)) {
     auto pinned = pin_time_range(state.dashboard_url, state.opened_at - k_dashboard_margin,
                                  incident_end(state) + k_dashboard_margin);
@@ -709,10 +711,13 @@ Result<Ok> Engine::write(Plan& plan, Overlay& view) const {
   if (!callout.ok()) {
     return Error{callout.error()};
   }
+  std::vector<markdown::ListEntry> entries;
+  entries.reserve(plan.entries.size());
   for (const auto& [t, line] : plan.entries) {
-    *callout =
-        markdown::add_list_entry(*callout, k_timeline_key, t, line, markdown::Order::newest_first);
+    entries.push_back({t, line});
   }
+  *callout = markdown::add_list_entries(*callout, k_timeline_key, entries,
+                                        markdown::Order::newest_first);
   for (const auto& [key, value] : plan.keys) {
     *callout = markdown::set_key(*callout, key, value);
   }

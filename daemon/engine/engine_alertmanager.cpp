@@ -68,6 +68,9 @@ std::string Engine::state_id_for(const AlertGroup& g, const Overlay& view) {
   return gid;
 }
 
+// A line of its own for at most this many alerts of one notification.
+constexpr std::size_t k_alert_lines = k_listed_alerts;
+
 // One Alertmanager notification decided step by step into `plan`.
 struct Engine::AlertSteps {
   const Config& config;
@@ -76,6 +79,8 @@ struct Engine::AlertSteps {
   TimePoint now;
   Plan& plan;
   std::vector<std::string> resolved_now;  // the alerts record_resolved() wrote a line for
+  std::size_t resolved_more = 0;          // and those it counted in one line past the limit
+  std::size_t resolved_entries = 0;       // the lines record_resolved() wrote
 
   // Opens a callout for `firing`, or reopens the resolved one within the
   // reopen window; false (plan unchanged or ignored) when nothing fires anew
@@ -159,27 +164,51 @@ void Engine::AlertSteps::open(const Alert& first, TimePoint first_start) {
 }
 
 void Engine::AlertSteps::record_firing(const std::vector<const Alert*>& firing) {
+  std::size_t more = 0;
+  TimePoint latest{};
   for (const Alert* a : firing) {
     bool again = plan.state.alerts.contains(a->fingerprint);
     TimePoint t = or_now(a->starts_at, now);
+    plan.state.alerts[a->fingerprint] = AlertRecord{a->starts_at, {}, false};
+    if (plan.entries.size() >= k_alert_lines) {
+      ++more;
+      latest = std::max(latest, t);
+      continue;
+    }
     std::string summary = label(a->annotations, "summary");
     plan.entries.emplace_back(
         t, timeline_line(t, describe_alert(g, *a) + (again ? " firing again" : " firing") +
                                 (summary.empty() ? "" : ": " + summary)));
-    plan.state.alerts[a->fingerprint] = AlertRecord{a->starts_at, {}, false};
+  }
+  if (more > 0) {
+    plan.entries.emplace_back(
+        latest, timeline_line(latest, plural(more, "further alert") +
+                                          " of the group firing (the alert source lists each)"));
   }
 }
 
 void Engine::AlertSteps::record_resolved(const std::vector<const Alert*>& resolved, bool active) {
+  TimePoint latest{};
   for (const Alert* a : resolved) {
+    plan.state.alerts[a->fingerprint] = AlertRecord{a->starts_at, a->ends_at, true};
     if (plan.outcome == Outcome::opened || !active) {
-      plan.state.alerts[a->fingerprint] = AlertRecord{a->starts_at, a->ends_at, true};
       continue;
     }
     TimePoint t = or_now(a->ends_at, now);
+    if (resolved_now.size() >= k_alert_lines) {
+      ++resolved_more;
+      latest = std::max(latest, t);
+      continue;
+    }
     plan.entries.emplace_back(t, timeline_line(t, describe_alert(g, *a) + " resolved"));
     resolved_now.push_back(describe_alert(g, *a));
-    plan.state.alerts[a->fingerprint] = AlertRecord{a->starts_at, a->ends_at, true};
+  }
+  resolved_entries = resolved_now.size();
+  if (resolved_more > 0) {
+    plan.entries.emplace_back(
+        latest, timeline_line(latest, plural(resolved_more, "further alert") +
+                                          " of the group resolved (the alert source lists each)"));
+    ++resolved_entries;
   }
 }
 
@@ -199,9 +228,12 @@ void Engine::AlertSteps::resolve_group() {
   plan.alerts_resolved = true;
   plan.summary = "resolved";
   // The alerts resolving now and the group's resolution are one entry.
-  plan.entries.resize(plan.entries.size() - resolved_now.size());
+  plan.entries.resize(plan.entries.size() - resolved_entries);
   std::string which = "all alerts of the group";
-  if (!resolved_now.empty()) {
+  if (resolved_more > 0) {
+    which = join(resolved_now, ", ") + " and " + plural(resolved_more, "other alert") +
+            ", the last alerts of the group,";
+  } else if (!resolved_now.empty()) {
     which = join(resolved_now, " and ") + (resolved_now.size() == 1
                                                ? ", the last alert of the group,"
                                                : ", the last alerts of the group,");

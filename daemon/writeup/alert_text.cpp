@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "daemon/base/plural.hpp"
 #include "daemon/text/slug.hpp"
 #include "daemon/writeup/markdown.hpp"
 
@@ -164,9 +165,16 @@ CalloutView callout_view(const AlertGroup& g, const std::vector<const Alert*>& o
                                         " (receiver " + g.receiver + ")");
   std::vector<Labels> rows;
   for (const auto& a : g.alerts) {
+    if (rows.size() == k_listed_alerts) {
+      break;
+    }
     rows.push_back(a.labels);
   }
   v.labels_table = labels_table(rows);
+  if (g.alerts.size() > rows.size()) {
+    v.labels_table += "\n\nAnd " + plural(g.alerts.size() - rows.size(), "further alert") +
+                      " (the alert source lists each).";
+  }
   return v;
 }
 

@@ -3,6 +3,7 @@
 // Pure functions of the notification and the config.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ std::string alert_name(const AlertGroup& group, const Alert& alert);
 // `HighRequestLatency (instance=api-2:8080)`: the name and what tells the
 // alert apart from the rest of its group.
 std::string describe_alert(const AlertGroup& group, const Alert& alert);
+
+// The alerts of one notification a callout names one by one (a labels row,
+// a timeline line); past them, one line counts the rest, as Alertmanager's
+// max_alerts does: a group of thousands keeps its callout readable and its
+// writing cheap.
+inline constexpr std::size_t k_listed_alerts = 20;
 
 // A complete, escaped timeline line: `2026-11-22 03:45:52 UTC - <source> - <text>`.
 std::string timeline_line(TimePoint when, const std::string& text,

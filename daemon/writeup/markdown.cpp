@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "daemon/text/untrusted_text.hpp"
 #include "daemon/text/url_redact.hpp"
@@ -366,6 +368,118 @@ std::string add_list_entry(std::string_view doc, std::string_view key, TimePoint
   int after = blocks[section->heading].end_line;
   bool next_is_blank = after >= static_cast<int>(l.lines.size()) || trimmed_empty(l.at(after + 1));
   std::vector<std::string> add{"", "- " + std::string(entry)};
+  if (!next_is_blank) {
+    add.push_back("");
+  }
+  l.insert(after + 1, add);
+  return l.join();
+}
+
+namespace {
+
+// An entry to add, with the time a reader of its line sees (seconds), which
+// is what later entries are placed by.
+struct Adding {
+  const ListEntry* entry;
+  std::optional<TimePoint> shown;
+};
+
+// Entries that go to the same place among the existing items, in the order
+// adding them one at a time leaves them (each placed among those before it).
+std::vector<std::string> in_adding_order(const std::vector<Adding>& slot, Order order,
+                                         const std::string& marker) {
+  std::vector<const Adding*> placed;
+  for (const auto& a : slot) {
+    auto at = order == Order::newest_first ? placed.end() : placed.begin();
+    for (auto it = placed.begin(); it != placed.end(); ++it) {
+      if (!(*it)->shown || *(*it)->shown > a.entry->when) {
+        continue;
+      }
+      if (order == Order::newest_first) {
+        at = it;
+        break;
+      }
+      at = it + 1;
+    }
+    placed.insert(at, &a);
+  }
+  std::vector<std::string> lines;
+  for (const auto* a : placed) {
+    lines.push_back(marker + " " + a->entry->text);
+  }
+  return lines;
+}
+
+// The line before which each entry goes in list `b`: by the existing items'
+// times, as add_list_entry() places one entry.
+std::map<int, std::vector<Adding>> slots_in_list(const Lines& l, const Block& b,
+                                                 const std::vector<Adding>& adding, Order order) {
+  std::vector<int> ends = b.item_end_lines;
+  std::vector<std::optional<TimePoint>> times;
+  for (std::size_t k = 0; k < ends.size(); ++k) {
+    while (ends[k] > b.item_lines[k] && trimmed_empty(l.at(ends[k]))) {
+      --ends[k];
+    }
+    times.push_back(parse_timeline_time(strip_list_marker(l.at(b.item_lines[k]))));
+  }
+  std::map<int, std::vector<Adding>> slots;
+  for (const auto& a : adding) {
+    int insert_at = order == Order::newest_first ? ends.back() + 1 : b.item_lines.front();
+    for (std::size_t k = 0; k < times.size(); ++k) {
+      if (!times[k] || *times[k] > a.entry->when) {
+        continue;
+      }
+      if (order == Order::newest_first) {
+        insert_at = b.item_lines[k];
+        break;
+      }
+      insert_at = ends[k] + 1;
+    }
+    slots[insert_at].push_back(a);
+  }
+  return slots;
+}
+
+}  // namespace
+
+std::string add_list_entries(std::string_view doc, std::string_view key,
+                             const std::vector<ListEntry>& entries, Order order) {
+  if (entries.empty()) {
+    return std::string(doc);
+  }
+  std::vector<Adding> adding;
+  for (const auto& e : entries) {
+    adding.push_back({&e, parse_timeline_time(e.text)});
+  }
+  auto blocks = parse_blocks(doc);
+  auto section = find_section(blocks, key);
+  if (!section) {
+    return append_key(doc, key, in_adding_order(adding, order, "-"));
+  }
+  Lines l(doc);
+  for (std::size_t i = section->first; i < section->last; ++i) {
+    const auto& b = blocks[i];
+    if (b.type == CMARK_NODE_PARAGRAPH && normalize_key(b.text) == "n/a") {
+      l.erase(b.start_line, b.end_line);
+      l.insert(b.start_line, in_adding_order(adding, order, "-"));
+      return l.join();
+    }
+    if (b.type != CMARK_NODE_LIST) {
+      continue;
+    }
+    const std::string marker = list_marker(l.at(b.item_lines.front()));
+    auto slots = slots_in_list(l, b, adding, order);
+    for (auto it = slots.rbegin(); it != slots.rend(); ++it) {  // bottom up: lines stay put
+      l.insert(it->first, in_adding_order(it->second, order, marker));
+    }
+    return l.join();
+  }
+  int after = blocks[section->heading].end_line;
+  bool next_is_blank = after >= static_cast<int>(l.lines.size()) || trimmed_empty(l.at(after + 1));
+  std::vector<std::string> add{""};
+  for (auto& line : in_adding_order(adding, order, "-")) {
+    add.push_back(std::move(line));
+  }
   if (!next_is_blank) {
     add.push_back("");
   }

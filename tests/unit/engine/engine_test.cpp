@@ -150,6 +150,51 @@ TEST_F(EngineTest, LifecycleBecomesTimelineEntriesAndStatus) {
             "api/high-request-latency-2026-11-22: resolved");
 }
 
+// The firing sample as a group of `count` alerts (instance=api-<i>), of which
+// those below `resolved` have resolved at 03:50:00.
+std::string big_group(int count, int resolved) {
+  auto body = nlohmann::json::parse(testing::sample("am-0.25-firing-two-alerts.json"));
+  auto first = body["alerts"][0];
+  body["alerts"] = nlohmann::json::array();
+  for (int i = 0; i < count; ++i) {
+    auto a = first;
+    a["labels"]["instance"] = "api-" + std::to_string(i);
+    a["fingerprint"] = "fp" + std::to_string(i);
+    if (i < resolved) {
+      a["status"] = "resolved";
+      a["endsAt"] = "2026-11-22T03:50:00Z";
+    }
+    body["alerts"].push_back(a);
+  }
+  body["status"] = resolved == count ? "resolved" : "firing";
+  return body.dump();
+}
+
+// Issue 26: a 4,000-alert group half resolving wrote 2,000 entries, each a
+// parse of the whole callout (20 s on the engine's strand). Past 20 alerts a
+// notification's alerts are counted in one line, and every alert is still
+// known to the state.
+TEST_F(EngineTest, AGroupOfThousandsKeepsItsCalloutShort) {
+  ASSERT_EQ(engine.apply(event(big_group(4000, 0))).outcome, Outcome::opened);
+  ASSERT_EQ(engine.apply(event(big_group(4000, 2000), "2026-11-22T03:51:00Z")).outcome,
+            Outcome::updated);
+  auto callout = repo.file(api);
+  EXPECT_LT(callout.size(), 20000u);
+  EXPECT_NE(callout.find("- 2026-11-22 03:50:00 UTC - Alertmanager - 1980 further alerts of the "
+                         "group resolved (the alert source lists each)\n"),
+            std::string::npos)
+      << callout;
+  EXPECT_EQ(testing::occurrences(callout, ") resolved\n"), 20u);
+  ASSERT_EQ(engine.apply(event(big_group(4000, 4000), "2026-11-22T03:52:00Z")).outcome,
+            Outcome::updated);
+  callout = repo.file(api);
+  EXPECT_EQ(markdown::key_text(callout, "Status"), "resolved");
+  EXPECT_NE(callout.find(" and 1980 other alerts, the last alerts of the group, resolved; "),
+            std::string::npos)
+      << callout;
+  EXPECT_LT(callout.size(), 30000u);
+}
+
 TEST_F(EngineTest, NewAlertJoiningTheGroupIsAnEntry) {
   auto two = testing::sample("am-0.25-firing-two-alerts.json");
   // The first notification held only api-1.

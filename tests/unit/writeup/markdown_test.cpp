@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "tests/support/test_support.hpp"
 
 #include "daemon/writeup/render.hpp"
@@ -26,6 +28,48 @@ const std::string k_doc =
     "## Supporting Information\n"
     "\n"
     "- Dashboard: n/a\n";
+
+// Issue 26: each timeline entry parsed the whole callout again (a 4,000-alert
+// group half resolving held the engine 20 s). add_list_entries() adds them in
+// one pass; it must leave exactly what adding them one at a time leaves, for
+// every shape of timeline people may have left.
+TEST(MarkdownTest, AddingEntriesAtOnceEqualsAddingThemOneByOne) {
+  const std::vector<std::string> docs = {
+      k_doc,
+      "# T\n\n## Incident timeline\n\nn/a\n\n## Next\n\ntext\n",
+      "# T\n\n## Status\n\nactive\n",  // the key deleted
+      "# T\n\n## Incident timeline\n\n## Next\n",
+      "# T\n\n## Incident timeline\n\nSome words first.\n",
+      "# T\r\n\r\n## Incident timeline\r\n\r\n* 2026-11-22 03:00 UTC - by hand\r\n"
+      "* no time here\r\n* 2026-11-22 05:00:00 UTC - later\r\n  continued\r\n\r\n"
+      "* 2026-11-22 01:00:00 UTC - loose item\r\n"};
+  // (Not a numbered list: a `-` entry after `1.` starts a list of its own,
+  // which one-at-a-time adding then steps over, leaving its entries in
+  // reverse order of adding; at once they are in time order.)
+  std::mt19937 random(26);
+  const auto base = at("2026-11-22T00:00:00Z");
+  for (int round = 0; round < 200; ++round) {
+    const auto& doc = docs[static_cast<std::size_t>(round) % docs.size()];
+    std::vector<ListEntry> entries;
+    const int count = 1 + static_cast<int>(random() % 12);
+    for (int i = 0; i < count; ++i) {
+      // Times on whole minutes and in between, often equal, so that ties are tried.
+      auto when = base + std::chrono::seconds(random() % 8 * 1800 + random() % 3 * 1);
+      auto text = random() % 5 == 0 ? "no time " + std::to_string(i)
+                                    : format_utc(when) + " - entry " + std::to_string(i);
+      entries.push_back({when + std::chrono::milliseconds(random() % 1000), text});
+    }
+    for (auto order : {Order::newest_first, Order::oldest_first}) {
+      std::string one_by_one = doc;
+      for (const auto& e : entries) {
+        one_by_one = add_list_entry(one_by_one, "Incident timeline", e.when, e.text, order);
+      }
+      ASSERT_EQ(add_list_entries(doc, "Incident timeline", entries, order), one_by_one)
+          << "round " << round << ", document:\n"
+          << doc;
+    }
+  }
+}
 
 TEST(MarkdownTest, NewestEntryGoesFirst) {
   auto out = add_list_entry(k_doc, "Incident timeline", at("2026-11-22T05:00:00Z"),
