@@ -227,8 +227,9 @@ std::string list_usage() {
   return R"(Usage: calloutctl list [--repo DIR [--branch NAME]] [--format text|json]
 
 Open incidents: id, severity, age, folder, who holds Operations and
-Secondary, and when the Next Incident Lead is due (OVERDUE once passed).
-From the daemon at --url; with --repo, from the repository's callouts whose
+Secondary, and when the Next Incident Lead is due (OVERDUE once passed);
+under them, the groups whose events the daemon holds until a problem of
+their own is repaired (HELD on an incident's line). From the daemon at --url; with --repo, from the repository's callouts whose
 Status is active, aged from their oldest timeline entry (the handover time
 is then not known).
 )";
@@ -305,12 +306,33 @@ std::string incident_row(const json& i) {
   if (auto t = parse_rfc3339(i.value("handover_due", ""))) {
     due = format_utc(*t) + (*t < std::chrono::system_clock::now() ? " OVERDUE" : "");
   }
+  if (i.contains("held")) {
+    due += " HELD (" + i["held"].value("reason", "") + ")";
+  }
   char line[512];
   std::snprintf(line, sizeof line, k_list_row, i.value("id", "").c_str(),
                 i.value("severity", "").c_str(), opened ? age(*opened).c_str() : "?",
                 i.value("folder", "").c_str(), role("Operations").c_str(),
                 role("Secondary").c_str(), due.c_str());
   return line;
+}
+
+// The groups whose events the daemon holds for a problem of their own (the
+// API's "held"): what to repair, under the table.
+void print_held(const json& held, std::ostream& out) {
+  if (held.empty()) {
+    return;
+  }
+  out << "\nheld: events of " << held.size()
+      << " group(s) wait until their problem is repaired (other groups are committed):\n";
+  for (const auto& g : held) {
+    out << "  group " << g.value("group", "") << " (" << g.value("reason", "") << ", "
+        << g.value("events", 0) << " events since " << g.value("since", "") << ")";
+    if (!g.value("incident", "").empty()) {
+      out << " incident " << g.value("incident", "") << " " << g.value("folder", "");
+    }
+    out << ": " << g.value("error", "") << "\n";
+  }
 }
 
 void print_incidents(const json& incidents, std::ostream& out) {
@@ -336,6 +358,7 @@ int list_command(const std::vector<std::string>& argv, Context& ctx) {
     return exit;
   }
   json incidents = json::array();
+  json held = json::array();  // only the daemon knows what it holds
   if (auto repo_path = args->get("repo")) {
     auto found = open_incidents_in(*repo_path, args->get("branch").value_or("main"), ctx);
     if (!found) {
@@ -348,11 +371,17 @@ int list_command(const std::vector<std::string>& argv, Context& ctx) {
       return report_failure(ctx, "list", answer);
     }
     incidents = answer.body["incidents"];
+    held = answer.body.value("held", json::array());
   }
   if (args->get("format").value_or("text") == "json") {
-    ctx.out << json{{"incidents", incidents}}.dump(2) << "\n";
+    json out{{"incidents", incidents}};
+    if (!args->get("repo")) {
+      out["held"] = held;
+    }
+    ctx.out << out.dump(2) << "\n";
   } else {
     print_incidents(incidents, ctx.out);
+    print_held(held, ctx.out);
   }
   return Exit::ok;
 }

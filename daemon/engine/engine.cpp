@@ -124,7 +124,44 @@ layout::Ground ground_of(const View& view) {
       [&view](const std::string& path) { return view.unsafe(path, PathKind::file); }};
 }
 
+// The results of a batch's events that changed files, once its commit is
+// done: their commit, or why they failed. A path refused as unsafe is the
+// one event's own folder (a batch of several is applied event by event).
+void settle(std::vector<ApplyResult>& results, const CommitOutcome& committed) {
+  for (auto& r : results) {
+    if (!changes_files(r.outcome)) {
+      continue;
+    }
+    if (committed.status == CommitStatus::committed) {
+      r.commit = committed.id;
+      continue;
+    }
+    r.outcome = Outcome::failed;
+    r.error = committed.error;
+    r.failure = committed.status == CommitStatus::unsafe_path ? Failure::folder_unsafe
+                                                              : Failure::commit;
+  }
+}
+
 }  // namespace
+
+std::string failure_name(Failure f) {
+  switch (f) {
+    case Failure::none:
+      return "none";
+    case Failure::state_unreadable:
+      return "state_unreadable";
+    case Failure::write_up_unreadable:
+      return "write_up_unreadable";
+    case Failure::folder_unsafe:
+      return "folder_unsafe";
+    case Failure::behind_held:
+      return "behind_held";
+    case Failure::commit:
+      return "commit";
+  }
+  return "commit";
+}
 
 std::string outcome_name(Outcome o) {
   switch (o) {
@@ -354,12 +391,14 @@ ApplyResult Engine::apply(const Event& event) {
   return apply_batch({event}).front();
 }
 
-std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
+std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events,
+                                             const std::set<std::string>& held) {
   for (int attempt = 0; attempt < k_max_attempts; ++attempt) {
     Overlay view(m_repository, m_repository.head());
     std::vector<ApplyResult> results;
+    auto held_now = held;
     for (const auto& event : events) {
-      results.push_back(apply_to(event, view));
+      results.push_back(apply_to(event, view, held_now));
     }
     if (view.changes.empty()) {
       return results;
@@ -377,32 +416,55 @@ std::vector<ApplyResult> Engine::apply_batch(const std::vector<Event>& events) {
       rebuild_index();
       continue;
     }
+    if (committed.status == CommitStatus::unsafe_path && view.changes.size() > 1) {
+      // Which event's folder was refused is known only event by event.
+      rebuild_index();
+      return apply_each(events, held);
+    }
     if (committed.status == CommitStatus::committed && !m_reclaimed.empty()) {
       // Counted with the paths not written through (calloutd_unsafe_paths_total).
       auto& unsafe = results.front().unsafe_paths;
       unsafe.insert(unsafe.end(), m_reclaimed.begin(), m_reclaimed.end());
       m_reclaimed.clear();
     }
-    for (auto& r : results) {
-      if (!changes_files(r.outcome)) {
-        continue;
-      }
-      if (committed.status != CommitStatus::committed) {
-        r.outcome = Outcome::failed;
-        r.error = committed.error;
-      } else {
-        r.commit = committed.id;
-      }
-    }
+    settle(results, committed);
     rebuild_index();
     return results;
   }
   std::vector<ApplyResult> gave_up(events.size());
   for (auto& r : gave_up) {
     r.outcome = Outcome::failed;
+    r.failure = Failure::commit;
     r.error = "the branch kept moving; gave up after retries";
   }
   return gave_up;
+}
+
+// A failure that is not a group's own (a commit that fails) stops the
+// batch there: the events after it are not applied, so that none of them
+// is committed before an earlier one of its group.
+std::vector<ApplyResult> Engine::apply_each(const std::vector<Event>& events,
+                                            std::set<std::string> held) {
+  std::vector<ApplyResult> results;
+  std::string stopped;  // why a commit failed
+  for (const auto& event : events) {
+    if (!stopped.empty()) {
+      ApplyResult r;
+      r.outcome = Outcome::failed;
+      r.failure = Failure::commit;
+      r.error = stopped;
+      results.push_back(std::move(r));
+      continue;
+    }
+    auto r = apply_batch({event}, held).front();
+    if (is_group_failure(r.failure) && !r.group.empty()) {
+      held.insert(r.group);
+    } else if (r.outcome == Outcome::failed) {
+      stopped = r.error.empty() ? "an earlier event of the batch failed" : r.error;
+    }
+    results.push_back(std::move(r));
+  }
+  return results;
 }
 
 CommitOutcome Engine::commit_view(Overlay& view) {
@@ -558,22 +620,46 @@ Engine::Plan Engine::decide(const Event& event, const std::string& sid,
   return Plan{};
 }
 
-ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
+// The event's group first: an event of a held group, or of one whose state
+// cannot be read, fails for that group alone, and holds the group's later
+// events of the batch behind it.
+ApplyResult Engine::apply_to(const Event& event, Overlay& view, std::set<std::string>& held) {
   auto sid = state_id_for(event, view);
-  auto prior = sid.empty() ? Result<std::optional<GroupState>>(std::nullopt) : state_for(sid, view);
-  if (!prior.ok()) {
-    return ApplyResult{Outcome::failed, "", "", "", prior.error()};
+  ApplyResult result;
+  if (!sid.empty() && held.contains(sid)) {
+    result.outcome = Outcome::failed;
+    result.failure = Failure::behind_held;
+    result.error = "an earlier event of the group is held";
+  } else if (auto prior = sid.empty() ? Result<std::optional<GroupState>>(std::nullopt)
+                                      : state_for(sid, view);
+             !prior.ok()) {
+    result.outcome = Outcome::failed;
+    result.failure = Failure::state_unreadable;
+    result.error = prior.error();
+  } else {
+    result = apply_with(event, sid, *prior, view);
   }
-  Plan plan = decide(event, sid, *prior, view);
+  result.group = sid;
+  if (!sid.empty() && is_group_failure(result.failure)) {
+    held.insert(sid);
+  }
+  return result;
+}
+
+ApplyResult Engine::apply_with(const Event& event, const std::string& sid,
+                               const std::optional<GroupState>& prior, Overlay& view) {
+  Plan plan = decide(event, sid, prior, view);
   plan.at = event.received_at;
-  if (*prior && (*prior)->acknowledged_at != TimePoint{}) {
+  if (prior && prior->acknowledged_at != TimePoint{}) {
     plan.acknowledged_at.reset();  // the first acknowledgement counts, once
   }
   if (plan.acknowledged_at && plan.state.acknowledged_at == TimePoint{}) {
     plan.state.acknowledged_at = *plan.acknowledged_at;
   }
   if (!plan.error.empty()) {
-    return ApplyResult{Outcome::failed, plan.state.incident_id, plan.state.folder, "", plan.error};
+    ApplyResult failed{Outcome::failed, plan.state.incident_id, plan.state.folder, "", plan.error};
+    failed.failure = Failure::write_up_unreadable;
+    return failed;
   }
   if (!changes_files(plan.outcome)) {
     return ApplyResult{plan.outcome, plan.state.incident_id, plan.state.folder, "", ""};
@@ -585,8 +671,10 @@ ApplyResult Engine::apply_to(const Event& event, Overlay& view) {
   apply_roles(plan, view);
   if (auto written = write(plan, view); !written.ok()) {
     view.shifts = std::move(shifts_before);  // nothing of this event stays in the batch
-    return ApplyResult{Outcome::failed, plan.state.incident_id, plan.state.folder, "",
+    ApplyResult failed{Outcome::failed, plan.state.incident_id, plan.state.folder, "",
                        written.error()};
+    failed.failure = Failure::write_up_unreadable;
+    return failed;
   }
   std::string what = !plan.summary.empty() ? plan.summary
                      : plan.outcome == Outcome::opened

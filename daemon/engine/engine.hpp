@@ -33,6 +33,24 @@ enum class Outcome {
 };
 std::string outcome_name(Outcome o);
 
+// Why an event failed. The first three are the event's own group's: the
+// pipeline holds that group's events alone and retries them, while other
+// groups go on. A failed commit is everyone's: every event waits.
+enum class Failure {
+  none,
+  state_unreadable,     // the group's state file cannot be read or parsed
+  write_up_unreadable,  // its callout.md or postmortem.md cannot be read
+  folder_unsafe,        // the repository refused to write its folder (an unsafe path)
+  behind_held,          // an earlier event of the group is held: this one waits behind it
+  commit,               // the commit failed (full or read-only disk, a broken repository)
+};
+// The label value of calloutd_events_held and the API: "state_unreadable"...
+std::string failure_name(Failure f);
+inline bool is_group_failure(Failure f) {
+  return f == Failure::state_unreadable || f == Failure::write_up_unreadable ||
+         f == Failure::folder_unsafe || f == Failure::behind_held;
+}
+
 struct ApplyResult {
   Outcome outcome = Outcome::unchanged;
   std::string incident_id;
@@ -51,6 +69,10 @@ struct ApplyResult {
   // through (symlinks, submodules, files where a folder goes): the callout
   // went to a safe folder instead. Counted by calloutd_unsafe_paths_total.
   std::vector<std::string> unsafe_paths;
+  // Why it failed (Outcome::failed), and the state id (group) it is about
+  // ("" when none is known).
+  Failure failure = Failure::none;
+  std::string group;
 };
 
 // An open incident, as listed by GET /api/v1/incidents and counted by metrics.
@@ -116,8 +138,12 @@ class Engine {
   ApplyResult apply(const Event& event);
 
   // Applies `events` in order as one commit (a group commit): each sees the
-  // changes of the ones before it. One result per event, in order.
-  std::vector<ApplyResult> apply_batch(const std::vector<Event>& events);
+  // changes of the ones before it. One result per event, in order. An event
+  // of a group in `held` (state ids), or of a group whose earlier event in
+  // the batch failed for a reason of its own, is not applied: it fails with
+  // Failure::behind_held, so that a group's events stay in order.
+  std::vector<ApplyResult> apply_batch(const std::vector<Event>& events,
+                                       const std::set<std::string>& held = {});
 
   std::vector<IncidentSummary> open_incidents() const;
 
@@ -208,7 +234,14 @@ class Engine {
   // The README.md index for `states`, written into `view` when it changed.
   void write_index(Overlay& view, const std::map<std::string, GroupState>& states) const;
   void refresh_file(const std::string& path, const std::string& to);
-  ApplyResult apply_to(const Event& event, Overlay& view);
+  ApplyResult apply_to(const Event& event, Overlay& view, std::set<std::string>& held);
+  // The decision and the edits of `event` about state `sid` (`prior`).
+  ApplyResult apply_with(const Event& event, const std::string& sid,
+                         const std::optional<GroupState>& prior, Overlay& view);
+  // apply_batch for a batch whose commit was refused for an unsafe path:
+  // each event alone, so that only the group whose folder is unsafe fails.
+  std::vector<ApplyResult> apply_each(const std::vector<Event>& events,
+                                      std::set<std::string> held);
   // The state id `event` is about ("" when none is known).
   std::string state_id_for(const Event& event, const Overlay& view);
   // The state machine for `event`'s source.

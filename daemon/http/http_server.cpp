@@ -1,6 +1,7 @@
 #include "daemon/http/http_server.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -193,6 +194,11 @@ HttpResponse HttpServer::handle_reload() {
   return json_response(json{{"status", "reloaded"}, {"restart_needed", *outcome}});
 }
 
+// Ready means the daemon commits what it accepts. A group held for a
+// problem of its own (its state file unreadable...) does not change that:
+// every other group commits, and no other instance could write the held
+// group's files either. So 200, naming the held groups; 503 only while
+// commits fail for everyone (docs/troubleshooting.md).
 HttpResponse HttpServer::handle_ready() const {
   if (!m_ready) {
     return HttpResponse::text("calloutd is not ready (replaying the journal).\n", 503);
@@ -203,11 +209,47 @@ HttpResponse HttpServer::handle_ready() const {
         "they are journaled and retried.\n",
         503);
   }
-  return HttpResponse::text("calloutd is Ready.\n");
+  std::string body = "calloutd is Ready.\n";
+  const auto held = m_pipeline.held_groups();
+  if (!held.empty()) {
+    body += "Events of " + std::to_string(held.size()) +
+            " group(s) are held for a problem of their own, retried, and applied once it is "
+            "repaired; other groups' events are committed:\n";
+  }
+  for (const auto& g : held) {
+    body += "- group " + g.group + " (" + g.reason + ", " + std::to_string(g.events) +
+            " events since " + format_rfc3339_millis(g.since) + "): " + g.error + "\n";
+  }
+  return HttpResponse::text(body);
 }
 
+namespace {
+
+nlohmann::json held_json(const Submitter::HeldGroup& g) {
+  return {{"group", g.group},
+          {"reason", g.reason},
+          {"error", g.error},
+          {"incident", g.incident_id},
+          {"folder", g.folder},
+          {"events", g.events},
+          {"oldest_sequence", g.oldest_sequence},
+          {"since", format_rfc3339_millis(g.since)}};
+}
+
+}  // namespace
+
+// The open incidents, and the groups whose events are held (an incident of
+// a held group says so in its "held").
 HttpResponse HttpServer::handle_incidents() const {
   json list = json::array();
+  json held = json::array();
+  std::map<std::string, json> held_incidents;
+  for (const auto& g : m_pipeline.held_groups()) {
+    held.push_back(held_json(g));
+    if (!g.incident_id.empty()) {
+      held_incidents[g.incident_id] = held.back();
+    }
+  }
   for (const auto& i : m_pipeline.open_incidents()) {
     list.push_back({{"id", i.incident_id},
                     {"folder", i.folder},
@@ -217,8 +259,11 @@ HttpResponse HttpServer::handle_incidents() const {
                     {"opened_at", format_rfc3339_millis(i.opened_at)},
                     {"roles", i.roles},
                     {"handover_due", format_rfc3339_millis(i.handover_due)}});
+    if (auto it = held_incidents.find(i.incident_id); it != held_incidents.end()) {
+      list.back()["held"] = it->second;
+    }
   }
-  return json_response(json{{"incidents", list}});
+  return json_response(json{{"incidents", list}, {"held", held}});
 }
 
 // The credentials of the Alertmanager receiver, which the API shares: a

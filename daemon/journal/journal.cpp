@@ -1,5 +1,7 @@
 #include "daemon/journal/journal.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -118,9 +120,11 @@ Journal::Journal(std::string dir, std::uint64_t compact_bytes)
   ParsedJournal parsed = parse_journal(read_file(path));
   check_applied_mark(applied, parsed);
   set_aside(parsed);
+  const auto note = read_held_note(applied);
+  m_noted_processed = note.processed;
   for (auto& r : parsed.records) {
     m_last_sequence = std::max(m_last_sequence, r.sequence);
-    if (r.sequence > applied) {
+    if (r.sequence > applied && !note.applied(r.sequence)) {
       m_unapplied.push_back(std::move(r));
     }
   }
@@ -133,6 +137,24 @@ Journal::Journal(std::string dir, std::uint64_t compact_bytes)
   m_size = parsed.kept.size();
   ::lseek(m_fd, static_cast<off_t>(m_size), SEEK_SET);
   fsync_dir(m_dir);
+}
+
+// The `held` file (see mark_held): its first line the sequence every record
+// up to which was applied or held for its group, then the held ones. A file
+// that does not read so is ignored (then everything past the mark replays).
+Journal::HeldNote Journal::read_held_note(std::uint64_t applied) const {
+  std::ifstream in(m_dir + "/held");
+  HeldNote note;
+  if (!(in >> note.processed) || note.processed <= applied) {
+    return {};
+  }
+  for (std::uint64_t seq = 0; in >> seq;) {
+    note.held.insert(seq);
+  }
+  if (!in.eof()) {
+    return {};
+  }
+  return note;
 }
 
 std::string Journal::journal_path() const {
@@ -258,6 +280,20 @@ void Journal::mark_applied(std::uint64_t sequence) {
   compact_if_done();
 }
 
+// Synced, unlike the applied mark (whose staleness replays at most what the
+// last seconds applied): this file stands for what was applied during a
+// whole hold, and an old one would name as held events released and applied
+// since. Commits are synced before it is written, so it never names as
+// applied an event whose commit a power loss could undo.
+void Journal::mark_held(std::uint64_t processed, const std::vector<std::uint64_t>& held) {
+  std::lock_guard lock(m_mutex);
+  std::string text = std::to_string(processed) + "\n";
+  for (auto seq : held) {
+    text += std::to_string(seq) + "\n";
+  }
+  write_text("held", text, true);
+}
+
 std::uint64_t Journal::applied() const {
   std::lock_guard lock(m_mutex);
   return m_applied;
@@ -286,8 +322,9 @@ std::uint64_t Journal::pushed() const {
   return m_pushed;
 }
 
-std::vector<JournalRecord> Journal::applied_after(std::uint64_t sequence) const {
-  std::uint64_t applied = this->applied();
+std::vector<JournalRecord> Journal::applied_after(std::uint64_t sequence,
+                                                  std::uint64_t up_to) const {
+  std::uint64_t applied = std::max(this->applied(), up_to);
   std::vector<JournalRecord> out;
   // Lines damaged since the start are skipped here; the next start quarantines them.
   for (auto& r : parse_journal(read_file(journal_path())).records) {
@@ -318,12 +355,15 @@ std::uint64_t Journal::last_sequence() const {
 }
 
 void Journal::write_mark(const std::string& name, std::uint64_t sequence, bool sync) const {
+  write_text(name, std::to_string(sequence) + "\n", sync);
+}
+
+void Journal::write_text(const std::string& name, const std::string& text, bool sync) const {
   std::string tmp = m_dir + "/" + name + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     return;
   }
-  std::string text = std::to_string(sequence) + "\n";
   bool ok = write_all(fd, text.data(), text.size());
   if (sync) {
     ok = ok && ::fsync(fd) == 0;

@@ -5,12 +5,14 @@
 // may lag behind without harm: it only bounds the replay.
 //
 // Files in `dir`: `journal.jsonl` (one JSON record per line, format in
-// journal_format.hpp), `applied` (the last applied sequence number) and
+// journal_format.hpp), `applied` (the last applied sequence number), `held`
+// (see mark_held) and
 // `journal.quarantine.jsonl` (damaged lines moved aside, see the constructor).
 #pragma once
 
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +49,18 @@ class Journal {
   // once everything is applied and it has grown past the compaction size.
   void mark_applied(std::uint64_t sequence);
   std::uint64_t applied() const;
+  // Events held for their group keep the applied mark before them while
+  // later ones are applied: notes that every record up to `processed` was
+  // applied except those in `held`, so that the next start replays only
+  // those (and what follows `processed`), not the applied ones again.
+  // Synced: a file lost or left stale by a power loss would replay events
+  // applied long ago, after newer ones of the same incident. Written only
+  // while some group is held (and once when the last one is released).
+  void mark_held(std::uint64_t processed, const std::vector<std::uint64_t>& held);
+  // The `processed` of the `held` file read when the journal was opened (0
+  // when there was none, or it was not past the applied mark): every record
+  // up to it but the held ones had been applied.
+  std::uint64_t noted_processed() const { return m_noted_processed; }
 
   // With a remote: records stay until their commits are pushed (the `pushed`
   // file holds that mark), so that a push the remote rejects can be redone
@@ -54,8 +68,9 @@ class Journal {
   void track_pushed();
   void mark_pushed(std::uint64_t sequence);
   std::uint64_t pushed() const;
-  // Records after `sequence` up to the applied mark, read from the file.
-  std::vector<JournalRecord> applied_after(std::uint64_t sequence) const;
+  // Records after `sequence` up to the applied mark (or `up_to` when
+  // further: events applied past one held for its group), read from the file.
+  std::vector<JournalRecord> applied_after(std::uint64_t sequence, std::uint64_t up_to = 0) const;
 
   std::uint64_t last_sequence() const;
 
@@ -65,6 +80,16 @@ class Journal {
 
  private:
   void write_mark(const std::string& name, std::uint64_t sequence, bool sync) const;
+  void write_text(const std::string& name, const std::string& text, bool sync) const;
+  // What the `held` file says of the records past the applied mark `applied`.
+  struct HeldNote {
+    std::uint64_t processed = 0;  // 0: the file says nothing (absent, unreadable, behind the mark)
+    std::set<std::uint64_t> held;
+    bool applied(std::uint64_t sequence) const {
+      return sequence <= processed && !held.contains(sequence);
+    }
+  };
+  HeldNote read_held_note(std::uint64_t applied) const;
   void compact_if_done();  // with m_mutex held
   std::string journal_path() const;
   void check_applied_mark(std::uint64_t applied, const ParsedJournal& parsed) const;
@@ -78,6 +103,7 @@ class Journal {
   std::uint64_t m_last_sequence = 0;
   std::uint64_t m_size = 0;
   std::uint64_t m_applied = 0;
+  std::uint64_t m_noted_processed = 0;
   bool m_track_pushed = false;
   std::uint64_t m_pushed = 0;
   std::vector<JournalRecord> m_unapplied;

@@ -82,6 +82,13 @@ const FamilySpec k_journal_pending{"calloutd_journal_pending_events",
 const FamilySpec k_commit_retries{"calloutd_commit_retries_total",
                                   "Attempts to apply events again after a failed commit.",
                                   k_single};
+// The reasons are engine::failure_name's for a group's own failures.
+const FamilySpec k_events_held{
+    "calloutd_events_held",
+    "Events held for their own group, by reason (state_unreadable, write_up_unreadable, "
+    "folder_unsafe): journaled, retried with backoff and applied once the group reads again; "
+    "other groups' events go on.",
+    each("reason", {"state_unreadable", "write_up_unreadable", "folder_unsafe"})};
 // Each severity with each response target.
 std::vector<Labels> severity_targets() {
   std::vector<Labels> out;
@@ -299,6 +306,7 @@ Metrics::Metrics()
       m_time_to_resolve(histograms(*m_registry, k_time_to_resolve)),
       m_journal_pending(gauge(*m_registry, k_journal_pending)),
       m_commit_retries(counter(*m_registry, k_commit_retries)),
+      m_events_held(gauges(*m_registry, k_events_held)),
       m_gate_bypassed(counters(*m_registry, k_gate_bypassed)),
       m_target_breaches(counters(*m_registry, k_target_breaches)),
       m_past_target(gauges(*m_registry, k_past_target)),
@@ -501,6 +509,14 @@ void Metrics::count_fetch(const std::string& outcome) {
 void Metrics::set_remote_up(bool up) {
   if (m_remote_up != nullptr) {
     m_remote_up->Set(up ? 1 : 0);
+  }
+}
+
+void Metrics::set_events_held(const std::map<std::string, std::size_t>& by_reason) {
+  for (const char* reason : {"state_unreadable", "write_up_unreadable", "folder_unsafe"}) {
+    auto it = by_reason.find(reason);
+    m_events_held.Add({{"reason", reason}})
+        .Set(it == by_reason.end() ? 0.0 : static_cast<double>(it->second));
   }
 }
 

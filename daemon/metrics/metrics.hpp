@@ -68,6 +68,9 @@ class Metrics {
   void observe_time_to_acknowledge(const std::string& severity, double seconds);
   void observe_time_to_resolve(const std::string& severity, double seconds);
   void set_journal_pending(double count);
+  // Events held for their own group now, by reason ("state_unreadable",
+  // "write_up_unreadable", "folder_unsafe"); a reason left out is 0.
+  void set_events_held(const std::map<std::string, std::size_t>& by_reason);
   // Damaged journal lines moved to the quarantine file when the journal opened.
   void count_journal_quarantined(std::size_t records);
   // State files under .calloutd/ the engine could not read or parse, as its
@@ -143,6 +146,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& m_time_to_resolve;
   prometheus::Gauge& m_journal_pending;
   prometheus::Counter& m_commit_retries;
+  prometheus::Family<prometheus::Gauge>& m_events_held;
   prometheus::Family<prometheus::Counter>& m_gate_bypassed;
   prometheus::Family<prometheus::Counter>& m_target_breaches;
   prometheus::Family<prometheus::Gauge>& m_past_target;

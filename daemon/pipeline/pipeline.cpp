@@ -87,13 +87,23 @@ void Pipeline::replay() {
   if (!batch.empty()) {
     replay_batch(batch);
   }
+  // Every record the held file named as applied is so still; those it named
+  // as held were just replayed (held again, or applied).
+  m_processed = std::max(m_processed, m_journal.noted_processed());
+  if (m_processed > m_journal.applied()) {
+    mark_applied(m_processed);
+  }
   publish();
 }
 
 // Replayed events were never counted as pending: they are once held.
 void Pipeline::replay_batch(const std::vector<Queued>& batch) {
-  if (!m_stuck && apply(batch)) {
-    return;
+  if (!m_stuck) {
+    if (auto applied = apply(batch); applied.committed) {
+      m_pending += applied.held;
+      m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
+      return;
+    }
   }
   hold(batch);
   m_pending += batch.size();
@@ -113,10 +123,15 @@ void Pipeline::hold(const std::vector<Queued>& batch) {
 std::size_t Pipeline::reapply(const std::vector<JournalRecord>& records) {
   std::size_t changed = 0;
   std::vector<Event> batch;
+  // A held group's events wait for it, in order: none is applied here.
+  const auto held = held_group_ids("");
   auto flush = [&] {
-    for (const auto& r : m_engine.apply_batch(batch)) {
+    for (const auto& r : m_engine.apply_batch(batch, held)) {
       m_metrics.count_unsafe_paths(r.unsafe_paths.size());
-      if (r.outcome == Outcome::failed) {
+      if (r.outcome == Outcome::failed && is_group_failure(r.failure)) {
+        log::debug("an event of a held group waits for it",
+                   {{"group", r.group}, {"reason", failure_name(r.failure)}});
+      } else if (r.outcome == Outcome::failed) {
         log::error("cannot apply an event again on the remote's head", {{"error", r.error}});
       } else if (!r.commit.empty()) {
         ++changed;
@@ -151,6 +166,11 @@ void Pipeline::stop() {
   // the stop: what is held stays in the journal for the next start.
   boost::asio::post(m_io, [this] {
     m_stopping = true;
+    m_group_timer.cancel();
+    if (!m_groups.empty()) {
+      log::warn("events held for their group stay in the journal for the next start",
+                {{"groups", std::to_string(m_groups.size())}});
+    }
     if (m_stuck) {
       m_retry_timer.cancel();
       retry_held();
@@ -237,11 +257,12 @@ void Pipeline::drain() {
   if (batch.empty()) {
     return;  // an earlier drain took these events
   }
-  if (m_stuck || !apply(batch)) {
+  Applied applied;
+  if (m_stuck || !(applied = apply(batch)).committed) {
     hold(batch);
     return;
   }
-  m_pending -= batch.size();
+  m_pending -= batch.size() - applied.held;
   m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
   // After a storm has drained, hand the heap it grew back to the system
   // (glibc keeps freed memory in its arenas otherwise).
@@ -291,63 +312,125 @@ void Pipeline::remember_applied(const Queued& q) {
   m_bodies[q.body_key] = {group->group_key, q.content_key};
 }
 
-bool Pipeline::apply(const std::vector<Queued>& batch) {
+Pipeline::Applied Pipeline::apply(const std::vector<Queued>& batch, const std::string& retrying) {
   std::vector<Event> events;
   for (const auto& q : batch) {
     events.push_back(q.event);
   }
-  auto results = m_engine.apply_batch(events);
+  auto results = m_engine.apply_batch(events, held_group_ids(retrying));
   auto done = std::chrono::steady_clock::now();
   bool committed = false;
-  bool failed = false;
   for (std::size_t i = 0; i < results.size(); ++i) {
-    const auto& result = results[i];
-    m_metrics.count_event(outcome_name(result.outcome));
-    m_metrics.count_unsafe_paths(result.unsafe_paths.size());
-    if (result.outcome == Outcome::failed) {
-      // Keep the applied mark before this batch until it is committed; the
-      // batch and what follows are held and retried (a restart replays them).
-      if (m_retry_delay.count() == 0) {
-        log::error("cannot commit an event; it is journaled and will be retried",
-                   {{"seq", std::to_string(events[i].sequence)}, {"error", result.error}});
-      }
-      failed = true;
-    } else {
-      remember_applied(batch[i]);
-    }
-    if (result.outcome != Outcome::failed && !result.commit.empty()) {
+    if (results[i].outcome != Outcome::failed && !results[i].commit.empty()) {
       committed = true;
-      if (result.acknowledged_after_seconds) {
-        m_metrics.observe_time_to_acknowledge(result.severity, *result.acknowledged_after_seconds);
-      }
-      if (result.resolved_after_seconds) {
-        m_metrics.observe_time_to_resolve(result.severity, *result.resolved_after_seconds);
-      }
-      if (!result.review_gate_bypassed.empty()) {
-        m_metrics.count_review_gate_bypassed(result.review_gate_bypassed);
-      }
-      if (batch[i].arrived) {
-        m_metrics.observe_webhook_to_commit(
-            std::chrono::duration<double>(done - *batch[i].arrived).count());
-      }
-      log::info("committed", {{"folder", result.folder},
-                              {"outcome", outcome_name(result.outcome)},
-                              {"incident", result.incident_id},
-                              {"commit", result.commit.substr(0, 12)}});
-    } else {
-      log::debug("event applied without a commit", {{"seq", std::to_string(events[i].sequence)},
-                                                    {"outcome", outcome_name(result.outcome)}});
+      record_commit(batch[i], results[i], done);
     }
   }
   if (committed) {
     m_metrics.count_commit();
     publish();
   }
-  if (failed) {
-    return false;
+  if (failed_globally(batch, results)) {
+    // Keep the applied mark before this batch until it is committed; the
+    // batch and what follows are held and retried (a restart replays them).
+    return {};
   }
-  m_journal.mark_applied(events.back().sequence);
-  return true;
+  Applied applied{true, 0};
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i].outcome == Outcome::failed) {
+      hold_for_group(batch[i], results[i]);
+      ++applied.held;
+    } else {
+      remember_applied(batch[i]);
+    }
+  }
+  if (applied.held > 0) {
+    publish_held();
+  }
+  // A held group's events applied later are older than what was applied
+  // meanwhile: the mark goes as far as everything processed allows.
+  m_processed = std::max(m_processed, events.back().sequence);
+  mark_applied(m_processed);
+  return applied;
+}
+
+bool Pipeline::failed_globally(const std::vector<Queued>& batch,
+                               const std::vector<ApplyResult>& results) {
+  bool failed = false;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& result = results[i];
+    m_metrics.count_event(outcome_name(result.outcome));
+    m_metrics.count_unsafe_paths(result.unsafe_paths.size());
+    if (result.outcome != Outcome::failed || (is_group_failure(result.failure) && !result.group.empty())) {
+      continue;
+    }
+    if (m_retry_delay.count() == 0) {
+      log::error("cannot commit an event; it is journaled and will be retried",
+                 {{"seq", std::to_string(batch[i].event.sequence)}, {"error", result.error}});
+    }
+    failed = true;
+  }
+  return failed;
+}
+
+void Pipeline::record_commit(const Queued& q, const ApplyResult& result,
+                             std::chrono::steady_clock::time_point done) {
+  m_own_commit = result.commit;
+  if (result.acknowledged_after_seconds) {
+    m_metrics.observe_time_to_acknowledge(result.severity, *result.acknowledged_after_seconds);
+  }
+  if (result.resolved_after_seconds) {
+    m_metrics.observe_time_to_resolve(result.severity, *result.resolved_after_seconds);
+  }
+  if (!result.review_gate_bypassed.empty()) {
+    m_metrics.count_review_gate_bypassed(result.review_gate_bypassed);
+  }
+  if (q.arrived) {
+    m_metrics.observe_webhook_to_commit(std::chrono::duration<double>(done - *q.arrived).count());
+  }
+  log::info("committed", {{"folder", result.folder},
+                          {"outcome", outcome_name(result.outcome)},
+                          {"incident", result.incident_id},
+                          {"commit", result.commit.substr(0, 12)}});
+}
+
+// The oldest of every held event, not a group's first: while a group is
+// retried its events that fail again come back behind the ones still held.
+void Pipeline::mark_applied(std::uint64_t processed) {
+  auto mark = processed;
+  std::vector<std::uint64_t> held;
+  if (!m_held.empty()) {
+    mark = std::min(mark, m_held.front().event.sequence - 1);
+  }
+  // Held for everyone, yet at or before `processed`: after a replay that
+  // could not commit, the events the held file named as held.
+  for (const auto& q : m_held) {
+    if (q.event.sequence > processed) {
+      break;
+    }
+    held.push_back(q.event.sequence);
+  }
+  for (const auto& [id, hold] : m_groups) {
+    for (const auto& q : hold.events) {
+      held.push_back(q.event.sequence);
+      mark = std::min(mark, q.event.sequence - 1);
+    }
+  }
+  if (mark > m_journal.applied()) {
+    m_journal.mark_applied(mark);
+  }
+  // Until a replay has gone past what the journal's held file noted, that
+  // file says more than `processed` does: kept as it is.
+  if (processed < m_journal.noted_processed()) {
+    return;
+  }
+  // Past the mark, what a restart need not apply again (only the held ones);
+  // noted once more when the last hold is released, so that a stale mark
+  // after a power loss cannot bring back the held file's released events.
+  if (processed > mark || m_held_noted) {
+    m_journal.mark_held(processed, held);
+    m_held_noted = processed > mark;
+  }
 }
 
 void Pipeline::schedule_retry() {
@@ -370,13 +453,16 @@ void Pipeline::retry_held() {
   while (!m_held.empty()) {
     m_metrics.count_commit_retry();
     auto n = std::min(k_max_batch, m_held.size());
+    // Out of the hold while applied, so that the applied mark may pass them.
     std::vector<Queued> batch(m_held.begin(), m_held.begin() + static_cast<long>(n));
-    if (!apply(batch)) {
+    m_held.erase(m_held.begin(), m_held.begin() + static_cast<long>(n));
+    auto applied = apply(batch);
+    if (!applied.committed) {
+      m_held.insert(m_held.begin(), batch.begin(), batch.end());
       schedule_retry();
       return;
     }
-    m_held.erase(m_held.begin(), m_held.begin() + static_cast<long>(n));
-    m_pending -= n;
+    m_pending -= n - applied.held;
     m_metrics.set_journal_pending(static_cast<double>(m_pending.load()));
   }
   // Ready again only now, with the backlog gauge already at its new value.

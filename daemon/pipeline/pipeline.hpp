@@ -6,6 +6,7 @@
 
 #include <utility>  // before Asio: Boost 1.74 misses it under C++20 with GCC 12
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,9 +15,11 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
 #include <future>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
@@ -98,6 +101,14 @@ class Pipeline final : public Submitter {
   // Events could not be committed (read-only or full disk, a broken
   // repository): they are held, journaled, and retried with backoff.
   bool stuck() const override { return m_stuck.load(); }
+  std::vector<HeldGroup> held_groups() const override;
+  // On the strand: every event up to this sequence was applied or is held
+  // (the applied mark stays before held events; this goes past them).
+  std::uint64_t processed() const { return std::max(m_processed, m_journal.applied()); }
+  // On the strand, after the branch moved to `head`: when someone else moved
+  // it (an engineer's commit, a fetch), what they committed may have
+  // repaired a held group, so every held group is tried again now.
+  void branch_moved(const std::string& head);
   boost::asio::io_context& io() { return m_io; }
 
  private:
@@ -114,8 +125,46 @@ class Pipeline final : public Submitter {
                                 std::optional<std::chrono::steady_clock::time_point> arrived);
   // On the strand: applies the queued events, up to one batch, as one commit.
   void drain();
-  // Applies `batch` as one commit; false when it failed (then held for a retry).
-  bool apply(const std::vector<Queued>& batch);
+  // What apply() did: `committed` false when the commit failed (then the
+  // caller holds the whole batch for a retry); `held` events of it were
+  // held for their own group instead (see hold_for_group).
+  struct Applied {
+    bool committed = false;
+    std::size_t held = 0;
+  };
+  // Applies `batch` as one commit, every held group but `retrying` held.
+  Applied apply(const std::vector<Queued>& batch, const std::string& retrying = "");
+  // Results of `batch` (from the engine) checked and counted; true when a
+  // failure was not a group's own (then nothing of the batch is held for a group).
+  bool failed_globally(const std::vector<Queued>& batch, const std::vector<ApplyResult>& results);
+  void record_commit(const Queued& q, const ApplyResult& result,
+                     std::chrono::steady_clock::time_point done);
+  // Moves the journal's applied mark to `processed`, but never past a held
+  // event (of a group, or of the whole pipeline): a restart replays them;
+  // notes in the journal's held file which events past the mark were applied.
+  void mark_applied(std::uint64_t processed);
+
+  // Held for its own group (held_groups.cpp): `q` waits behind that
+  // group's earlier held events, retried with backoff; other groups go on.
+  struct GroupHold {
+    std::deque<Queued> events;  // journal order
+    Failure reason = Failure::state_unreadable;
+    std::string error;
+    std::string incident_id;
+    std::string folder;
+    TimePoint since{};
+    std::chrono::milliseconds delay{0};
+    std::chrono::steady_clock::time_point next_try{};
+  };
+  void hold_for_group(const Queued& q, const ApplyResult& result);
+  std::set<std::string> held_group_ids(const std::string& except) const;
+  // Tries each held group whose time has come (all of them with `now`).
+  enum class Due { when_due, now };
+  void retry_groups(Due due);
+  void retry_group(const std::string& id);
+  void schedule_group_retry();
+  // The held groups for the API and the metric; call after each change.
+  void publish_held();
   void remember_applied(const Queued& q);
   // On the strand: applies what is held, oldest first, while commits work;
   // schedules the next attempt (1 s, doubling to k_max_retry_delay) when not.
@@ -139,6 +188,15 @@ class Pipeline final : public Submitter {
   // order, waits here (the applied mark stays before them).
   std::atomic<bool> m_stuck{false};
   std::deque<Queued> m_held;
+  std::map<std::string, GroupHold> m_groups;  // held groups by state id; on the strand
+  boost::asio::steady_timer m_group_timer{m_io};
+  // Every event up to this sequence was applied or held (for its group or all).
+  std::uint64_t m_processed = 0;
+  // The journal's held file is in effect (names events past the mark as applied).
+  bool m_held_noted = m_journal.noted_processed() > 0;
+  std::string m_own_commit;  // the pipeline's last commit, to tell others' moves of the branch
+  mutable std::mutex m_held_mutex;
+  std::vector<HeldGroup> m_held_snapshot;
   std::chrono::milliseconds m_retry_delay{0};
   boost::asio::steady_timer m_retry_timer{m_io};
   bool m_stopping = false;               // on the strand

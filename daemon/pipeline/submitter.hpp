@@ -43,6 +43,21 @@ class Submitter {
   virtual std::vector<IncidentSummary> open_incidents() const = 0;
   // Events could not be committed; they are held and retried.
   virtual bool stuck() const = 0;
+
+  // A group whose events are held for a reason of its own (engine's Failure:
+  // its state file unreadable, its write-up unreadable, its folder unsafe)
+  // while other groups' events go on.
+  struct HeldGroup {
+    std::string group;        // the engine's state id
+    std::string reason;       // failure_name(): "state_unreadable", ...
+    std::string error;        // what the engine said, naming the file
+    std::string incident_id;  // "" when not known (its state cannot be read)
+    std::string folder;       // likewise
+    std::size_t events = 0;   // held, oldest first
+    std::uint64_t oldest_sequence = 0;
+    TimePoint since{};  // when its first held event failed
+  };
+  virtual std::vector<HeldGroup> held_groups() const = 0;
   // Runs `task` on the engine's strand and waits for it (exceptions included).
   virtual void run_on_strand(const std::function<void()>& task) = 0;
 

@@ -243,6 +243,7 @@ void ScanLoop::scan_if_needed(bool force) {
   }
   m_last_head = head;
   m_last_scan = std::chrono::steady_clock::now();
+  m_pipeline.branch_moved(head);  // someone's commit may repair a held group
   m_scanner.scan(head, m_clock.now());
   if (!m_pipeline.observe(m_scanner.observations())) {
     m_scanner.forget();  // not journaled: read everything again at the next scan

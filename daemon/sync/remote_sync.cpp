@@ -241,7 +241,9 @@ void RemoteSync::reconcile(const std::string& remote_head) {
     return;
   }
   m_engine.refresh(local, target);
-  auto records = m_journal.applied_after(m_journal.pushed());
+  // Past the applied mark too: events applied after one held for its group
+  // (the pipeline skips the held ones; they wait for their group).
+  auto records = m_journal.applied_after(m_journal.pushed(), m_pipeline.processed());
   auto changed = m_pipeline.reapply(records);
   m_pipeline.publish();
   log::info("applied the daemon's unpushed events on the remote's head",

@@ -48,6 +48,7 @@ class NullSubmitter final : public Submitter {
   }
   std::vector<IncidentSummary> open_incidents() const override { return {}; }
   bool stuck() const override { return false; }
+  std::vector<HeldGroup> held_groups() const override { return {}; }
   void run_on_strand(const std::function<void()>& task) override { task(); }
 
  private:

@@ -89,6 +89,40 @@ TEST_F(StateFilesTest, CorruptGroupStateAtStartIsCountedAndNeverReopensTheIncide
   EXPECT_EQ(repo.list(repo.head(), "api").size(), 1u);
 }
 
+// The failure says it is the group's own, and which group, so that the
+// pipeline holds that group alone; the group's later event in the batch
+// waits behind it, and a held group's events are not applied at all.
+TEST_F(StateFilesTest, AnUnreadableGroupFailsForItsGroupAloneAndHoldsItsLaterEvents) {
+  const auto good = repo.file(state_file);
+  repo.commit_by_hand(state_file, "not json");
+  Engine restarted{config, repo, templates};
+  restarted.load();
+  const auto group = group_id(testing::alert_group(testing::sample(testing::k_firing_sample)));
+  auto results = restarted.apply_batch({testing::firing_event(3, "2026-11-22T04:10:00Z"),
+                                        testing::firing_event(4, "2026-11-22T04:11:00Z")});
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].failure, Failure::state_unreadable);
+  EXPECT_EQ(results[0].group, group);
+  EXPECT_EQ(results[1].failure, Failure::behind_held);
+  EXPECT_EQ(results[1].group, group);
+  EXPECT_TRUE(is_group_failure(results[1].failure));
+
+  repo.commit_by_hand(state_file, good);  // readable again, but the pipeline still holds it
+  auto held = restarted.apply_batch({testing::firing_event(5, "2026-11-22T04:12:00Z")}, {group});
+  EXPECT_EQ(held[0].failure, Failure::behind_held);
+  EXPECT_EQ(failure_name(held[0].failure), "behind_held");
+}
+
+// A commit that fails is nobody's own: Failure::commit.
+TEST_F(StateFilesTest, AFailedCommitIsNoGroupsOwnFailure) {
+  repo.failing_commits = 1;
+  auto r = engine.apply(Event{3, at("2026-11-22T04:30:00Z"),
+                              testing::alert_group(testing::sample("am-0.25-resolved.json"))});
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_EQ(r.failure, Failure::commit);
+  EXPECT_FALSE(is_group_failure(r.failure));
+}
+
 TEST_F(StateFilesTest, GroupStateReadErrorAtStartIsCountedAndNeverReopensTheIncident) {
   repo.fail_reads_of(state_file, "object damaged");
   Engine restarted{config, repo, templates};

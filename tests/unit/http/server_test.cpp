@@ -51,8 +51,15 @@ class FakeSubmitter final : public Submitter {
   std::optional<std::uint64_t> duplicate_of_body(const std::string&) const override {
     return std::nullopt;
   }
-  std::vector<IncidentSummary> open_incidents() const override { return {}; }
-  bool stuck() const override { return false; }
+  std::vector<IncidentSummary> open_incidents() const override {
+    std::lock_guard lock(m_mutex);
+    return m_open;
+  }
+  bool stuck() const override { return commits_fail; }
+  std::vector<HeldGroup> held_groups() const override {
+    std::lock_guard lock(m_mutex);
+    return m_held_groups;
+  }
   void run_on_strand(const std::function<void()>& task) override {
     {
       std::unique_lock lock(m_mutex);
@@ -88,6 +95,16 @@ class FakeSubmitter final : public Submitter {
     std::lock_guard lock(m_mutex);
     return m_calls;
   }
+  // What the pipeline reports: open incidents, held groups, commits failing.
+  void set_open(std::vector<IncidentSummary> open) {
+    std::lock_guard lock(m_mutex);
+    m_open = std::move(open);
+  }
+  void hold_group(HeldGroup group) {
+    std::lock_guard lock(m_mutex);
+    m_held_groups.push_back(std::move(group));
+  }
+  std::atomic<bool> commits_fail{false};
 
  private:
   mutable std::mutex m_mutex;
@@ -96,6 +113,8 @@ class FakeSubmitter final : public Submitter {
   int m_waiting = 0;
   std::optional<Refusal> m_refusal;
   std::vector<Submitted> m_calls;
+  std::vector<IncidentSummary> m_open;
+  std::vector<HeldGroup> m_held_groups;
 };
 
 class HttpServerTest : public ::testing::Test {
@@ -148,6 +167,42 @@ TEST_F(HttpServerTest, AnAlertmanagerNotificationReachesThePipelineOnce) {
   EXPECT_EQ(calls[0].body, body);
   ASSERT_TRUE(std::holds_alternative<AlertGroup>(calls[0].payload));
   EXPECT_EQ(std::get<AlertGroup>(calls[0].payload).alerts.size(), 2u);
+}
+
+// A group held for a problem of its own keeps the daemon ready (other groups
+// commit) and is named; only commits failing for everyone make it 503.
+TEST_F(HttpServerTest, HeldGroupsAreListedAndReadyStaysHonest) {
+  submitter.set_open({IncidentSummary{"am-1", "api/outage", "api", "HPI", {}, {}, {}},
+                      IncidentSummary{"am-2", "api/other", "api", "HPI", {}, {}, {}}});
+  submitter.hold_group({"aa11", "write_up_unreadable", "cannot read \"api/outage/callout.md\"",
+                        "am-1", "api/outage", 2, 7, {}});
+  submitter.hold_group({"bb22", "state_unreadable", "\".calloutd/groups/bb/bb22.json\" is bad",
+                        "", "", 1, 9, {}});
+  start();
+  httplib::Client client("127.0.0.1", port);
+  auto ready = client.Get("/-/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_NE(ready->body.find("Events of 2 group(s) are held"), std::string::npos) << ready->body;
+  EXPECT_NE(ready->body.find("- group bb22 (state_unreadable, 1 events since"), std::string::npos)
+      << ready->body;
+
+  auto listed = client.Get("/api/v1/incidents");
+  ASSERT_TRUE(listed);
+  auto body = json::parse(listed->body);
+  ASSERT_EQ(body["held"].size(), 2u);
+  EXPECT_EQ(body["held"][1]["group"], "bb22");
+  EXPECT_EQ(body["held"][1]["reason"], "state_unreadable");
+  EXPECT_EQ(body["held"][1]["events"], 1);
+  EXPECT_EQ(body["held"][1]["oldest_sequence"], 9);
+  ASSERT_EQ(body["incidents"].size(), 2u);
+  EXPECT_EQ(body["incidents"][0]["held"]["reason"], "write_up_unreadable");
+  EXPECT_FALSE(body["incidents"][1].contains("held"));
+
+  submitter.commits_fail = true;
+  ready = client.Get("/-/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
 }
 
 TEST_F(HttpServerTest, BadJsonIsA400NamingTheProblemAndReachesNothing) {
