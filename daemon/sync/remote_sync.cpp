@@ -150,8 +150,11 @@ bool RemoteSync::fetch_and_reconcile() {
 
 std::optional<RemoteSync::Sync> RemoteSync::push_head() {
   // What to push, and the journal's applied mark it contains.
-  auto [head, applied] =
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+  const auto at_head =
       on_strand([&] { return std::make_pair(m_repository.head(), m_journal.applied()); });
+  const std::string& head = at_head.first;
+  const auto applied = at_head.second;
   if (head.empty() || head == m_remote_head) {
     trouble_over("the remote is in step again");
     m_journal.mark_pushed(applied);
