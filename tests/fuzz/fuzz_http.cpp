@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -97,7 +98,18 @@ int connect_to(int port) {
   to.sin_family = AF_INET;
   to.sin_port = htons(static_cast<std::uint16_t>(port));
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+  int rc = fd < 0 ? -1 : ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  if (rc != 0 && errno == EINTR) {
+    // libFuzzer's timer signal interrupted it: the connect goes on; wait for it.
+    pollfd p{fd, POLLOUT, 0};
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (::poll(&p, 1, 10000) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 &&
+        error == 0) {
+      rc = 0;
+    }
+  }
+  if (rc != 0) {
     std::perror("connect");
     std::abort();
   }
