@@ -78,7 +78,7 @@ struct Include {
 
 // Every file under daemon/ and receivers/ -> its includes of our headers.
 std::map<fs::path, std::vector<Include>> includes() {
-  const RE2 include(R"(^#include "((?:daemon/[a-z_]+/|receivers/)[^"]+)")");
+  const RE2 include(R"re(^#include "((?:daemon/[a-z_]+/|receivers/)[^"]+)")re");
   std::map<fs::path, std::vector<Include>> out;
   for (const auto& file : sources()) {
     auto& list = out[file];

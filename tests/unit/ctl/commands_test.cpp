@@ -1,8 +1,12 @@
 // calloutctl's commands in process: against a fake daemon (an HTTP server on
 // 127.0.0.1 that records what it is asked and answers as told) and against a
 // repository in a temporary directory.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <mutex>
 #include <sstream>
@@ -27,8 +31,8 @@ class FakeDaemon {
       res.set_content(answer, "application/json");
     });
     m_port = m_server.bind_to_any_port("127.0.0.1");
+    // Bound and listening already: a request made before the thread accepts waits.
     m_thread = std::thread([this] { m_server.listen_after_bind(); });
-    m_server.wait_until_ready();
   }
   ~FakeDaemon() {
     m_server.stop();
@@ -130,8 +134,16 @@ TEST(CtlApiTest, ADaemonThatCannotBeReachedIsUnavailable) {
   // A port that was just free: nothing listens there.
   int port = 0;
   {
-    httplib::Server probe;
-    port = probe.bind_to_any_port("127.0.0.1");
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+    port = ntohs(addr.sin_port);
+    ::close(fd);
   }
   std::ostringstream out;
   std::ostringstream err;
