@@ -10,13 +10,16 @@
 set(CALLOUTD_FOLDERS text base receivers config state writeup lint git journal metrics engine
     scanner pipeline sync http app ctl)
 
-# calloutd_folder(<folder> [PUBLIC deps...] [PRIVATE deps...] [SOURCES generated...]
-#                 [EXCLUDE file...]): deps named in CALLOUTD_FOLDERS are the
-# map's folders (calloutd_<dep>); anything else is a target or library as is.
-# The sources are every .cpp of the folder (a file in the folder is in its
-# library: no list to forget), less EXCLUDE, plus SOURCES.
+# calloutd_folder(<folder> [NO_UNITY] [PUBLIC deps...] [PRIVATE deps...]
+#                 [SOURCES generated...] [EXCLUDE file...]): deps named in
+# CALLOUTD_FOLDERS are the map's folders (calloutd_<dep>); anything else is a
+# target or library as is. The sources are every .cpp of the folder (a file in
+# the folder is in its library: no list to forget), less EXCLUDE, plus
+# SOURCES. With CALLOUTD_UNITY, they are compiled a batch at a time (the
+# headers they share parsed once); NO_UNITY where two of its files define the
+# same name in their unnamed namespaces.
 function(calloutd_folder folder)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "PUBLIC;PRIVATE;SOURCES;EXCLUDE")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_UNITY" "" "PUBLIC;PRIVATE;SOURCES;EXCLUDE")
   if(folder STREQUAL "receivers")
     set(dir ${CMAKE_SOURCE_DIR}/receivers)
   else()
@@ -27,6 +30,9 @@ function(calloutd_folder folder)
     list(REMOVE_ITEM sources ${dir}/${excluded})
   endforeach()
   add_library(calloutd_${folder} STATIC ${sources} ${arg_SOURCES})
+  if(CALLOUTD_UNITY AND NOT arg_NO_UNITY)
+    set_target_properties(calloutd_${folder} PROPERTIES UNITY_BUILD ON)
+  endif()
   target_include_directories(calloutd_${folder} PUBLIC ${CMAKE_SOURCE_DIR})
   target_link_libraries(calloutd_${folder} PUBLIC calloutd_settings PRIVATE calloutd_warnings)
   foreach(scope PUBLIC PRIVATE)
@@ -59,13 +65,15 @@ calloutd_folder(receivers PUBLIC base PRIVATE text nlohmann_json::nlohmann_json 
 calloutd_folder(config PUBLIC base receivers PkgConfig::RE2 yaml-cpp
                        PRIVATE text nlohmann_json::nlohmann_json)
 calloutd_folder(state PUBLIC base config receivers PRIVATE text nlohmann_json::nlohmann_json)
-calloutd_folder(writeup PUBLIC base config receivers state
+# NO_UNITY: k_handover_limit in both alert_text.cpp and pagerduty_text.cpp.
+calloutd_folder(writeup NO_UNITY PUBLIC base config receivers state
                         PRIVATE text PkgConfig::RE2 PkgConfig::CMARK ${CMARK_EXTENSIONS_LIB}
                         SOURCES ${EMBEDDED_TEMPLATES_CPP})
 target_include_directories(calloutd_writeup PRIVATE ${MUSTACHE_INCLUDE})
 calloutd_folder(lint PRIVATE base text writeup PkgConfig::RE2
                      SOURCES ${CMAKE_BINARY_DIR}/generated/given_names.cpp)
-calloutd_folder(git PUBLIC base config
+# NO_UNITY: git_error_text() in both remote.cpp and repository.cpp.
+calloutd_folder(git NO_UNITY PUBLIC base config
                     PRIVATE calloutd_asio PkgConfig::LIBGIT2 OpenSSL::SSL OpenSSL::Crypto
                             PkgConfig::RE2)
 calloutd_folder(journal PUBLIC base PRIVATE nlohmann_json::nlohmann_json)
