@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -31,8 +32,12 @@ class FakeDaemon {
       res.set_content(answer, "application/json");
     });
     m_port = m_server.bind_to_any_port("127.0.0.1");
-    // Bound and listening already: a request made before the thread accepts waits.
     m_thread = std::thread([this] { m_server.listen_after_bind(); });
+    // stop() only stops a server that runs: a test that asks nothing would
+    // otherwise stop it before it started, and wait for it forever.
+    while (!m_server.is_running()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   ~FakeDaemon() {
     m_server.stop();
