@@ -221,6 +221,16 @@ class HttpListener::Impl {
  private:
   using Handle = std::shared_ptr<Connection>;
   using Routes = std::vector<HttpRoute>;
+  // A connection's place in the registry, given up when this is destroyed
+  // (a member type, not a local one: it lives in a coroutine's frame).
+  struct Registered {
+    Impl* impl;
+    Handle c;
+    ~Registered() {
+      c->close();
+      impl->forget_connection(c);
+    }
+  };
   struct Head {
     std::shared_ptr<const Routes> table;  // holds `route` while the request is served
     const HttpRoute* route = nullptr;
@@ -425,14 +435,7 @@ void HttpListener::Impl::refuse_connection(Connection& c, const char* reason) {
 asio::awaitable<void> HttpListener::Impl::serve(Handle c) {
   // Closed and unregistered however the coroutine ends: normally, by an
   // exception, or destroyed with its frame when a handler below it threw.
-  struct Registered {
-    Impl* impl;
-    Handle c;
-    ~Registered() {
-      c->close();
-      impl->forget_connection(c);
-    }
-  } registered{this, c};
+  Registered registered{this, c};
   beast::flat_buffer buffer(k_max_buffered_bytes);
   try {
     auto next = Next::another;
