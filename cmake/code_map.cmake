@@ -77,7 +77,7 @@ calloutd_folder(git NO_UNITY PUBLIC base config
                     PRIVATE calloutd_asio PkgConfig::LIBGIT2 OpenSSL::SSL OpenSSL::Crypto
                             PkgConfig::RE2)
 calloutd_folder(journal PUBLIC base PRIVATE nlohmann_json::nlohmann_json)
-calloutd_folder(metrics PUBLIC prometheus-cpp::core)
+calloutd_folder(metrics PUBLIC prometheus-cpp::core PRIVATE base)
 calloutd_folder(engine PUBLIC config git receivers state writeup
                        PRIVATE base text nlohmann_json::nlohmann_json PkgConfig::RE2)
 calloutd_folder(pipeline PUBLIC engine journal metrics receivers calloutd_asio PRIVATE base)
