@@ -75,7 +75,9 @@ start_ssh_remote() {
   git -C "$d/seed" -c user.name=SRE -c user.email=sre@example.org commit -q -m seed
   git -C "$d/seed" push -q "$d/callouts.git" main
   for _ in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 40000))
+    # Below the ephemeral range (32768-60999 on Linux): a port busy as the
+    # local end of other tests' connections cannot be listened on.
+    port=$((20000 + RANDOM % 12000))
     accepts "$port" && continue
     printf '%s\n' "Port $port" "ListenAddress 127.0.0.1" "HostKey $d/host_key" \
       "AuthorizedKeysFile $d/authorized_keys" "PasswordAuthentication no" \
