@@ -197,8 +197,9 @@ LoadedWebConfig parse_web_config(const std::string& text, const std::string& sou
   // The only key the file may hold is tls_server_config: without it, it is
   // empty. Never read as "plain HTTP" (a reload would turn TLS off).
   if (c.sorted_errors().empty() && !out.config.tls) {
-    c.error_at(1, "no tls_server_config: the file is empty (turning TLS off takes a restart "
-                  "without --web.config.file)");
+    c.error_at(1,
+               "no tls_server_config: the file is empty (turning TLS off takes a restart "
+               "without --web.config.file)");
   }
   out.errors = c.sorted_errors();
   if (!out.errors.empty()) {

@@ -11,9 +11,9 @@
 #include "daemon/base/hash.hpp"
 #include "daemon/base/log.hpp"
 #include "daemon/base/plural.hpp"
-#include "daemon/state/group_state.hpp"
 #include "daemon/engine/engine_internal.hpp"
 #include "daemon/engine/manual.hpp"
+#include "daemon/state/group_state.hpp"
 #include "daemon/state/shifts.hpp"
 #include "daemon/text/slug.hpp"
 #include "daemon/text/url_redact.hpp"
@@ -138,8 +138,8 @@ void settle(std::vector<ApplyResult>& results, const CommitOutcome& committed) {
     }
     r.outcome = Outcome::failed;
     r.error = committed.error;
-    r.failure = committed.status == CommitStatus::unsafe_path ? Failure::folder_unsafe
-                                                              : Failure::commit;
+    r.failure =
+        committed.status == CommitStatus::unsafe_path ? Failure::folder_unsafe : Failure::commit;
   }
 }
 
@@ -716,8 +716,8 @@ Result<Ok> Engine::write(Plan& plan, Overlay& view) const {
   for (const auto& [t, line] : plan.entries) {
     entries.push_back({t, line});
   }
-  *callout = markdown::add_list_entries(*callout, k_timeline_key, entries,
-                                        markdown::Order::newest_first);
+  *callout =
+      markdown::add_list_entries(*callout, k_timeline_key, entries, markdown::Order::newest_first);
   for (const auto& [key, value] : plan.keys) {
     *callout = markdown::set_key(*callout, key, value);
   }

@@ -225,8 +225,8 @@ class Engine {
   // counted for it (the caller rebuilds the correlation indexes).
   void forget(const std::string& id);
   // The tidy's changes to `view`, counted in `out`; the pruned ids.
-  std::vector<std::string> plan_tidy(Overlay& view, TimePoint now, std::optional<std::chrono::seconds> keep,
-                                     StateTidy& out);
+  std::vector<std::string> plan_tidy(Overlay& view, TimePoint now,
+                                     std::optional<std::chrono::seconds> keep, StateTidy& out);
   // Replaces a symlink or a file in the way of .calloutd/ (people's commit)
   // by the daemon's own folder in `view`'s commit, all states written again;
   // the entries to replace (a line added to `message` for them).
@@ -240,8 +240,7 @@ class Engine {
                          const std::optional<GroupState>& prior, Overlay& view);
   // apply_batch for a batch whose commit was refused for an unsafe path:
   // each event alone, so that only the group whose folder is unsafe fails.
-  std::vector<ApplyResult> apply_each(const std::vector<Event>& events,
-                                      std::set<std::string> held);
+  std::vector<ApplyResult> apply_each(const std::vector<Event>& events, std::set<std::string> held);
   // The state id `event` is about ("" when none is known).
   std::string state_id_for(const Event& event, const Overlay& view);
   // The state machine for `event`'s source.

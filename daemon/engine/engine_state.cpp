@@ -87,8 +87,7 @@ Engine::StateTidy Engine::tidy_state(TimePoint now, When when) {
     }
     std::string message =
         "Prune .calloutd/: " + plural(out.pruned, "resolved group", "resolved groups") +
-        " removed, " + plural(out.moved, "state file", "state files") +
-        " moved to shards\n\n" +
+        " removed, " + plural(out.moved, "state file", "state files") + " moved to shards\n\n" +
         (keep ? "Groups resolved before " + format_rfc3339_millis(now - *keep) +
                     " (repository.state_retention, the reopen window, PagerDuty's 48 h) are "
                     "forgotten; their callouts stay.\n"

@@ -112,8 +112,10 @@ HttpResponse too_large(const HttpRoute& route) {
 }
 
 HttpResponse framing_too_large() {
-  return HttpResponse::error(400, "malformed request body: a chunk extension or trailer "
-                                  "over " + std::to_string(k_max_buffered_bytes) + " bytes");
+  return HttpResponse::error(400,
+                             "malformed request body: a chunk extension or trailer "
+                             "over " +
+                                 std::to_string(k_max_buffered_bytes) + " bytes");
 }
 
 }  // namespace
@@ -312,7 +314,8 @@ void HttpListener::Impl::run() {
   // An exception out of a handler (a composed operation's, below any
   // coroutine's try) closes that connection only: the loop runs on.
   auto serve_io = [this] {
-    keep_running("http", [this] { m_io.run(); }, std::chrono::milliseconds(0));
+    keep_running(
+        "http", [this] { m_io.run(); }, std::chrono::milliseconds(0));
   };
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < k_io_threads; ++i) {

@@ -511,8 +511,8 @@ HttpResponse HttpServer::handle_ack(const HttpRequest& req) {
 HttpResponse HttpServer::submit_request(Payload request, const std::string& record,
                                         const json& accepted) {
   if (m_admit) {
-    auto admitted = waiting_for_engine(
-        [&] { return m_pipeline.on_strand([&] { return m_admit(request); }); });
+    auto admitted =
+        waiting_for_engine([&] { return m_pipeline.on_strand([&] { return m_admit(request); }); });
     if (auto* busy = std::get_if<HttpResponse>(&admitted)) {
       return *busy;
     }

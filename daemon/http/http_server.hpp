@@ -4,8 +4,6 @@
 #pragma once
 
 #include <atomic>
-#include <utility>
-#include <variant>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -14,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <variant>
 
 #include <nlohmann/json_fwd.hpp>
 

@@ -30,12 +30,13 @@ void Pipeline::hold_for_group(const Queued& q, const ApplyResult& result) {
   // An event behind the held one says nothing new of the group.
   if (result.failure != Failure::behind_held) {
     if (first || hold.reason != result.failure) {
-      log::error("an event cannot be applied because of its group; the group's events are held "
-                 "and retried, other groups go on",
-                 {{"group", result.group},
-                  {"reason", failure_name(result.failure)},
-                  {"seq", std::to_string(q.event.sequence)},
-                  {"error", result.error}});
+      log::error(
+          "an event cannot be applied because of its group; the group's events are held "
+          "and retried, other groups go on",
+          {{"group", result.group},
+           {"reason", failure_name(result.failure)},
+           {"seq", std::to_string(q.event.sequence)},
+           {"error", result.error}});
     }
     hold.reason = result.failure;
     hold.error = result.error;

@@ -361,7 +361,8 @@ bool Pipeline::failed_globally(const std::vector<Queued>& batch,
     const auto& result = results[i];
     m_metrics.count_event(outcome_name(result.outcome));
     m_metrics.count_unsafe_paths(result.unsafe_paths.size());
-    if (result.outcome != Outcome::failed || (is_group_failure(result.failure) && !result.group.empty())) {
+    if (result.outcome != Outcome::failed ||
+        (is_group_failure(result.failure) && !result.group.empty())) {
       continue;
     }
     if (m_retry_delay.count() == 0) {

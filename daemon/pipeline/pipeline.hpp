@@ -15,8 +15,8 @@
 #include <chrono>
 #include <deque>
 #include <functional>
-#include <map>
 #include <future>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>

@@ -87,8 +87,8 @@ bool prunable(const GroupState& s, TimePoint now, std::chrono::seconds keep) {
   return s.resolved && s.resolved_at != TimePoint{} && now - s.resolved_at > keep;
 }
 
-std::optional<std::chrono::seconds> prune_retention(
-    std::chrono::seconds reopen_window, std::optional<std::chrono::seconds> retention) {
+std::optional<std::chrono::seconds> prune_retention(std::chrono::seconds reopen_window,
+                                                    std::optional<std::chrono::seconds> retention) {
   if (!retention) {
     return std::nullopt;
   }

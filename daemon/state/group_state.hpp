@@ -92,8 +92,8 @@ bool prunable(const GroupState& s, TimePoint now, std::chrono::seconds keep);
 // window (a re-fire within it reopens the callout), PagerDuty's 48-hour
 // redelivery window (pd_events) and `retention` (repository.state_retention);
 // none (kept forever) when `retention` is none.
-std::optional<std::chrono::seconds> prune_retention(
-    std::chrono::seconds reopen_window, std::optional<std::chrono::seconds> retention);
+std::optional<std::chrono::seconds> prune_retention(std::chrono::seconds reopen_window,
+                                                    std::optional<std::chrono::seconds> retention);
 inline constexpr std::chrono::hours k_pagerduty_redelivery{48};
 
 std::string serialize_state(const GroupState& state);

@@ -160,8 +160,7 @@ void fail(const char* what, const std::string& answer) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto& f = front();
-  auto answer =
-      exchange(f.port, std::string_view(reinterpret_cast<const char*>(data), size));
+  auto answer = exchange(f.port, std::string_view(reinterpret_cast<const char*>(data), size));
   // HTTP/1.0 requests are answered in HTTP/1.0.
   if (!answer.empty() && answer.rfind("HTTP/1.1 ", 0) != 0 && answer.rfind("HTTP/1.0 ", 0) != 0) {
     fail("an answer that is not an HTTP status line", answer);

@@ -99,8 +99,8 @@ TEST_F(HeldGroupTest, ABadStateFileHoldsItsGroupOnlyAndIsReleasedWhenRepaired) {
   const bool prompt = testing::eventually(15, all_committed);
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const auto count = std::count_if(others.begin(), others.end(),
-                                   [&](const auto& id) { return committed(id); });
+  const auto count =
+      std::count_if(others.begin(), others.end(), [&](const auto& id) { return committed(id); });
   std::cout << "committed " << count << " of " << k_other_groups << " other groups in " << took
             << " s\n";
   ASSERT_TRUE(prompt) << count << " of " << k_other_groups << " committed\n" << d.log();
@@ -137,7 +137,8 @@ TEST_F(HeldGroupTest, ABadStateFileHoldsItsGroupOnlyAndIsReleasedWhenRepaired) {
   }));
   incidents = d.client()->Get("/api/v1/incidents");
   ASSERT_TRUE(incidents);
-  EXPECT_TRUE(nlohmann::json::parse(incidents->body).value("held", nlohmann::json::array()).empty());
+  EXPECT_TRUE(
+      nlohmann::json::parse(incidents->body).value("held", nlohmann::json::array()).empty());
 }
 
 }  // namespace

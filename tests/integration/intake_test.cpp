@@ -304,9 +304,10 @@ TEST_F(IntakeTest, EndlessChunkExtensionsAndTrailersAreCutBeforeAuthentication) 
   const std::string filler(0x10000, 'a');
   for (const std::string& framing : {std::string("2;ext="), std::string("2\r\n{}\r\n0\r\nX-T: ")}) {
     RawSocket s("127.0.0.2", d->port(), 16 * 1024);
-    ASSERT_TRUE(s.send("POST /api/v1/pagerduty HTTP/1.1\r\nHost: x\r\n"
-                       "Transfer-Encoding: chunked\r\n\r\n" +
-                       framing));
+    ASSERT_TRUE(
+        s.send("POST /api/v1/pagerduty HTTP/1.1\r\nHost: x\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n" +
+               framing));
     for (int i = 0; i < 1600 && s.send(filler); ++i) {  // 100 MB at most
     }
     auto answer = s.receive(5);

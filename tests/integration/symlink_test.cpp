@@ -156,7 +156,8 @@ std::string group(const std::string& alertname) {
 // the daemon's: its next commit replaces the entry by its own folder, with
 // every state it holds, and says so in the log and the commit message.
 TEST_F(SymlinkTest, ASymlinkOrAFileInPlaceOfTheDaemonsFolderIsReplacedByIt) {
-  for (const std::string& in_the_way : {std::string(".calloutd"), std::string(".calloutd/groups")}) {
+  for (const std::string& in_the_way :
+       {std::string(".calloutd"), std::string(".calloutd/groups")}) {
     SCOPED_TRACE(in_the_way);
     TempDir run;
     write_file(run.path() / "calloutd.yml", k_config);

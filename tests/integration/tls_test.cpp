@@ -220,8 +220,8 @@ TEST_F(TlsTest, AnEmptiedWebConfigNeverTurnsTlsOff) {
     EXPECT_EQ(testing::occurrences(d->log(), "no tls_server_config: the file is empty"), round);
     EXPECT_EQ(testing::occurrences(d->log(), "configuration not reloaded"), round);
   }
-  auto metrics = https_request(d->port(), "GET", "/metrics", with_cert, "",
-                               "Bearer example-bearer-token");
+  auto metrics =
+      https_request(d->port(), "GET", "/metrics", with_cert, "", "Bearer example-bearer-token");
   ASSERT_TRUE(metrics) << metrics.error();
   EXPECT_EQ(testing::metric(metrics->body, "calloutd_config_last_reload_successful"), 0);
 

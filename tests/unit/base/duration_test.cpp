@@ -30,9 +30,9 @@ TEST(DurationTest, RefusesWhatIsNotADuration) {
 TEST(DurationTest, TenYearsIsTheMostAndLongerIsRefusedNeverWrapped) {
   EXPECT_EQ(*parse_duration("3652d12h"), k_longest_duration);
   EXPECT_EQ(*parse_duration("3650d"), 3650 * 24h);
-  for (const char* text : {"3652d12h1s", "1000000d", "99999999999999999999s",
-                           "18446744073709551616s", "9223372036854775807s", "3000d3000d",
-                           "100000000000000w"}) {
+  for (const char* text :
+       {"3652d12h1s", "1000000d", "99999999999999999999s", "18446744073709551616s",
+        "9223372036854775807s", "3000d3000d", "100000000000000w"}) {
     auto d = parse_duration(text);
     ASSERT_FALSE(d) << text << " read as " << d->count() << "s";
     EXPECT_NE(d.error().find("longer than 10 years"), std::string::npos) << d.error();

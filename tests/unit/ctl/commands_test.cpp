@@ -90,8 +90,8 @@ TEST_F(CtlShiftTest, StartPostsTheRolesRequestWithTheToken) {
 }
 
 TEST_F(CtlShiftTest, HandoverNamesBothPeopleAndTheTime) {
-  EXPECT_EQ(shift({"handover", "am-2", "--from=Ana", "--to=Ben", "--role", "Incident Lead",
-                   "--at", "2026-11-22T03:00:00Z"}),
+  EXPECT_EQ(shift({"handover", "am-2", "--from=Ana", "--to=Ben", "--role", "Incident Lead", "--at",
+                   "2026-11-22T03:00:00Z"}),
             Exit::ok)
       << err.str();
   auto requests = daemon.requests();
@@ -123,9 +123,9 @@ TEST_F(CtlShiftTest, BadCommandLinesAskNothingOfTheDaemon) {
   EXPECT_EQ(shift({"start", "am-1"}), Exit::usage_error);
   EXPECT_EQ(err.str().substr(0, err.str().find('\n')), "calloutctl shift: --person is required");
   err.str("");
-  EXPECT_EQ(shift({"start", "am-1", "--person", "Ana", "--at", "2026-11-22T03:00:00Z", "--ago",
-                   "1h"}),
-            Exit::usage_error);
+  EXPECT_EQ(
+      shift({"start", "am-1", "--person", "Ana", "--at", "2026-11-22T03:00:00Z", "--ago", "1h"}),
+      Exit::usage_error);
   EXPECT_EQ(err.str().substr(0, err.str().find('\n')),
             "calloutctl shift: --at and --ago exclude each other");
   err.str("");
@@ -201,8 +201,8 @@ TEST_F(CtlRepositoryTest, ACalloutOpenedByHandIsListedAndFound) {
 }
 
 TEST_F(CtlRepositoryTest, NewWithoutASeverityItKnowsIsAUsageError) {
-  EXPECT_EQ(run(new_command, {"--technology", "db", "--issue", "x", "--severity", "LOW",
-                              "--summary", "y"}),
+  EXPECT_EQ(run(new_command,
+                {"--technology", "db", "--issue", "x", "--severity", "LOW", "--summary", "y"}),
             Exit::usage_error);
   EXPECT_NE(err.str().find("LOW"), std::string::npos) << err.str();
 }

@@ -12,8 +12,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <stdexcept>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <thread>
 
 #include "daemon/base/keep_running.hpp"
@@ -174,10 +174,16 @@ TEST_F(HttpServerTest, AnAlertmanagerNotificationReachesThePipelineOnce) {
 TEST_F(HttpServerTest, HeldGroupsAreListedAndReadyStaysHonest) {
   submitter.set_open({IncidentSummary{"am-1", "api/outage", "api", "HPI", {}, {}, {}},
                       IncidentSummary{"am-2", "api/other", "api", "HPI", {}, {}, {}}});
-  submitter.hold_group({"aa11", "write_up_unreadable", "cannot read \"api/outage/callout.md\"",
-                        "am-1", "api/outage", 2, 7, {}});
-  submitter.hold_group({"bb22", "state_unreadable", "\".calloutd/groups/bb/bb22.json\" is bad",
-                        "", "", 1, 9, {}});
+  submitter.hold_group({"aa11",
+                        "write_up_unreadable",
+                        "cannot read \"api/outage/callout.md\"",
+                        "am-1",
+                        "api/outage",
+                        2,
+                        7,
+                        {}});
+  submitter.hold_group(
+      {"bb22", "state_unreadable", "\".calloutd/groups/bb/bb22.json\" is bad", "", "", 1, 9, {}});
   start();
   httplib::Client client("127.0.0.1", port);
   auto ready = client.Get("/-/ready");
@@ -298,8 +304,9 @@ TEST_F(HttpServerTest, AnExceptionOnAnIoThreadDoesNotStopTheServer) {
   auto r = post(testing::sample(k_sample));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
-  EXPECT_GE(testing::metric(metrics.serialize(), R"(calloutd_thread_exceptions_total{thread="http"})"),
-            4);
+  EXPECT_GE(
+      testing::metric(metrics.serialize(), R"(calloutd_thread_exceptions_total{thread="http"})"),
+      4);
 }
 
 TEST_F(HttpServerTest, APipelineThatCannotJournalIsA503ToRetry) {
@@ -387,8 +394,8 @@ TEST_F(HttpServerTest, AWebhookIsAnsweredWhileTheEngineIsBusy) {
     callers.emplace_back([&] {
       httplib::Client client("127.0.0.1", port);
       client.set_read_timeout(30, 0);
-      auto r = client.Post("/api/v1/incidents/man-1/ack", R"({"person":"Cai Lu"})",
-                           "application/json");
+      auto r =
+          client.Post("/api/v1/incidents/man-1/ack", R"({"person":"Cai Lu"})", "application/json");
       std::lock_guard lock(statuses_mutex);
       statuses.push_back(r ? r->status : 0);
     });
@@ -400,7 +407,8 @@ TEST_F(HttpServerTest, AWebhookIsAnsweredWhileTheEngineIsBusy) {
   }));
   {
     std::lock_guard lock(statuses_mutex);
-    EXPECT_EQ(statuses, std::vector<int>(4, 503)) << "beyond 4 waiting, an API call is told to retry";
+    EXPECT_EQ(statuses, std::vector<int>(4, 503))
+        << "beyond 4 waiting, an API call is told to retry";
   }
   auto webhook = post(testing::sample(k_sample));  // the strand is still held
   ASSERT_TRUE(webhook);

@@ -99,8 +99,9 @@ class RemoteSyncTest : public ::testing::Test {
 
 TEST_F(RemoteSyncTest, WhatTheDaemonCommitsReachesTheRemote) {
   submit(k_firing);
-  ASSERT_TRUE(eventually([&] { return remote_callout().find("## Status\n\nactive") != std::string::npos; }))
-      << remote_callout();
+  ASSERT_TRUE(eventually([&] {
+    return remote_callout().find("## Status\n\nactive") != std::string::npos;
+  })) << remote_callout();
   EXPECT_TRUE(eventually([&] { return remote_head() == local_head() + "\n"; }));
   EXPECT_EQ(git(bare, "log -1 --format=%s main").find("api/"), 0u) << git(bare, "log -1 main");
 }
